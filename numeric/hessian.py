@@ -1,0 +1,166 @@
+"""The explicit Hessian of the loss at any point, from MATH.md K1 (not from SymPy).
+
+Public:
+    jacobian(weights, data=None)            J = [J_1 ... J_L],  J_l = A_l kron (B_l X)^T
+    gauss_newton(weights, data=None)        H_o = J^T J, blocks (A_k^T A_l) kron (B_k C B_l^T)
+    residual_term(weights, data, labels)    H_f = H - J^T J (the term with the residual R)
+    full_hessian(weights, data, labels)     H = H_o + H_f   (P x P, MATH.md parameter order)
+    hessian_vector_product(weights, data, labels, v)   H v without forming H (float64)
+    hessian_operator(weights, data, labels) H as a ``scipy.sparse.linalg.LinearOperator``
+
+Derivation (MATH.md K1, with row-major ``vec_r`` so that ``vec_r(A D C) = (A kron C^T) vec_r(D)``):
+``Df[D] X = sum_l A_l D_l B_l X`` gives the Jacobian blocks ``J_l = A_l kron (B_l X)^T`` (rows:
+``vec_r`` of the ``d_L x N`` output). The second-order term of
+``H[D, D] = ||J D||^2 + 2 sum_{k<l} <R, A_l D_l W_{l-1}...W_{k+1} D_k B_k X>`` is bilinear in
+``(D_l, D_k)``: with ``Mid = W_{l-1}...W_{k+1}`` (``d_{l-1} x d_k``) and ``G = B_k X R^T A_l``
+(``d_{k-1} x d_l``), ``<R, A_l D_l Mid D_k B_k X> = sum D_l[a,b] Mid[b,c] D_k[c,e] G[e,a]``, so the
+block ``(l, k)`` of ``H_f`` has entry ``Mid[b, c] G[e, a]`` at row ``(a, b)``, column ``(c, e)``.
+
+Generic over float64 arrays and ``object`` arrays of ``Fraction`` (exact) or ``mpf`` (inside
+``mpmath.workdps``). ``data=None`` means ``X = I`` (then ``labels`` is the target ``M``).
+
+>>> import numpy as np
+>>> ws = [np.array([[2.0]]), np.array([[3.0]])]
+>>> full_hessian(ws, None, np.array([[6.0]]))   # at a minimizer: J^T J = [3, 2]^T [3, 2]
+array([[9., 6.],
+       [6., 4.]])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.sparse.linalg import LinearOperator
+
+from numeric.factors import _chain, left_factor, right_factor
+from numeric.loss import residual
+
+__all__ = [
+    "full_hessian",
+    "gauss_newton",
+    "hessian_operator",
+    "hessian_vector_product",
+    "jacobian",
+    "residual_term",
+]
+
+
+def _offsets(weights: Sequence[np.ndarray]) -> list[int]:
+    out = [0]
+    for w in weights:
+        out.append(out[-1] + w.size)
+    return out
+
+
+def _zeros(ref: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    if ref.dtype == object:
+        out = np.empty(shape, dtype=object)
+        out[...] = 0
+        return out
+    return np.zeros(shape, dtype=ref.dtype)
+
+
+def _bx(weights: Sequence[np.ndarray], l: int, data: np.ndarray | None) -> np.ndarray:
+    b = right_factor(weights, l)
+    return b if data is None else b @ data
+
+
+def jacobian(weights: Sequence[np.ndarray], data: np.ndarray | None = None) -> np.ndarray:
+    """``J`` of ``theta -> vec_r(f(W) X)``: ``(d_L N) x P``, blocks ``J_l = A_l kron (B_l X)^T``."""
+    blocks = [
+        np.kron(left_factor(weights, l), _bx(weights, l, data).T)
+        for l in range(1, len(weights) + 1)
+    ]
+    return np.concatenate(blocks, axis=1)
+
+
+def gauss_newton(weights: Sequence[np.ndarray], data: np.ndarray | None = None) -> np.ndarray:
+    """``H_o = J^T J`` with blocks ``J_k^T J_l = (A_k^T A_l) kron (B_k X X^T B_l^T)``."""
+    depth = len(weights)
+    off = _offsets(weights)
+    a = [left_factor(weights, l) for l in range(1, depth + 1)]
+    bx = [_bx(weights, l, data) for l in range(1, depth + 1)]
+    out = _zeros(weights[0], (off[-1], off[-1]))
+    for k in range(depth):
+        for l in range(k, depth):
+            block = np.kron(a[k].T @ a[l], bx[k] @ bx[l].T)
+            out[off[k] : off[k + 1], off[l] : off[l + 1]] = block
+            if l != k:
+                out[off[l] : off[l + 1], off[k] : off[k + 1]] = block.T
+    return out
+
+
+def residual_term(
+    weights: Sequence[np.ndarray], data: np.ndarray | None, labels: np.ndarray
+) -> np.ndarray:
+    """``H_f``: block ``(l, k)``, ``k < l``, has entry ``Mid[b, c] G[e, a]`` (module docstring);
+    it is zero when ``R X^T = 0``."""
+    depth = len(weights)
+    off = _offsets(weights)
+    r = residual(weights, data, labels)
+    out = _zeros(weights[0], (off[-1], off[-1]))
+    for l in range(2, depth + 1):  # 1-based layers, k < l
+        a_l = left_factor(weights, l)
+        for k in range(1, l):
+            mid = _chain(weights[k : l - 1], weights[0], weights[k - 1].shape[0])
+            g = _bx(weights, k, data) @ r.T @ a_l  # d_{k-1} x d_l
+            block = np.multiply.outer(g.T, mid).transpose(0, 2, 3, 1)  # [a, b, c, e]
+            block = block.reshape(weights[l - 1].size, weights[k - 1].size)
+            out[off[l - 1] : off[l], off[k - 1] : off[k]] = block
+            out[off[k - 1] : off[k], off[l - 1] : off[l]] = block.T
+    return out
+
+
+def full_hessian(
+    weights: Sequence[np.ndarray], data: np.ndarray | None, labels: np.ndarray
+) -> np.ndarray:
+    """The ``P x P`` Hessian of ``1/2 ||W_L...W_1 X - Y||_F^2`` (MATH.md K1): ``J^T J + H_f``."""
+    return gauss_newton(weights, data) + residual_term(weights, data, labels)
+
+
+def hessian_vector_product(
+    weights: Sequence[np.ndarray], data: np.ndarray | None, labels: np.ndarray, v: np.ndarray
+) -> np.ndarray:
+    """``H v`` as the directional derivative of the gradient ``A_l^T R X^T B_l^T`` along ``v``.
+
+    With ``A_{l-1} = A_l W_l`` and ``B_{l+1} = W_l B_l``: ``dA_{l-1} = dA_l W_l + A_l D_l``,
+    ``dB_{l+1} = D_l B_l + W_l dB_l``, ``dR = sum_l A_l D_l B_l X``, and
+    ``d grad_l = dA_l^T R X^T B_l^T + A_l^T dR X^T B_l^T + A_l^T R X^T dB_l^T``.
+    """
+    depth = len(weights)
+    offsets = _offsets(weights)
+    d = [np.asarray(v[offsets[i] : offsets[i + 1]]).reshape(w.shape) for i, w in enumerate(weights)]
+    a = [left_factor(weights, l) for l in range(1, depth + 1)]
+    b = [right_factor(weights, l) for l in range(1, depth + 1)]
+    da = [np.zeros_like(x) for x in a]
+    for i in range(depth - 1, 0, -1):  # da[i-1] = da[i] W_{i+1} + A_{i+1} D_{i+1} (0-based)
+        da[i - 1] = da[i] @ weights[i] + a[i] @ d[i]
+    db = [np.zeros_like(x) for x in b]
+    for i in range(1, depth):
+        db[i] = d[i - 1] @ b[i - 1] + weights[i - 1] @ db[i - 1]
+    r = residual(weights, data, labels)
+    dr = sum(a[i] @ d[i] @ b[i] for i in range(depth))
+    xt = (lambda m: m) if data is None else (lambda m: m @ data.T)
+    rxt = xt(r)
+    drxt = xt(dr if data is None else dr @ data)
+    out = [
+        da[i].T @ rxt @ b[i].T + a[i].T @ drxt @ b[i].T + a[i].T @ rxt @ db[i].T
+        for i in range(depth)
+    ]
+    return np.concatenate([o.ravel() for o in out])
+
+
+def hessian_operator(
+    weights: Sequence[np.ndarray], data: np.ndarray | None, labels: np.ndarray
+) -> LinearOperator:
+    """The Hessian as a float64 matrix-free ``LinearOperator`` (approximate arithmetic)."""
+    ws = [np.asarray(w, dtype=np.float64) for w in weights]
+    x = None if data is None else np.asarray(data, dtype=np.float64)
+    y = np.asarray(labels, dtype=np.float64)
+    p = sum(w.size for w in ws)
+
+    def matvec(v: np.ndarray) -> np.ndarray:
+        return hessian_vector_product(ws, x, y, np.asarray(v, dtype=np.float64).ravel())
+
+    return LinearOperator((p, p), matvec=matvec, rmatvec=matvec, dtype=np.float64)

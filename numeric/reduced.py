@@ -1,0 +1,113 @@
+"""The reduced operator K of MATH.md K2, dense and matrix-free.
+
+Public:
+    reduced_operator(weights, data=None, *, form="sqrt")   dense K
+    reduced_linear_operator(weights, data=None)            float64 matrix-free K
+    reduced_terms(weights, data=None, *, form="sqrt")      the pairs (S_l, G_l) with K = sum S_l kron G_l
+
+At a minimizer with ``R X^T = 0`` the Hessian is ``J^T J`` and its nonzero eigenvalues, with
+multiplicity, are those of (MATH.md K2)
+
+    K = sum_l (C^{1/2} B_l^T B_l C^{1/2}) kron (A_l A_l^T),     C = X X^T,
+
+of size ``d_L d_0`` whatever the hidden widths; for ``X = I``, ``K = sum_l (B_l^T B_l) kron
+(A_l A_l^T)``. ``K`` acts on the column-major ``vec(E)`` of ``E`` (``d_L x d_0``) as
+``E -> sum_l A_l A_l^T E (C^{1/2} B_l^T B_l C^{1/2})``.
+
+``form="gram"`` uses ``S_l = X^T B_l^T B_l X`` instead (size ``d_L N``): ``J J^T`` itself, which is
+rational when the inputs are (``C^{1/2}`` is not) and has the same nonzero spectrum. Without data
+both forms coincide.
+
+>>> import numpy as np
+>>> ws = [np.array([[1.0, 0.0], [0.0, 2.0]]), np.eye(2)]
+>>> np.linalg.eigvalsh(reduced_operator(ws))   # depth 2: s_i(W_2)^2 + t_j(W_1)^2 (K5)
+array([2., 2., 5., 5.])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import mpmath
+import numpy as np
+from scipy.sparse.linalg import LinearOperator
+
+from derivations.errors import DmfError
+from numeric.factors import left_factor, right_factor
+
+__all__ = ["reduced_linear_operator", "reduced_operator", "reduced_terms"]
+
+Form = Literal["sqrt", "gram"]
+
+
+def _sym_sqrt(c: np.ndarray) -> np.ndarray:
+    """``C^{1/2}`` of a symmetric positive semidefinite ``C`` (float64 or mpf entries)."""
+    if c.dtype != object:
+        vals, vecs = np.linalg.eigh(c)
+        return (vecs * np.sqrt(np.clip(vals, 0.0, None))) @ vecs.T
+    if any(not isinstance(x, mpmath.mpf | int) for x in c.flat):
+        raise DmfError(
+            "C^{1/2} of exact rational data is irrational; use form='gram' (J J^T, same nonzero "
+            "spectrum) for exact or certified work with data"
+        )
+    vals, vecs = mpmath.eigsy(mpmath.matrix(c.tolist()))
+    n = c.shape[0]
+    root = [mpmath.sqrt(max(vals[i], 0)) for i in range(n)]
+    out = np.empty((n, n), dtype=object)
+    for i in range(n):
+        for j in range(n):
+            out[i, j] = mpmath.fsum(vecs[i, k] * root[k] * vecs[j, k] for k in range(n))
+    return out
+
+
+def reduced_terms(
+    weights: Sequence[np.ndarray], data: np.ndarray | None = None, *, form: Form = "sqrt"
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``[(S_l, G_l)]`` with ``G_l = A_l A_l^T`` and ``S_l = B_l^T B_l``, ``C^{1/2} B_l^T B_l
+    C^{1/2}`` (``form="sqrt"``) or ``X^T B_l^T B_l X`` (``form="gram"``)."""
+    if form not in ("sqrt", "gram"):
+        raise ValueError(f"form must be 'sqrt' or 'gram'; got {form!r}")
+    depth = len(weights)
+    if data is None:
+        left = [right_factor(weights, l) for l in range(1, depth + 1)]
+    elif form == "gram":
+        left = [right_factor(weights, l) @ data for l in range(1, depth + 1)]
+    else:
+        root = _sym_sqrt(data @ data.T)
+        left = [right_factor(weights, l) @ root for l in range(1, depth + 1)]
+    out = []
+    for l in range(1, depth + 1):
+        a = left_factor(weights, l)
+        out.append((left[l - 1].T @ left[l - 1], a @ a.T))
+    return out
+
+
+def reduced_operator(
+    weights: Sequence[np.ndarray], data: np.ndarray | None = None, *, form: Form = "sqrt"
+) -> np.ndarray:
+    """Dense ``K = sum_l S_l kron G_l`` (MATH.md K2); exact for ``Fraction`` inputs."""
+    terms = reduced_terms(weights, data, form=form)
+    k = np.kron(*terms[0])
+    for s, g in terms[1:]:
+        k = k + np.kron(s, g)
+    return k
+
+
+def reduced_linear_operator(
+    weights: Sequence[np.ndarray], data: np.ndarray | None = None
+) -> LinearOperator:
+    """Matrix-free float64 ``K``: ``vec(E) -> vec(sum_l G_l E S_l)`` (column-major vec), cost
+    ``O(L (d_L^2 d_0 + d_L d_0^2))`` per product, never forming the ``d_L d_0``-square matrix."""
+    ws = [np.asarray(w, dtype=np.float64) for w in weights]
+    x = None if data is None else np.asarray(data, dtype=np.float64)
+    terms = reduced_terms(ws, x, form="sqrt")
+    d_l, d_0 = ws[-1].shape[0], terms[0][0].shape[0]
+    n = d_l * d_0
+
+    def matvec(v: np.ndarray) -> np.ndarray:
+        e = np.asarray(v, dtype=np.float64).reshape(d_0, d_l).T  # column-major vec
+        out = sum(g @ e @ s for s, g in terms)
+        return np.asarray(out).T.reshape(n)
+
+    return LinearOperator((n, n), matvec=matvec, rmatvec=matvec, dtype=np.float64)
