@@ -73,7 +73,7 @@ def parse_entry(x: Any, where: str = "entry") -> Fraction:
 
     Accepted: ``int`` (not ``bool``), ``Fraction`` and other ``numbers.Rational`` (SymPy's
     ``Rational``, python-flint's ``fmpq``), finite ``float``/NumPy floats (the exact binary
-    rational they store), finite mpmath ``mpf`` (also exact binary), and strings: an integer,
+    rational they store), finite mpmath ``mpf`` (also exact binary), ``decimal.Decimal``, and strings: an integer,
     a decimal (``"0.1"`` is exactly 1/10) or a fraction ``"p/q"``. Strings are never evaluated.
 
     >>> parse_entry("0.1"), parse_entry("-2/6"), parse_entry(0.5), parse_entry(3)
@@ -91,6 +91,8 @@ def parse_entry(x: Any, where: str = "entry") -> Fraction:
         return Fraction(float(x))
     if isinstance(x, str):
         return _parse_string(x, where)
+    if isinstance(x, Decimal):
+        return _parse_decimal(x, str(x), where)
     if hasattr(x, "p") and hasattr(x, "q") and getattr(x, "is_Rational", False):
         return Fraction(int(x.p), int(x.q))  # SymPy Rational / Integer
     if isinstance(x, numbers.Rational):
@@ -121,16 +123,20 @@ def _parse_string(s: str, where: str) -> Fraction:
             d = Decimal(t)
         except InvalidOperation as exc:  # pragma: no cover - the regex already vets it
             raise EntryError(f"{where}: {s!r} is not a decimal number") from exc
-        exponent = d.as_tuple().exponent
-        if isinstance(exponent, int) and abs(exponent) > _MAX_DECIMAL_EXPONENT:
-            raise EntryError(
-                f"{where}: {s!r} has a decimal exponent beyond +-{_MAX_DECIMAL_EXPONENT}"
-            )
-        return Fraction(d)
+        return _parse_decimal(d, s, where)
     raise EntryError(
         f"{where}: cannot read the string {s!r} as a number; expected an integer, a decimal "
         "like '-0.25' or '1e-3', or a fraction like '2/3'"
     )
+
+
+def _parse_decimal(d: Decimal, text: str, where: str) -> Fraction:
+    if not d.is_finite():
+        raise NonFiniteError(f"{where} is {text!r}; every entry must be finite")
+    exponent = d.as_tuple().exponent
+    if isinstance(exponent, int) and abs(exponent) > _MAX_DECIMAL_EXPONENT:
+        raise EntryError(f"{where}: {text!r} has a decimal exponent beyond +-{_MAX_DECIMAL_EXPONENT}")
+    return Fraction(d)
 
 
 def _parse_mpf(x: Any, where: str) -> Fraction:
