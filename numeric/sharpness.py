@@ -1,0 +1,685 @@
+"""The sharpness (largest Hessian eigenvalue) at a point: the oracle's Python API.
+
+Public:
+    sharpness(weights, target=None, *, data=None, labels=None, dps=50, certify=True,
+              float64=False, loss="half-sum", spectrum=False, route="auto",
+              require_minimizer=False) -> SharpnessResult
+    SharpnessResult    value, enclosure, status, route, spectrum facts; ``str()``, ``to_json()``
+    LOSSES             the loss conventions and their Hessian factors
+    loss_factor(loss, *, n_samples, d_out) -> (Fraction, formula string)
+
+Helpers (private): the three evaluation modes (certified / mpmath / float64), the exact
+minimizer test for large float64 input, spectrum summaries.
+
+**Routes** (MATH.md K1, K2). At a global minimizer with ``R X^T = 0`` (decided EXACTLY) the
+Hessian is ``J^T J`` and its nonzero spectrum is that of the reduced operator
+``K = sum_l (B_l^T B_l) kron (A_l A_l^T)`` (with data: the ``gram`` form
+``sum_l (X^T B_l^T B_l X) kron (A_l A_l^T)``, rational, or the ``C^{1/2}`` ``sqrt`` form), of size
+``d_L d_0`` whatever the hidden widths; the Hessian's zero eigenvalue has multiplicity
+``P - rank K``. That is ``route="reduced"``. Anywhere else ``route="full"``: the explicit
+``P x P`` Hessian of ``numeric.hessian`` (K1, both terms).
+
+**Modes** (every number says how it was obtained, ``SharpnessResult.method``):
+    certify=True (default)   exact rational K or H, eigenvalue enclosures proven to contain the
+                             eigenvalues (``numeric.eigen.certified_eigvalsh``) at ``dps`` digits;
+                             ranks decided exactly over Q (python-flint).
+    certify=False            mpmath ``eigsy`` (Jacobi) at ``dps`` digits: approximate.
+    float64=True             float64, approximate; dense LAPACK for small matrices, otherwise
+                             matrix-free Lanczos (ARPACK ``eigsh`` on ``reduced_linear_operator``
+                             or ``hessian_operator``); ``certify`` is ignored. Large NumPy float
+                             input skips exact parsing (shapes and finiteness still checked, the
+                             minimizer test stays exact).
+
+**Loss conventions** (``loss=``). Write ``L_half = 1/2 ||W_L ... W_1 X - Y||_F^2`` (MATH.md) and
+``N`` the number of samples (columns of ``X``; ``N = d_0`` when ``X = I``):
+    "half-sum"  L_half                          Hessian factor 1
+    "sum"       ||R||_F^2                       factor 2
+    "mean"      (1/N) ||R||_F^2                 factor 2/N
+    "mse"       (1/(d_L N)) ||R||_F^2           factor 2/(d_L N)  (``torch.nn.MSELoss()``)
+Every reported eigenvalue is the eigenvalue of the Hessian of the chosen loss (factor applied
+exactly, enclosures included); ``loss_factor`` and ``loss`` record it.
+
+>>> r = sharpness([[[1]], [[2]]], dps=20, certify=False)
+>>> r.route, r.at_minimizer, mpmath.nstr(r.value, 10)       # K5: ||W_1||^2 + ||W_2||^2
+('reduced', True, '5.0')
+>>> sharpness([[[1]], [[2]]], dps=20, certify=False, loss="sum").value == 2 * r.value
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
+from fractions import Fraction
+from typing import Any, Literal
+
+import mpmath
+import numpy as np
+
+from derivations.errors import DmfError, NonFiniteError, NotAMinimizerError
+from derivations.exact import Point, check_chain, parse_point, to_fmpq_mat
+from numeric.kinds import point_arrays
+
+__all__ = ["LOSSES", "SharpnessResult", "loss_factor", "sharpness"]
+
+LossName = Literal["half-sum", "sum", "mean", "mse"]
+RouteName = Literal["auto", "reduced", "full"]
+
+_NORM = "||W_L...W_1 X - Y||_F^2"
+LOSSES: dict[str, str] = {
+    "half-sum": f"0.5*{_NORM}",
+    "sum": _NORM,
+    "mean": f"(1/N)*{_NORM}",
+    "mse": f"(1/(d_L*N))*{_NORM}",
+}
+"""Loss convention name -> its formula (``N`` samples; ``N = d_0`` when ``X = I``)."""
+
+MIN_DPS, MAX_DPS = 5, 5000
+DENSE_FLOAT64_LIMIT = 1500
+"""float64 mode: matrices up to this size are diagonalized densely, larger ones by Lanczos."""
+LANCZOS_K = 4
+
+
+def loss_factor(loss: str, *, n_samples: int, d_out: int) -> tuple[Fraction, str]:
+    """The exact factor turning the Hessian of ``1/2 ||R||_F^2`` into that of ``loss``, and the
+    loss formula with ``N`` and ``d_L`` filled in.
+
+    >>> loss_factor("mse", n_samples=3, d_out=2)
+    (Fraction(1, 3), '(1/(2*3))*||W_L...W_1 X - Y||_F^2')
+    """
+    if loss == "half-sum":
+        return Fraction(1), LOSSES[loss]
+    if loss == "sum":
+        return Fraction(2), LOSSES[loss]
+    if loss == "mean":
+        return Fraction(2, n_samples), f"(1/{n_samples})*{_NORM}"
+    if loss == "mse":
+        return Fraction(2, d_out * n_samples), f"(1/({d_out}*{n_samples}))*{_NORM}"
+    raise DmfError(f"unknown loss convention {loss!r}; expected one of {sorted(LOSSES)}")
+
+
+# --------------------------------------------------------------------------- the result
+@dataclass(frozen=True)
+class SharpnessResult:
+    """The sharpness at a point and how it was obtained.
+
+    Eigenvalues are those of the Hessian of the chosen ``loss`` (``loss_factor`` applied).
+    ``value`` is an ``mpf`` (certified or mpmath modes; the enclosure midpoint when certified)
+    or a ``float`` (float64 mode). Enclosures are ``numeric.eigen.Enclosure`` (exact ``Fraction``
+    endpoints) or ``None`` when not certified. ``multiplicity`` counts eigenvalues not
+    separated from ``lambda_max`` (certified: enclosures overlapping its enclosure; otherwise
+    within a tolerance derived from the precision; Lanczos: among the ``k`` computed).
+    ``gap = lambda_1 - (next lower distinct eigenvalue)``. ``largest_magnitude`` is what power
+    iteration converges to; ``largest_magnitude_is_lambda_min`` says when ``|lambda_min| >
+    lambda_max`` (``None``: not decided at this precision). ``spectrum`` (with
+    ``spectrum=True``) lists the nonzero eigenvalues, descending, and ``zero_multiplicity``
+    the multiplicity of the eigenvalue 0.
+    """
+
+    value: Any
+    enclosure: Any
+    certified: bool
+    route: str
+    at_minimizer: bool
+    residual_norm: Any
+    loss: str
+    loss_factor: Fraction
+    dims: tuple[int, ...]
+    parameters: int
+    lambda_min: Any
+    largest_magnitude: Any
+    multiplicity: int
+    gap: Any
+    spectrum: list[Any] | None
+    zero_multiplicity: int | None
+    method: str
+    dps: int | None
+    loss_convention: str = "half-sum"
+    lambda_min_enclosure: Any = None
+    gap_enclosure: Any = None
+    spectrum_enclosures: list[Any] | None = None
+    largest_magnitude_is_lambda_min: bool | None = False
+    seconds: float = field(default=0.0, compare=False)
+
+    def _fmt(self, x: Any) -> str:
+        if x is None:
+            return "n/a"
+        if isinstance(x, mpmath.mpf):
+            return str(mpmath.nstr(x, self.dps or 15))
+        return repr(float(x))
+
+    def __str__(self) -> str:
+        if self.certified and self.enclosure is not None:
+            lo, hi = _enclosure_strings(self.enclosure, self.dps or 50)
+            status = f"certified: lambda_max in [{lo}, {hi}]"
+        else:
+            status = self.method
+        where = "at a minimizer (R X^T = 0)" if self.at_minimizer else "not a minimizer"
+        lines = [
+            f"lambda_max = {self._fmt(self.value)}  [{status}]",
+            f"route: {self.route}; {where}; residual norm {self._fmt(self.residual_norm)}",
+            f"loss: {self.loss} (Hessian factor {self.loss_factor} relative to MATH.md's 1/2)",
+            f"dims {self.dims}, {self.parameters} parameters; multiplicity of lambda_max "
+            f"{self.multiplicity}; gap lambda_1 - lambda_2 = {self._fmt(self.gap)}",
+            f"lambda_min = {self._fmt(self.lambda_min)}; largest magnitude = "
+            f"{self._fmt(self.largest_magnitude)}",
+        ]
+        if self.largest_magnitude_is_lambda_min:
+            lines.append("note: |lambda_min| > lambda_max, power iteration would find lambda_min")
+        if self.spectrum is not None:
+            lines.append(
+                f"nonzero spectrum ({len(self.spectrum)} values), zero with multiplicity "
+                f"{self.zero_multiplicity}"
+            )
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (numbers as decimal strings; issue 4's oracle format)."""
+        digits = self.dps or 17
+        out: dict[str, Any] = {
+            "lambda_max": _num_string(self.value, digits),
+            "enclosure": None
+            if self.enclosure is None
+            else list(_enclosure_strings(self.enclosure, digits)),
+            "certified": self.certified,
+            "route": self.route,
+            "at_minimizer": self.at_minimizer,
+            "residual_norm": _num_string(self.residual_norm, digits),
+            "loss": self.loss,
+            "loss_convention": self.loss_convention,
+            "loss_factor": str(self.loss_factor),
+            "dims": list(self.dims),
+            "parameters": self.parameters,
+            "lambda_min": _num_string(self.lambda_min, digits),
+            "largest_magnitude": _num_string(self.largest_magnitude, digits),
+            "largest_magnitude_is_lambda_min": self.largest_magnitude_is_lambda_min,
+            "multiplicity": self.multiplicity,
+            "gap": _num_string(self.gap, digits),
+            "method": self.method,
+            "dps": self.dps,
+        }
+        if self.spectrum is not None:
+            out["spectrum"] = [_num_string(x, digits) for x in self.spectrum]
+            out["zero_multiplicity"] = self.zero_multiplicity
+        return out
+
+
+def _num_string(x: Any, digits: int) -> str | None:
+    if x is None:
+        return None
+    if isinstance(x, mpmath.mpf):
+        return str(mpmath.nstr(x, digits, strip_zeros=False))
+    if isinstance(x, Fraction):
+        return _decimal(x, digits, None)
+    return repr(float(x))
+
+
+def _decimal(q: Fraction, digits: int, rounding: str | None) -> str:
+    ctx = Context(prec=digits, rounding=rounding or "ROUND_HALF_EVEN")
+    return str(ctx.divide(Decimal(q.numerator), Decimal(q.denominator)))
+
+
+def _enclosure_strings(enc: Any, digits: int) -> tuple[str, str]:
+    """Outward-rounded decimal endpoints (``lo`` rounded down, ``hi`` up): still an enclosure."""
+    return _decimal(enc.lo, digits, ROUND_FLOOR), _decimal(enc.hi, digits, ROUND_CEILING)
+
+
+# --------------------------------------------------------------------------- eigenvalue lists
+@dataclass(frozen=True)
+class _Ev:
+    """One Hessian eigenvalue: a value (mpf / float / Fraction) and, when certified, an
+    enclosure."""
+
+    value: Any
+    enc: Any = None
+
+
+@dataclass
+class _Spectrum:
+    """What one mode found: the Hessian's eigenvalues (descending; ``complete`` or only the
+    top ones), its lambda_min when known, and its exact zero multiplicity when known."""
+
+    evs: list[_Ev]
+    complete: bool
+    lambda_min: _Ev | None
+    zero_multiplicity: int | None
+    tol: Any
+    method: str
+
+
+def _scale(spec: _Spectrum, c: Fraction, dps: int | None) -> _Spectrum:
+    if c == 1:
+        return spec
+
+    def one(e: _Ev) -> _Ev:
+        enc = None if e.enc is None else dataclasses.replace(e.enc, lo=e.enc.lo * c, hi=e.enc.hi * c)
+        if isinstance(e.value, mpmath.mpf):
+            with mpmath.workdps(dps or 15):
+                return _Ev(e.value * c.numerator / c.denominator, enc)
+        if isinstance(e.value, Fraction):
+            return _Ev(e.value * c, enc)
+        return _Ev(float(e.value) * float(c), enc)
+
+    lam_min = None if spec.lambda_min is None else one(spec.lambda_min)
+    return dataclasses.replace(
+        spec, evs=[one(e) for e in spec.evs], lambda_min=lam_min, tol=spec.tol * float(c)
+    )
+
+
+def _same(a: _Ev, b: _Ev, tol: Any) -> bool:
+    if a.enc is not None and b.enc is not None:
+        return bool(a.enc.lo <= b.enc.hi and b.enc.lo <= a.enc.hi)
+    return bool(abs(a.value - b.value) <= tol)
+
+
+def _sub(a: _Ev, b: _Ev, dps: int | None) -> _Ev:
+    enc = None
+    if a.enc is not None and b.enc is not None:
+        enc = dataclasses.replace(a.enc, lo=a.enc.lo - b.enc.hi, hi=a.enc.hi - b.enc.lo)
+    if isinstance(a.value, mpmath.mpf) or isinstance(b.value, mpmath.mpf):
+        with mpmath.workdps(dps or 15):
+            return _Ev(mpmath.mpf(a.value) - b.value, enc)
+    return _Ev(a.value - b.value, enc)
+
+
+def _dominance(top: _Ev, low: _Ev) -> bool | None:
+    """Whether ``|lambda_min| > lambda_max`` (``None`` if the enclosures do not decide it)."""
+    if top.enc is not None and low.enc is not None:
+        if -low.enc.lo > top.enc.hi:
+            return True
+        if -low.enc.hi < top.enc.lo or low.enc.lo >= 0:
+            return False
+        return None
+    return bool(-low.value > top.value)
+
+
+# --------------------------------------------------------------------------- modes
+def _certified_list(matrix: np.ndarray, dps: int) -> list[_Ev]:
+    from numeric.eigen import certified_eigvalsh
+
+    encs = certified_eigvalsh(matrix, dps=dps)
+    with mpmath.workdps(dps):
+        return [_Ev(mpmath.mpf(e.mid.numerator) / e.mid.denominator, e) for e in encs]
+
+
+def _exact_zero(template: _Ev) -> _Ev:
+    zero = Fraction(0)
+    enc = None if template.enc is None else dataclasses.replace(template.enc, lo=zero, hi=zero)
+    value = mpmath.mpf(0) if isinstance(template.value, mpmath.mpf) else 0.0
+    return _Ev(value, enc)
+
+
+def _pad_reduced(k_evs: list[_Ev], rank: int, params: int) -> list[_Ev]:
+    """Hessian spectrum at a minimizer: the ``rank`` nonzero eigenvalues of K and
+    ``P - rank`` zeros (MATH.md K2), descending (K is positive semidefinite)."""
+    nonzero = k_evs[:rank]
+    zero_template = k_evs[0] if k_evs else _Ev(0.0)
+    return nonzero + [_exact_zero(zero_template)] * (params - rank)
+
+
+def _exact_rank(m: np.ndarray) -> int:
+    return int(to_fmpq_mat(m).rank())
+
+
+def _drop_zeros(evs: list[_Ev], rank: int) -> list[_Ev]:
+    """Replace the ``len - rank`` eigenvalues closest to 0 by exact zeros (the rank is exact)."""
+    n_zero = len(evs) - rank
+    if n_zero == 0:
+        return evs
+    order = sorted(range(len(evs)), key=lambda i: abs(evs[i].value))
+    zeros = set(order[:n_zero])
+    out = [_exact_zero(e) if i in zeros else e for i, e in enumerate(evs)]
+    return sorted(out, key=lambda e: e.value, reverse=True)
+
+
+def _tol_mp(evs: list[_Ev], dps: int) -> Any:
+    scale = max([abs(e.value) for e in evs] + [mpmath.mpf(1)])
+    with mpmath.workdps(dps):
+        return scale * mpmath.mpf(10) ** (-max(dps * 3 // 4, dps - 10))
+
+
+def _mode_exact(point: Point, route: str, dps: int, certify: bool) -> _Spectrum:
+    ws, x, y = point_arrays(point, "exact")
+    params = point.num_params
+    if route == "reduced":
+        from numeric.reduced import reduced_operator
+
+        k_exact = reduced_operator(ws, x, form="gram")
+        rank = _exact_rank(k_exact)
+        if certify:
+            k_evs = _certified_list(k_exact, dps)
+            method = (
+                "certified: enclosures (numeric.eigen.certified_eigvalsh) of the eigenvalues of "
+                "the exact rational reduced operator K (gram form); rank K exact over Q"
+            )
+        else:
+            k_evs = _mpmath_reduced(point, dps)
+            method = (
+                f"approximate: mpmath eigsy (Jacobi) at {dps} digits on K (sqrt form), not "
+                "certified; rank K exact over Q"
+            )
+        evs = _pad_reduced(k_evs, rank, params)
+        return _Spectrum(evs, True, evs[-1], params - rank, _tol_mp(evs, dps), method)
+    from numeric.hessian import full_hessian
+
+    h_exact = full_hessian(ws, x, y)
+    rank = _exact_rank(h_exact)
+    if certify:
+        evs = _certified_list(h_exact, dps)
+        method = (
+            "certified: enclosures (numeric.eigen.certified_eigvalsh) of the eigenvalues of the "
+            "exact rational full Hessian (MATH.md K1); rank exact over Q"
+        )
+    else:
+        pw, px, py = point_arrays(point, "mpmath", dps)
+        with mpmath.workdps(dps):
+            h = full_hessian(pw, px, py)
+        from numeric.spectrum import eigh_mpmath
+
+        evs = [_Ev(v) for v in eigh_mpmath(h, dps)[0]]
+        method = f"approximate: mpmath eigsy (Jacobi) at {dps} digits on the full Hessian"
+    evs = _drop_zeros(evs, rank)
+    return _Spectrum(evs, True, evs[-1], params - rank, _tol_mp(evs, dps), method)
+
+
+def _mpmath_reduced(point: Point, dps: int) -> list[_Ev]:
+    from numeric.reduced import reduced_operator
+    from numeric.spectrum import eigh_mpmath
+
+    pw, px, _ = point_arrays(point, "mpmath", dps)
+    with mpmath.workdps(dps):
+        k = reduced_operator(pw, px, form="sqrt")
+    return [_Ev(v) for v in eigh_mpmath(k, dps)[0]]
+
+
+def _float_tol(values: Any) -> float:
+    scale = max([abs(float(v)) for v in values] + [1e-300])
+    return 1e-9 * scale
+
+
+def _mode_float64(
+    ws: list[np.ndarray],
+    x: np.ndarray | None,
+    y: np.ndarray,
+    route: str,
+    want_spectrum: bool,
+) -> _Spectrum:
+    from numeric.spectrum import eigvalsh_float64, top_eigenpairs_float64
+
+    params = sum(w.size for w in ws)
+    if route == "reduced":
+        from numeric.reduced import reduced_linear_operator, reduced_operator
+
+        n = ws[-1].shape[0] * ws[0].shape[1]
+        if n <= DENSE_FLOAT64_LIMIT or want_spectrum:
+            vals = eigvalsh_float64(reduced_operator(ws, x, form="sqrt"))
+            tol = _float_tol(vals)
+            rank = int(np.sum(vals > max(n, 1) * np.finfo(float).eps * max(vals[0], 0.0)))
+            evs = _pad_reduced([_Ev(float(v)) for v in vals], rank, params)
+            method = "approximate: float64 LAPACK eigh on the dense reduced operator K"
+            return _Spectrum(evs, True, evs[-1], params - rank, tol, method)
+        vals = top_eigenpairs_float64(reduced_linear_operator(ws, x), k=LANCZOS_K)[0]
+        lam_min = _Ev(0.0) if params > n else None
+        method = "approximate: float64 Lanczos (ARPACK eigsh) on the matrix-free reduced operator"
+        return _Spectrum([_Ev(float(v)) for v in vals], False, lam_min, None, _float_tol(vals),
+                         method)
+    from numeric.hessian import full_hessian, hessian_operator
+
+    if params <= DENSE_FLOAT64_LIMIT or want_spectrum:
+        vals = eigvalsh_float64(full_hessian(ws, x, y))
+        tol = _float_tol(vals)
+        small = max(params, 1) * np.finfo(float).eps * max(abs(vals[0]), abs(vals[-1]))
+        zero_mult = int(np.sum(np.abs(vals) <= small))
+        evs = _drop_zeros([_Ev(float(v)) for v in vals], params - zero_mult)
+        method = "approximate: float64 LAPACK eigh on the dense full Hessian"
+        return _Spectrum(evs, True, evs[-1], zero_mult, tol, method)
+    op = hessian_operator(ws, x, y)
+    vals = top_eigenpairs_float64(op, k=LANCZOS_K)[0]
+    from scipy.sparse.linalg import eigsh
+
+    v0 = np.random.default_rng(0).standard_normal(params)
+    low = float(eigsh(op, k=1, which="SA", v0=v0)[0][0])
+    method = "approximate: float64 Lanczos (ARPACK eigsh) on the matrix-free full Hessian"
+    return _Spectrum([_Ev(float(v)) for v in vals], False, _Ev(low), None,
+                     _float_tol([*vals, low]), method)
+
+
+# --------------------------------------------------------------------------- input
+def _is_float_array(a: Any) -> bool:
+    return isinstance(a, np.ndarray) and a.ndim == 2 and a.dtype.kind in "fiu"
+
+
+def _fast_float_input(
+    weights: Sequence[Any], target: Any, data: Any, labels: Any
+) -> tuple[list[np.ndarray], np.ndarray | None, np.ndarray | None, np.ndarray | None] | None:
+    """NumPy float/int arrays only: validate shapes (``check_chain``) and finiteness without
+    building exact rationals. Returns ``None`` when the input needs the exact parser."""
+    if isinstance(weights, np.ndarray) or not isinstance(weights, Sequence) or not weights:
+        return None
+    if not all(_is_float_array(w) for w in weights):
+        return None
+    others = [target, data, labels]
+    if any(o is not None and not _is_float_array(o) for o in others):
+        return None
+    ws = [np.asarray(w, dtype=np.float64) for w in weights]
+    t, x, y = (None if o is None else np.asarray(o, dtype=np.float64) for o in others)
+    check_chain(
+        [w.shape for w in ws],
+        target_shape=None if t is None else t.shape,
+        data_shape=None if x is None else x.shape,
+        labels_shape=None if y is None else y.shape,
+    )
+    named = [(f"W_{l}", w) for l, w in enumerate(ws, start=1)]
+    named += [(n, m) for n, m in (("target M", t), ("data X", x), ("labels Y", y)) if m is not None]
+    for name, m in named:
+        if m.size == 0:
+            from derivations.errors import EmptyInputError
+
+            raise EmptyInputError(f"{name} is empty (shape {m.shape}); every dimension must be >= 1")
+        if not np.all(np.isfinite(m)):
+            i, j = (int(k) for k in np.argwhere(~np.isfinite(m))[0])
+            raise NonFiniteError(f"{name}[{i}, {j}] is {m[i, j]!r}; every entry must be finite")
+    return ws, t, x, y
+
+
+def _dyadic(m: np.ndarray) -> tuple[Any, int]:
+    """A float64 matrix exactly as ``fmpz_mat * 2^e`` (a float64 is a binary rational)."""
+    from flint import fmpz_mat
+
+    mant, expo = np.frexp(m)
+    ints = (mant * 2.0**53).astype(np.int64)
+    expo = expo.astype(np.int64) - 53
+    nz = ints != 0
+    e0 = int(expo[nz].min()) if np.any(nz) else 0
+    shift = np.where(nz, expo - e0, 0)
+    entries = [int(a) << int(s) for a, s in zip(ints.flat, shift.flat, strict=True)]
+    return fmpz_mat(m.shape[0], m.shape[1], entries), e0
+
+
+def _dyadic_mul(a: tuple[Any, int], b: tuple[Any, int]) -> tuple[Any, int]:
+    return a[0] * b[0], a[1] + b[1]
+
+
+def _dyadic_equal(a: tuple[Any, int], b: tuple[Any, int]) -> bool:
+    (ma, ea), (mb, eb) = a, b
+    if ea >= eb:
+        return bool(ma * (2 ** (ea - eb)) == mb)
+    return bool(mb * (2 ** (eb - ea)) == ma)
+
+
+def _float_is_minimizer(
+    ws: list[np.ndarray], t: np.ndarray | None, x: np.ndarray | None, y: np.ndarray | None
+) -> bool:
+    """Exactly whether ``R X^T = 0`` for float64 input (its exact binary-rational values), via
+    integer matrices (python-flint ``fmpz_mat``)."""
+    if (x is None and t is None) or (x is not None and y is None):
+        return True  # target/labels default to the exact product
+    f = _dyadic(ws[0])
+    for w in ws[1:]:
+        f = _dyadic_mul(_dyadic(w), f)
+    if x is None:
+        assert t is not None
+        return _dyadic_equal(f, _dyadic(t))
+    assert y is not None
+    xd = _dyadic(x)
+    xt = (xd[0].transpose(), xd[1])
+    return _dyadic_equal(_dyadic_mul(_dyadic_mul(f, xd), xt), _dyadic_mul(_dyadic(y), xt))
+
+
+# --------------------------------------------------------------------------- the API
+def _check_options(dps: int, loss: str, route: str) -> None:
+    if isinstance(dps, bool) or not isinstance(dps, int) or not MIN_DPS <= dps <= MAX_DPS:
+        raise DmfError(f"dps must be an integer in [{MIN_DPS}, {MAX_DPS}]; got {dps!r}")
+    if loss not in LOSSES:
+        raise DmfError(f"unknown loss convention {loss!r}; expected one of {sorted(LOSSES)}")
+    if route not in ("auto", "reduced", "full"):
+        raise DmfError(f"route must be 'auto', 'reduced' or 'full'; got {route!r}")
+
+
+def _choose_route(route: str, at_min: bool, require_minimizer: bool, residual: Any) -> str:
+    if (require_minimizer or route == "reduced") and not at_min:
+        raise NotAMinimizerError(
+            f"the point is not a global minimizer with R X^T = 0 (residual norm {residual}); "
+            "the reduced operator K applies only there -- use route='auto' or 'full'"
+        )
+    if route == "auto":
+        return "reduced" if at_min else "full"
+    return route
+
+
+def sharpness(
+    weights: Sequence[Any],
+    target: Any = None,
+    *,
+    data: Any = None,
+    labels: Any = None,
+    dps: int = 50,
+    certify: bool = True,
+    float64: bool = False,
+    loss: str = "half-sum",
+    spectrum: bool = False,
+    route: str = "auto",
+    require_minimizer: bool = False,
+) -> SharpnessResult:
+    """The sharpness ``lambda_max`` of the Hessian of the squared loss at ``weights``.
+
+    ``weights``: ``[W_1, ..., W_L]`` (``W_l`` is ``d_l x d_{l-1}``), each a 2-D array-like of
+    ints, Fractions, decimal or ``"p/q"`` strings, or floats (taken as the exact binary
+    rationals they are). ``target=None`` (or, with ``data``, ``labels=None``) means the product
+    of the weights: the point is then a global minimizer. ``route="auto"`` uses the reduced
+    operator exactly when ``R X^T = 0`` and the full Hessian otherwise; ``"reduced"`` and
+    ``require_minimizer=True`` raise ``NotAMinimizerError`` away from minimizers; ``"full"``
+    forces the full Hessian (an independent check of the reduced route).
+    See the module docstring for modes and loss conventions.
+    """
+    _check_options(dps, loss, route)
+    start = time.perf_counter()
+    fast = _fast_float_input(weights, target, data, labels) if float64 else None
+    if fast is not None:
+        ws, t, x, y = fast
+        at_min = _float_is_minimizer(ws, t, x, y)
+        from numeric.factors import product
+
+        f = product(ws)
+        fx = f if x is None else f @ x
+        y_eff = (fx if t is None else t) if x is None else (fx if y is None else y)
+        residual_norm: Any = float(np.linalg.norm(fx - y_eff))
+        dims = check_chain([w.shape for w in ws])
+        params = sum(w.size for w in ws)
+        n_samples = dims[0] if x is None else x.shape[1]
+        chosen = _choose_route(route, at_min, require_minimizer, residual_norm)
+        spec = _mode_float64(ws, x, y_eff, chosen, spectrum)
+    else:
+        point = parse_point(weights, target, data=data, labels=labels)
+        dims, params = point.dims, point.num_params
+        n_samples = dims[0] if point.data is None else point.data.shape[1]
+        at_min = point.is_minimizer()
+        r2 = sum((q * q for q in point.residual().flat), Fraction(0))
+        with mpmath.workdps(dps):
+            residual_norm = mpmath.sqrt(mpmath.mpf(r2.numerator) / r2.denominator)
+        chosen = _choose_route(route, at_min, require_minimizer, mpmath.nstr(residual_norm, 5))
+        if float64:
+            residual_norm = float(residual_norm)
+            fw, fx_, fy = point_arrays(point, "float64")
+            spec = _mode_float64(fw, fx_, fy, chosen, spectrum)
+        else:
+            spec = _mode_exact(point, chosen, dps, certify)
+    factor, formula = loss_factor(loss, n_samples=n_samples, d_out=dims[-1])
+    spec = _scale(spec, factor, None if float64 else dps)
+    return _result(
+        spec,
+        route=chosen,
+        at_min=at_min,
+        residual_norm=residual_norm,
+        loss=(loss, formula, factor),
+        dims=tuple(dims),
+        params=params,
+        dps=None if float64 else dps,
+        want_spectrum=spectrum,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _result(
+    spec: _Spectrum,
+    *,
+    route: str,
+    at_min: bool,
+    residual_norm: Any,
+    loss: tuple[str, str, Fraction],
+    dims: tuple[int, ...],
+    params: int,
+    dps: int | None,
+    want_spectrum: bool,
+    seconds: float,
+) -> SharpnessResult:
+    evs = spec.evs
+    top = evs[0]
+    mult = sum(1 for e in evs if _same(e, top, spec.tol))
+    nxt = next((e for e in evs if not _same(e, top, spec.tol)), None)
+    if nxt is None and not spec.complete and spec.lambda_min is not None:
+        nxt = None if _same(spec.lambda_min, top, spec.tol) else spec.lambda_min
+    gap = None if nxt is None else _sub(top, nxt, dps)
+    low = spec.lambda_min
+    dominated = None if low is None else _dominance(top, low)
+    largest = top if (low is None or not dominated) else low
+    method = spec.method
+    if not spec.complete:
+        method += f"; only the top {len(evs)} eigenvalues computed (multiplicity is a lower bound)"
+    nonzero = [e for e in evs if not _is_exact_zero(e)]
+    with_enc = top.enc is not None
+    return SharpnessResult(
+        value=top.value,
+        enclosure=top.enc,
+        certified=with_enc,
+        route=route,
+        at_minimizer=at_min,
+        residual_norm=residual_norm,
+        loss=loss[1],
+        loss_factor=loss[2],
+        dims=dims,
+        parameters=params,
+        lambda_min=None if low is None else low.value,
+        largest_magnitude=largest.value,
+        multiplicity=mult,
+        gap=None if gap is None else gap.value,
+        spectrum=[e.value for e in nonzero] if want_spectrum and spec.complete else None,
+        zero_multiplicity=spec.zero_multiplicity if want_spectrum else None,
+        method=method,
+        dps=dps,
+        loss_convention=loss[0],
+        lambda_min_enclosure=None if low is None else low.enc,
+        gap_enclosure=None if gap is None else gap.enc,
+        spectrum_enclosures=[e.enc for e in nonzero] if want_spectrum and with_enc else None,
+        largest_magnitude_is_lambda_min=dominated,
+        seconds=seconds,
+    )
+
+
+def _is_exact_zero(e: _Ev) -> bool:
+    if e.enc is not None:
+        return bool(e.enc.lo == 0 and e.enc.hi == 0)
+    return bool(e.value == 0)
