@@ -1,0 +1,176 @@
+"""The ``oracle`` and ``vectors`` subcommands of ``dmf-sharpness``.
+
+Public:
+    register(subparsers)      add both subcommands to the ``dmf-sharpness`` parser
+    run_oracle(args)          ``dmf-sharpness oracle FILE [--dps N] [--json] [--spectrum]
+                              [--float64] [--loss half-sum|sum|mean|mse] [--no-certify]``
+    run_vectors(args)         ``dmf-sharpness vectors --out DIR [--check]``
+    format_human(result, meta)   the human-readable report of one oracle run
+    oracle_json(result, meta)    the ``--json`` document
+
+Every failure is a ``DmfError``; ``numeric.cli.main`` prints it as one line on stderr and exits
+with status 2. ``vectors --check`` exits with status 1 when a regenerated vector differs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from numeric.io import MAX_DPS, MIN_DPS, check_dps, load_arrays
+
+__all__ = ["format_human", "oracle_json", "register", "run_oracle", "run_vectors"]
+
+_LOSSES = ("half-sum", "sum", "mean", "mse")
+
+
+def register(subparsers: Any) -> None:
+    """Add ``oracle`` and ``vectors`` to the ``dmf-sharpness`` subcommands."""
+    p = subparsers.add_parser(
+        "oracle",
+        help="certified sharpness of the point in a .json or .npz file",
+        description=(
+            "Sharpness (lambda_max of the loss Hessian) at the point in FILE, with a certified "
+            "enclosure by default. FILE is .json {\"weights\": [W_1, ..., W_L], \"target\": M?, "
+            "\"data\": X?, \"labels\": Y?} or .npz with arrays W1..WL and optional M, X, Y."
+        ),
+    )
+    p.add_argument("file", metavar="FILE", help="input point (.json or .npz)")
+    p.add_argument(
+        "--dps", type=int, default=50, help=f"decimal digits ({MIN_DPS}..{MAX_DPS}; default 50)"
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.add_argument(
+        "--spectrum", action="store_true",
+        help="also list the full nonzero Hessian spectrum and the multiplicity of 0",
+    )
+    p.add_argument(
+        "--float64", action="store_true",
+        help="fast approximate float64 path (matrix-free Lanczos for large inputs)",
+    )
+    p.add_argument(
+        "--loss", choices=_LOSSES, default="half-sum",
+        help="loss convention: half-sum = 0.5*||R||^2 (default), sum = ||R||^2, "
+        "mean = ||R||^2/N, mse = ||R||^2/(d_L N) (torch MSELoss)",
+    )
+    p.add_argument(
+        "--no-certify", action="store_true",
+        help="mpmath eigenvalues at --dps digits without a proof (approximate)",
+    )
+    p.set_defaults(func=run_oracle)
+
+    v = subparsers.add_parser(
+        "vectors",
+        help="write (or check) the conformance vectors",
+        description=(
+            "Write the known-answer conformance vectors (one JSON file per case, input format "
+            "plus 'expected'), or with --check regenerate them and compare digit by digit with "
+            "the files in --out (default: the set shipped in the package)."
+        ),
+    )
+    v.add_argument("--out", type=Path, metavar="DIR", help="directory to write to (or check)")
+    v.add_argument("--check", action="store_true", help="compare instead of writing")
+    v.set_defaults(func=run_vectors)
+
+
+def _status(result: Any) -> str:
+    enc = result.enclosure
+    if enc is not None and enc.lo == enc.hi:
+        return "exact"
+    return "certified" if result.certified else "approximate"
+
+
+def oracle_json(result: Any, meta: dict[str, Any]) -> dict[str, Any]:
+    """The ``--json`` document: ``SharpnessResult.to_json()`` (issue 4's fields first:
+    ``lambda_max``, ``enclosure``, ``certified``, ``route``, ``at_minimizer``,
+    ``residual_norm``, ``loss``, ``dims``, ``parameters``, ``spectrum``) plus ``status``
+    (exact/certified/approximate) and ``input`` (the file)."""
+    doc = dict(result.to_json())
+    doc["status"] = _status(result)
+    doc["input"] = meta.get("path")
+    return doc
+
+
+def format_human(result: Any, meta: dict[str, Any]) -> str:
+    """A readable report: value and how it was obtained, then the spectrum facts."""
+    doc = result.to_json()
+    status = _status(result)
+    lines = [f"input: {meta.get('path')} ({meta.get('format')}), dims {tuple(result.dims)}, "
+             f"P = {result.parameters} parameters"]
+    lines.append(f"lambda_max = {doc['lambda_max']}")
+    if doc["enclosure"] is not None:
+        lo, hi = doc["enclosure"]
+        lines.append(f"  status: {status}; enclosure [{lo}, {hi}]")
+    else:
+        lines.append(f"  status: {status}")
+    lines.append(f"  method: {result.method}")
+    where = "yes (R X^T = 0, decided exactly)" if result.at_minimizer else "no"
+    lines += [
+        f"route: {result.route}; at a minimizer: {where}; residual norm {doc['residual_norm']}",
+        f"loss: {result.loss} (convention {result.loss_convention}, Hessian factor "
+        f"{result.loss_factor} relative to 0.5*||R||_F^2)",
+        f"lambda_min = {doc['lambda_min']}",
+        f"largest magnitude = {doc['largest_magnitude']}"
+        + ("  (|lambda_min| > lambda_max: power iteration would find lambda_min)"
+           if result.largest_magnitude_is_lambda_min else ""),
+        f"multiplicity of lambda_max = {result.multiplicity}; gap lambda_1 - lambda_2 = "
+        f"{doc['gap'] if doc['gap'] is not None else 'n/a (a single distinct eigenvalue)'}",
+    ]
+    if doc.get("spectrum") is not None:
+        lines.append(
+            f"nonzero spectrum ({len(doc['spectrum'])} eigenvalues, descending; zero has "
+            f"multiplicity {doc['zero_multiplicity']}):"
+        )
+        lines += [f"  {x}" for x in doc["spectrum"]]
+    return "\n".join(lines)
+
+
+def run_oracle(args: argparse.Namespace) -> int:
+    """``dmf-sharpness oracle``: everything is checked before any computation starts."""
+    from numeric.sharpness import sharpness
+
+    dps = check_dps(args.dps)
+    arrays = load_arrays(args.file)
+    weights: Any = list(arrays.weights)
+    target, data, labels = arrays.target, arrays.data, arrays.labels
+    if args.float64:
+        floats = arrays.float64_arrays()
+        if floats is not None:  # lossless: lets sharpness skip exact parsing of large inputs
+            weights, target, data, labels = floats
+    result = sharpness(
+        weights, target, data=data, labels=labels, dps=dps, certify=not args.no_certify,
+        float64=args.float64, loss=args.loss, spectrum=args.spectrum,
+    )
+    if args.json:
+        print(json.dumps(oracle_json(result, arrays.meta), indent=2))
+    else:
+        print(format_human(result, arrays.meta))
+    return 0
+
+
+def run_vectors(args: argparse.Namespace) -> int:
+    """``dmf-sharpness vectors``: all cases are computed in memory before anything is written;
+    each file is then written atomically (temporary file + ``os.replace``)."""
+    from numeric import vectors
+
+    if args.check:
+        directory = args.out if args.out is not None else vectors.shipped_directory()
+        diffs = vectors.check_directory(directory)
+        if diffs:
+            for line in diffs:
+                print(line, file=sys.stderr)
+            print(f"{len(diffs)} difference(s) against {directory}", file=sys.stderr)
+            return 1
+        print(f"all vectors in {directory} agree digit by digit with a fresh computation")
+        return 0
+    if args.out is None:
+        from derivations.errors import DmfError
+
+        raise DmfError("vectors needs --out DIR (or --check to compare with the shipped set)")
+    generated = vectors.generate_vectors()
+    paths = vectors.write_vectors(generated, args.out)
+    print(f"wrote {len(paths)} conformance vectors to {args.out}")
+    return 0

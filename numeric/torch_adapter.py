@@ -1,0 +1,383 @@
+"""PyTorch adapter: check a user's sharpness code against the certified oracle.
+
+Needs the optional extra ``torch`` (``pip install -e ".[torch]"``, which pins ``torch==2.13.0``).
+
+Public:
+    to_sequential(weights)           ``[W_1, ..., W_L]`` -> ``torch.nn.Sequential`` of bias-free
+                                     ``nn.Linear`` layers (float64, ``layer[l-1].weight = W_l``)
+    from_sequential(model)           the inverse: ``list[np.ndarray]`` (float64), ``W_1`` first
+    torch_data(point)                ``(inputs, targets)`` tensors in PyTorch's sample-major layout
+    check_implementation(fn, cases)  run ``fn`` on conformance cases, compare with certified values
+    ConformanceReport, CaseReport    what ``check_implementation`` returns
+    autograd_full_hessian_sharpness  reference: ``torch.autograd.functional.hessian`` + ``eigvalsh``
+    hvp_power_iteration_sharpness    reference: Hessian-vector products by double backprop and a
+                                     fixed number of power iterations
+
+Layout. MATH.md writes the network as ``f(W) = W_L ... W_1`` acting on columns: data ``X`` is
+``(d_0, N)``. PyTorch acts on rows, so a user's function receives ``inputs = X^T`` (``N x d_0``)
+and ``targets = Y^T`` (``N x d_L``); without data ``X = I`` (``inputs`` is the identity, ``N =
+d_0``) and ``targets = M^T``. Then ``model(inputs) = (f X)^T`` and the MATH.md loss is
+``0.5 * ((model(inputs) - targets) ** 2).sum()``. The parameter order is MATH.md's:
+``torch.cat([layer.weight.flatten() for layer in model])``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import mpmath
+import numpy as np
+
+try:
+    import torch
+    from torch import nn
+except ImportError as _exc:  # pragma: no cover - exercised only without torch
+    raise ImportError(
+        "numeric.torch_adapter needs PyTorch, an optional extra of dmf-sharpness: install it "
+        "with  pip install -e '.[torch]'  (or  pip install torch==2.13.0 )"
+    ) from _exc
+
+from derivations.errors import DmfError, ShapeError
+from derivations.exact import Point, parse_point
+from numeric.io import check_dps, load_point
+
+__all__ = [
+    "CaseReport",
+    "ConformanceReport",
+    "autograd_full_hessian_sharpness",
+    "check_implementation",
+    "from_sequential",
+    "hvp_power_iteration_sharpness",
+    "to_sequential",
+    "torch_data",
+]
+
+LOSS_FACTORS = ("half-sum", "sum", "mean", "mse")
+
+
+# --- conversions ------------------------------------------------------------------------
+
+
+def _as_float64(w: Any) -> np.ndarray:
+    if isinstance(w, torch.Tensor):
+        return w.detach().to(torch.float64).cpu().numpy()
+    arr = np.asarray(w)
+    if arr.dtype == object:  # exact Fractions (or mpf): rounded to nearest float64
+        return np.array([[float(x) for x in row] for row in arr], dtype=np.float64).reshape(arr.shape)
+    return arr.astype(np.float64)
+
+
+def to_sequential(weights: Sequence[Any] | Point) -> nn.Sequential:
+    """A ``torch.nn.Sequential`` of bias-free ``nn.Linear`` layers with ``layer[l-1].weight =
+    W_l`` in float64 (MATH.md: ``W_l`` is ``(d_l, d_{l-1})``, the ``nn.Linear.weight`` shape).
+    Exact entries are rounded to the nearest float64. No random initialization runs (the global
+    torch RNG is left untouched).
+
+    >>> model = to_sequential([[[1, 2]], [[3], [4]]])
+    >>> model(torch.eye(2, dtype=torch.float64)).T
+    tensor([[3., 6.],
+            [4., 8.]], dtype=torch.float64, grad_fn=<PermuteBackward0>)
+    """
+    ws = list(weights.weights) if isinstance(weights, Point) else list(weights)
+    if not ws:
+        raise ShapeError("no layers given; expected weights W_1, ..., W_L with L >= 1")
+    layers = []
+    prev = None
+    for l, w in enumerate(ws, start=1):
+        arr = _as_float64(w)
+        if arr.ndim != 2:
+            raise ShapeError(f"W_{l} must be 2-D (d_{l}, d_{l - 1}); got shape {arr.shape}")
+        if prev is not None and arr.shape[1] != prev:
+            raise ShapeError(
+                f"layer {l} (W_{l}) has shape {arr.shape} but layer {l - 1} outputs {prev} rows"
+            )
+        prev = arr.shape[0]
+        layer = nn.utils.skip_init(
+            nn.Linear, arr.shape[1], arr.shape[0], bias=False, dtype=torch.float64
+        )
+        with torch.no_grad():
+            layer.weight.copy_(torch.from_numpy(arr))
+        layers.append(layer)
+    return nn.Sequential(*layers)
+
+
+def from_sequential(model: nn.Module) -> list[np.ndarray]:
+    """``[W_1, ..., W_L]`` (float64 NumPy arrays) from a ``Sequential`` of bias-free
+    ``nn.Linear`` layers; anything else (a bias, an activation) is refused."""
+    modules = list(model) if isinstance(model, nn.Sequential) else [model]
+    out: list[np.ndarray] = []
+    for i, m in enumerate(modules):
+        if not isinstance(m, nn.Linear):
+            raise ShapeError(
+                f"module {i} is {type(m).__name__}; a deep linear network has only nn.Linear layers"
+            )
+        if m.bias is not None:
+            raise ShapeError(f"layer {i + 1} has a bias; deep matrix factorization has none")
+        out.append(m.weight.detach().to(torch.float64).cpu().numpy().copy())
+    if not out:
+        raise ShapeError("the model has no layers")
+    return out
+
+
+def torch_data(point: Point) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(inputs, targets) = (X^T, Y^T)`` as float64 tensors (``X = I``, ``Y = M`` without data)."""
+    d0 = point.dims[0]
+    x = np.eye(d0) if point.data is None else _as_float64(point.data)
+    return torch.from_numpy(x.T.copy()), torch.from_numpy(_as_float64(point.labels).T.copy())
+
+
+def _linear_weights(model_or_weights: Any) -> list[torch.Tensor]:
+    if isinstance(model_or_weights, nn.Module):
+        return [m.weight for m in model_or_weights.modules() if isinstance(m, nn.Linear)]
+    return [torch.as_tensor(w, dtype=torch.float64) for w in model_or_weights]
+
+
+def _half_sum_loss(ws: Sequence[torch.Tensor], inputs: torch.Tensor, targets: torch.Tensor) -> Any:
+    out = inputs
+    for w in ws:
+        out = out @ w.T
+    return 0.5 * ((out - targets) ** 2).sum()
+
+
+# --- the two reference implementations --------------------------------------------------
+
+
+def autograd_full_hessian_sharpness(
+    model_or_weights: Any, inputs: torch.Tensor, targets: torch.Tensor
+) -> float:
+    """Sharpness by the plain route: the ``P x P`` Hessian of ``0.5 ||model(inputs) -
+    targets||_F^2`` over the flattened parameters (``torch.autograd.functional.hessian``), then
+    ``torch.linalg.eigvalsh`` (float64, approximate; ``O(P^3)``, for small ``P``)."""
+    ws = _linear_weights(model_or_weights)
+    shapes = [w.shape for w in ws]
+    sizes = [w.numel() for w in ws]
+    theta0 = torch.cat([w.detach().flatten() for w in ws]).to(torch.float64)
+
+    def loss_of(theta: torch.Tensor) -> torch.Tensor:
+        parts = torch.split(theta, sizes)
+        return _half_sum_loss([p.reshape(s) for p, s in zip(parts, shapes, strict=True)], inputs, targets)
+
+    hess = torch.autograd.functional.hessian(loss_of, theta0)
+    return float(torch.linalg.eigvalsh(hess)[-1])
+
+
+def hvp_power_iteration_sharpness(
+    model_or_weights: Any,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    *,
+    iterations: int = 100,
+    seed: int = 0,
+) -> float:
+    """Sharpness as PyHessian-style code estimates it: Hessian-vector products by double
+    backprop, ``iterations`` power-iteration steps from a seeded random start, then the Rayleigh
+    quotient. Approximate: it finds the largest-*magnitude* eigenvalue, and its error decays
+    like ``(lambda_2 / lambda_1)^(2k)``, so it loses digits when the top of the spectrum is
+    clustered (small gap ``lambda_1 - lambda_2``)."""
+    ws = [w.detach().clone().to(torch.float64).requires_grad_(True) for w in _linear_weights(model_or_weights)]
+    loss = _half_sum_loss(ws, inputs, targets)
+    grads = torch.autograd.grad(loss, ws, create_graph=True)
+    gen = torch.Generator().manual_seed(seed)
+    v = [torch.randn(w.shape, generator=gen, dtype=torch.float64) for w in ws]
+
+    def normalize(vs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+        norm = torch.sqrt(sum((x * x).sum() for x in vs))  # type: ignore[arg-type]
+        return [x / norm for x in vs]
+
+    def hvp(vs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+        dot = sum((g * x).sum() for g, x in zip(grads, vs, strict=True))
+        return list(torch.autograd.grad(dot, ws, retain_graph=True))  # type: ignore[arg-type]
+
+    v = normalize(v)
+    estimate = 0.0
+    for _ in range(iterations):
+        hv = hvp(v)
+        estimate = float(sum((a * b).sum() for a, b in zip(v, hv, strict=True)))
+        if all(float(x.abs().max()) == 0.0 for x in hv):
+            return 0.0
+        v = normalize(hv)
+    return estimate
+
+
+# --- conformance checking ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseReport:
+    """One case: the certified value (``expected``, a decimal string, in the user's loss
+    convention), what the user's function returned, the relative error and the agreeing digits
+    ``-log10(rel_error)`` (``inf`` for an exact float64 match; absolute error when the expected
+    value is 0). ``error`` holds the exception text if the function raised."""
+
+    name: str
+    dims: tuple[int, ...]
+    expected: str
+    got: float | None
+    rel_error: float
+    digits: float
+    passed: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ConformanceReport:
+    """The result of :func:`check_implementation`: per-case reports, the worst relative error,
+    the fewest agreeing digits, and whether every case is within ``rtol``."""
+
+    cases: tuple[CaseReport, ...]
+    rtol: float
+    loss: str
+    worst_rel_error: float = field(init=False)
+    min_digits: float = field(init=False)
+    passed: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        errs = [c.rel_error for c in self.cases]
+        object.__setattr__(self, "worst_rel_error", max(errs, default=0.0))
+        object.__setattr__(self, "min_digits", min((c.digits for c in self.cases), default=math.inf))
+        object.__setattr__(self, "passed", all(c.passed for c in self.cases))
+
+    @property
+    def worst(self) -> CaseReport | None:
+        """The case with the largest relative error."""
+        return max(self.cases, key=lambda c: c.rel_error, default=None)
+
+    def __str__(self) -> str:
+        lines = [
+            f"{'case':32} {'dims':22} {'digits':>6}  {'rel. error':>10}  result",
+        ]
+        for c in self.cases:
+            res = "ok" if c.passed else ("ERROR " + (c.error or "") if c.error else "FAIL")
+            lines.append(
+                f"{c.name[:32]:32} {str(c.dims)[:22]:22} {c.digits:6.1f}  {c.rel_error:10.2e}  {res}"
+            )
+        lines.append(
+            f"{len(self.cases)} cases, loss {self.loss}, rtol {self.rtol:.1e}: worst relative "
+            f"error {self.worst_rel_error:.2e} ({self.min_digits:.1f} digits) -> "
+            f"{'PASS' if self.passed else 'FAIL'}"
+        )
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class _Case:
+    name: str
+    point: Point
+    value: Any  # mpf, half-sum convention, at the working precision
+    certified: bool
+
+
+def _loss_factor(loss: str, point: Point) -> Fraction:
+    """Factor by which the Hessian of the ``loss`` convention exceeds the half-sum one."""
+    n = point.dims[0] if point.data is None else point.data.shape[1]
+    factors = {
+        "half-sum": Fraction(1),
+        "sum": Fraction(2),
+        "mean": Fraction(1, n),
+        "mse": Fraction(2, n * point.dims[-1]),
+    }
+    if loss not in factors:
+        raise DmfError(f"unknown loss convention {loss!r}; expected one of {', '.join(LOSS_FACTORS)}")
+    return factors[loss]
+
+
+def _cases(cases: Any, dps: int) -> list[_Case]:
+    from numeric.vectors import Vector, load_vectors
+
+    if cases is None:
+        cases = load_vectors()
+    elif isinstance(cases, str | Path) and Path(cases).is_dir():
+        cases = load_vectors(cases)
+    elif isinstance(cases, Point | Vector | str | Path):
+        cases = [cases]
+    out = []
+    for i, case in enumerate(cases):
+        if isinstance(case, Vector):
+            with mpmath.workdps(dps):
+                value = mpmath.mpf(case.expected["lambda_max"])
+            out.append(_Case(case.name, case.point, value, True))
+            continue
+        if isinstance(case, str | Path):
+            point, meta = load_point(case)
+            name = str(meta.get("name", Path(case).stem))
+        elif isinstance(case, Point):
+            point, name = case, f"case {i}"
+        else:
+            point, name = parse_point(case), f"case {i}"
+        out.append(_oracle_case(name, point, dps))
+    return out
+
+
+def _oracle_case(name: str, point: Point, dps: int) -> _Case:
+    from numeric.sharpness import sharpness
+
+    result = sharpness(
+        list(point.weights),
+        None if point.data is not None else point.labels,
+        data=point.data,
+        labels=None if point.data is None else point.labels,
+        dps=dps,
+    )
+    with mpmath.workdps(dps):  # the default loss is half-sum: factor 1
+        value = mpmath.mpf(result.value)
+    return _Case(name, point, value, bool(result.certified))
+
+
+def check_implementation(
+    fn: Callable[[Any, torch.Tensor, torch.Tensor], float],
+    cases: Any = None,
+    *,
+    rtol: float = 1e-10,
+    dps: int = 50,
+    loss: str = "half-sum",
+    as_model: bool = True,
+) -> ConformanceReport:
+    """Run ``fn(model, inputs, targets) -> float`` on each case and compare with the certified
+    sharpness.
+
+    ``cases``: ``None`` (the conformance vectors shipped in the package), a directory of vector
+    files, or an iterable of ``numeric.vectors.Vector``, ``Point`` (e.g. strategy draws from
+    ``numeric.strategies``), input-file paths, or weight lists. ``fn`` gets the
+    ``nn.Sequential`` of :func:`to_sequential` (or, with ``as_model=False``, the list of float64
+    weight tensors) and ``(inputs, targets) = (X^T, Y^T)`` from :func:`torch_data`. ``loss``
+    names the user's loss convention (``half-sum`` = ``0.5 * sum``, ``sum``, ``mean`` over
+    samples, ``mse`` = ``torch.nn.MSELoss()``); the certified value is scaled to match. A case
+    passes when its relative error is at most ``rtol``.
+    """
+    check_dps(dps)
+    reports = []
+    for case in _cases(cases, dps):
+        factor = _loss_factor(loss, case.point)
+        with mpmath.workdps(dps):
+            expected = case.value * factor.numerator / factor.denominator
+            model_arg: Any = (
+                to_sequential(case.point)
+                if as_model
+                else [torch.from_numpy(_as_float64(w)) for w in case.point.weights]
+            )
+            inputs, targets = torch_data(case.point)
+            try:
+                got: float | None = float(fn(model_arg, inputs, targets))
+                err: str | None = None
+            except Exception as exc:  # a user's function failing is a finding, not a crash
+                got, err = None, f"{type(exc).__name__}: {exc}"
+            rel = _relative_error(got, expected)
+            exp_str = mpmath.nstr(expected, 20)
+        digits = -math.log10(rel) if 0 < rel < math.inf else (math.inf if rel == 0 else 0.0)
+        reports.append(
+            CaseReport(case.name, case.point.dims, exp_str, got, rel, digits, rel <= rtol, err)
+        )
+    return ConformanceReport(tuple(reports), rtol, loss)
+
+
+def _relative_error(got: float | None, expected: Any) -> float:
+    if got is None or not math.isfinite(got):
+        return math.inf
+    diff = abs(mpmath.mpf(got) - expected)
+    scale = abs(expected)
+    return float(diff / scale) if scale != 0 else float(diff)
