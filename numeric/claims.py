@@ -1,0 +1,266 @@
+"""The claims registry: every statement of ../shared/MATH.md ("Claims the checker must decide")
+that ``dmf-sharpness check`` decides, by its stable id.
+
+Public:
+    Claim           one claim: id, statement (plain math), source, domain, how it is checked,
+                    the checker (``"module:function"``, imported on use), per-budget case counts
+                    and time caps, and ``corrects`` (the literal claim a corrected entry fixes)
+    CLAIMS          the registry, in report order
+    CLAIM_IDS       their ids
+    get_claim       one claim by id (a ``DmfError`` listing the valid ids otherwise)
+    select_claims   several claims by id, in the order given
+
+A literal statement that fails but has an evident corrected form appears twice: the literal
+entry (refuted, with its counterexample) and a ``...-corrected`` entry checked on its own.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from derivations.errors import DmfError
+
+__all__ = ["CLAIMS", "CLAIM_IDS", "Claim", "get_claim", "select_claims"]
+
+KAMBER = "Kamber & Parhi, arXiv:2509.25783"
+
+
+def _budget(quick: int, default: int, thorough: int) -> dict[str, int]:
+    return {"quick": quick, "default": default, "thorough": thorough}
+
+
+def _caps(quick: float, default: float, thorough: float) -> dict[str, float]:
+    return {"quick": quick, "default": default, "thorough": thorough}
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One registered claim. ``checker`` is ``"module:function"`` (or a callable) taking a
+    ``numeric.check_runner.CheckContext`` and returning a ``ClaimOutcome``."""
+
+    id: str
+    statement: str
+    source: str
+    domain: str
+    method: str
+    checker: str | Callable[..., Any]
+    cases: dict[str, int] = field(default_factory=lambda: _budget(6, 30, 150))
+    time_cap: dict[str, float] = field(default_factory=lambda: _caps(8.0, 45.0, 400.0))
+    corrects: str | None = None
+
+    def resolve_checker(self) -> Callable[..., Any]:
+        if callable(self.checker):
+            return self.checker
+        module, _, name = self.checker.partition(":")
+        return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
+
+_C = "numeric.checkers"
+_S = "numeric.checkers_structure"
+
+CLAIMS: tuple[Claim, ...] = (
+    Claim(
+        "gauss-newton",
+        "At every point with R X^T = 0: H = J^T J (the Hessian of 1/2||W_L...W_1 X - Y||_F^2 "
+        "equals its Gauss-Newton part); MATH.md K1/K2.",
+        "MATH.md K1, K2 (standard)",
+        "symbolic dims listed in the detail (with and without data X); all sizes via matrix "
+        "calculus where SymPy can",
+        "derivations.identities.prove_gauss_newton for each listed dims (SymPy differentiation "
+        "of the loss, exact simplification) and prove_gauss_newton_all_sizes",
+        f"{_C}:check_gauss_newton",
+        cases=_budget(3, 6, 10),
+        time_cap=_caps(25.0, 120.0, 900.0),
+    ),
+    Claim(
+        "reduced-spectrum",
+        "At a minimizer (R X^T = 0) the nonzero eigenvalues of H, with multiplicity, are those "
+        "of K = sum_l (C^1/2 B_l^T B_l C^1/2) kron (A_l A_l^T); zero has multiplicity P - rank K.",
+        "MATH.md K2",
+        "minimizers of depth 1-3, widths 1-3, with X = I and with data X (N = 1-3), including "
+        "rank-deficient and bottleneck points",
+        "exact: x^n charpoly(H)(x) == x^P charpoly(K_gram)(x) over Q (python-flint), with "
+        "K_gram = sum_l (X^T B_l^T B_l X) kron (A_l A_l^T) of size n = d_L N (same nonzero "
+        "spectrum as K); H is the exact K1 Hessian (numeric.hessian)",
+        f"{_C}:check_reduced_spectrum",
+        cases=_budget(8, 40, 200),
+    ),
+    Claim(
+        "trace",
+        "At a minimizer (R X^T = 0): tr H = sum_l ||A_l||_F^2 ||B_l X||_F^2.",
+        "MATH.md K3",
+        "minimizers of depth 1-4, widths 1-3, X = I and with data; non-minimizers reported "
+        "separately",
+        "exact rational equality; a Hypothesis search for a counterexample first",
+        f"{_C}:check_trace",
+        cases=_budget(8, 40, 200),
+    ),
+    Claim(
+        "upper-bound",
+        "At a minimizer (R X^T = 0): lambda_max(H) <= sum_l ||A_l||_2^2 ||B_l X||_2^2.",
+        "MATH.md K4 (triangle + Cauchy-Schwarz)",
+        "minimizers of depth 1-3, widths 1-3, X = I and with data",
+        "exact comparison of algebraic numbers (charpoly roots, companion-matrix sums/products, "
+        "certified Arb enclosures until disjoint or provably equal)",
+        f"{_C}:check_upper_bound",
+        cases=_budget(6, 30, 150),
+    ),
+    Claim(
+        "depth2",
+        "L = 2, X = I, every minimizer, all widths: lambda_max(H) = ||W_1||_2^2 + ||W_2||_2^2.",
+        f"MATH.md K5; {KAMBER}",
+        "depth 2, widths 1-3 (and exact rational-norm points)",
+        "Hypothesis search, then per case an exact algebraic comparison of lambda_max(H) with "
+        "the sum of the two algebraic squared norms",
+        f"{_C}:check_depth2",
+    ),
+    Claim(
+        "scalar-ends",
+        "d_0 = d_L = 1, X = I, any depth and hidden widths, every minimizer: lambda_max(H) = "
+        "sum_l ||A_l||_2^2 ||B_l||_2^2 (rational: A_l is a row, B_l a column).",
+        f"MATH.md K6; {KAMBER}",
+        "scalar ends, depth 1-4, hidden widths 1-3",
+        "exact: charpoly(H) == x^(P-1) (x - rhs) over Q, after a Hypothesis search",
+        f"{_C}:check_scalar_ends",
+    ),
+    Claim(
+        "sum-formula",
+        "Every minimizer, any depth and widths, X = I: lambda_max(H) = sum_l ||A_l||_2^2 "
+        "||B_l||_2^2. Decided for matrix ends (d_0, d_L >= 2) and, separately, with exactly one "
+        "scalar end.",
+        f"{KAMBER} (exact in depth2 and scalar-ends)",
+        "depth 1-4, widths 1-3, X = I",
+        "Hypothesis search (float64 with a margin) for lambda_max < sum, shrunk, then exact "
+        "re-check: certified enclosures of both sides whose gap excludes 0",
+        f"{_C}:check_sum_formula",
+        cases=_budget(4, 20, 100),
+        time_cap=_caps(10.0, 60.0, 400.0),
+    ),
+    Claim(
+        "flattest",
+        "X = I, target M, s = sigma_1(M): every minimizer has lambda_max(H) >= L s^(2(L-1)/L), "
+        "with equality at balanced minimizers W_l = U_l S^(1/L) U_{l-1}^T.",
+        "MATH.md K7 (Mulayoff & Michaeli 2020; Kamber & Parhi)",
+        "depth 1-4, widths 1-3; random minimizers (bound) and exactly rational balanced "
+        "minimizers (attainment)",
+        "bound: exact algebraic comparison of lambda_max(H) with L * lambda_max(M^T M)^((L-1)/L); "
+        "attainment: balanced minimizers with rational frames (Cayley) and rational s_i^(1/L), "
+        "so the K7 value is rational and equality is exact",
+        f"{_S}:check_flattest",
+    ),
+    Claim(
+        "spectral-balance",
+        "Depth 2, X = I: a minimizer is flattest (lambda_max = 2 sigma_1(M)) if and only if "
+        "||W_1||_2 = ||W_2||_2.",
+        f"{KAMBER}, abstract v4",
+        "depth 2, square widths (d_0 = d_1 = d_2) and overparameterized widths (d_1 > d_0, d_2)",
+        "each direction separately; points satisfying the hypothesis EXACTLY "
+        "(W_l = P_l diag(sigma) Q_l^T with rational orthogonal frames: rational spectral norms); "
+        "Hypothesis search + exact re-check",
+        f"{_S}:check_spectral_balance",
+    ),
+    Claim(
+        "spectral-balance-corrected",
+        "Depth 2, X = I: a minimizer is flattest (lambda_max = 2 sigma_1(M)) if and only if "
+        "||W_1||_2^2 = ||W_2||_2^2 = sigma_1(M).",
+        "corrected form of spectral-balance (this checker; follows from K5 and AM-GM: "
+        "||W_1||^2 + ||W_2||^2 >= 2||W_1|| ||W_2|| >= 2||W_2 W_1||)",
+        "depth 2, square and overparameterized widths",
+        "exact on points built with rational frames (rational norms), including non-balanced "
+        "flattest ones; random minimizers checked exactly for both sides of the iff",
+        f"{_S}:check_spectral_balance_corrected",
+        corrects="spectral-balance",
+    ),
+    Claim(
+        "constant-product",
+        "X = I: a minimizer whose products ||A_l||_2 ||B_l||_2 are equal for all l is flattest "
+        "(lambda_max = L sigma_1(M)^(2(L-1)/L)).",
+        f"{KAMBER}, abstract v5 (\"sufficient condition for flatness\")",
+        "depth 2 (matrix ends), scalar ends (depth 2-3), depth 3 matrix ends",
+        "points satisfying the hypothesis exactly (rational norms); Hypothesis search + exact "
+        "re-check",
+        f"{_S}:check_constant_product",
+    ),
+    Claim(
+        "constant-product-corrected",
+        "X = I: a minimizer with ||A_l||_2 ||B_l||_2 = sigma_1(M)^((L-1)/L) for every l is "
+        "flattest.",
+        "corrected form of constant-product (this checker; K4 gives lambda_max <= "
+        "L sigma_1^(2(L-1)/L) and K7 gives >=)",
+        "depth 1-4, widths 1-3",
+        "exact on balanced and gauge-perturbed balanced minimizers with rational norms",
+        f"{_S}:check_constant_product_corrected",
+        corrects="constant-product",
+    ),
+    Claim(
+        "balanced-spectrum",
+        "At a balanced minimizer with M's singular values s_1 >= ... (padded with zeros, "
+        "0^0 = 1), the nonzero Hessian eigenvalues are sum_{l=1..L} s_i^(2(L-l)/L) "
+        "s_j^(2(l-1)/L) over pairs (i, j); for i = j, L s_i^(2-2/L).",
+        "Ghosh et al. (ICLR 2025) for i = j; MATH.md",
+        "balanced minimizers, depth 1-4, widths 1-3, rank-deficient targets included",
+        "exact: charpoly(H) == x^(P - d_L d_0) prod_(i,j) (x - lambda_ij) over Q, with rational "
+        "s_i^(1/L) and rational frames",
+        f"{_S}:check_balanced_spectrum",
+    ),
+    Claim(
+        "hessian-rank",
+        "With q = min(r, k, m_1..m_{L-1}), s = min(r, k), r = rank(X X^T), k = d_L: "
+        "rank H_o = q(r + k - q), rank H_f = 2q sum_l m_l + 2qs - L q^2, rank H = "
+        "2q sum_l m_l - L q^2 + q(r + k); upper bounds attained generically.",
+        "Singh, Bachmann & Hofmann, NeurIPS 2021",
+        "depth 2-3, widths 1-3, data N = 1-4; generic points, generic minimizers, special "
+        "(balanced, rank-deficient) minimizers",
+        "exact ranks over Q (python-flint) of H, H_o = J^T J and H_f = H - H_o",
+        f"{_S}:check_hessian_rank",
+        cases=_budget(6, 24, 120),
+    ),
+    Claim(
+        "flattest-data",
+        "Data X with C = X X^T positive definite, T = Y X^T C^-1: the smallest sharpness over "
+        "all global minima equals L max_{||v||=1} (v^T C v)^(1/L) ||T C^1/2 v||^(2(L-1)/L).",
+        "MATH.md candidate (reduces to K7 when C = I); Mulayoff & Michaeli 2020",
+        "depth 2-3, widths 1-3, N >= d_0",
+        "lower bound: certified at random minimizers against a certified upper bound of the "
+        "candidate; attainment: search over minimizers (see detail)",
+        f"{_S}:check_flattest_data",
+        cases=_budget(4, 20, 80),
+        time_cap=_caps(12.0, 60.0, 400.0),
+    ),
+    Claim(
+        "escape",
+        "GD with step eta from within eps of a minimizer W*: if eta lambda_max(W*) > 2 the "
+        "iterates leave and reach distance delta after about log(delta/eps_top)/log|1 - eta "
+        "lambda_max| steps; if eta lambda_max(W*) < 2 they converge within O(eps) of W*.",
+        "MATH.md; Cohen et al. 2021",
+        "small minimizers, eps far below 1e-16 at high precision",
+        "numeric.dynamics.check_escape_claim (mpmath runs; numerical, not certified)",
+        f"{_C}:check_escape",
+        cases=_budget(1, 3, 10),
+        time_cap=_caps(25.0, 120.0, 600.0),
+    ),
+)
+
+CLAIM_IDS: tuple[str, ...] = tuple(c.id for c in CLAIMS)
+
+
+def get_claim(claim_id: str, pool: Sequence[Claim] = CLAIMS) -> Claim:
+    """The claim with this id; an unknown id raises ``DmfError`` listing the valid ones."""
+    for c in pool:
+        if c.id == claim_id:
+            return c
+    valid = ", ".join(c.id for c in pool)
+    raise DmfError(f"unknown claim id {claim_id!r}; valid ids: {valid}")
+
+
+def select_claims(ids: Sequence[str], pool: Sequence[Claim] = CLAIMS) -> list[Claim]:
+    """The claims with these ids, in the order given, each once."""
+    out: list[Claim] = []
+    for i in ids:
+        c = get_claim(i, pool)
+        if c not in out:
+            out.append(c)
+    return out
