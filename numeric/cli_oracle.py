@@ -25,6 +25,10 @@ from numeric.io import MAX_DPS, MIN_DPS, check_dps, load_arrays
 __all__ = ["format_human", "oracle_json", "register", "run_oracle", "run_vectors"]
 
 _LOSSES = ("half-sum", "sum", "mean", "mse")
+_ISSUE_FIELDS = (
+    "lambda_max", "enclosure", "certified", "route", "at_minimizer", "residual_norm", "loss",
+    "dims", "parameters", "spectrum",
+)
 
 
 def register(subparsers: Any) -> None:
@@ -88,7 +92,9 @@ def oracle_json(result: Any, meta: dict[str, Any]) -> dict[str, Any]:
     ``lambda_max``, ``enclosure``, ``certified``, ``route``, ``at_minimizer``,
     ``residual_norm``, ``loss``, ``dims``, ``parameters``, ``spectrum``) plus ``status``
     (exact/certified/approximate) and ``input`` (the file)."""
-    doc = dict(result.to_json())
+    raw = result.to_json()
+    doc = {key: raw[key] for key in _ISSUE_FIELDS if key in raw}
+    doc.update({key: value for key, value in raw.items() if key not in doc})
     doc["status"] = _status(result)
     doc["input"] = meta.get("path")
     return doc

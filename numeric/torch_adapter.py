@@ -211,8 +211,8 @@ def hvp_power_iteration_sharpness(
 class CaseReport:
     """One case: the certified value (``expected``, a decimal string, in the user's loss
     convention), what the user's function returned, the relative error and the agreeing digits
-    ``-log10(rel_error)`` (``inf`` for an exact float64 match; absolute error when the expected
-    value is 0). ``error`` holds the exception text if the function raised."""
+    ``max(0, -log10(rel_error))`` (``inf`` for an exact float64 match; absolute error when the
+    expected value is 0). ``error`` holds the exception text if the function raised."""
 
     name: str
     dims: tuple[int, ...]
@@ -368,7 +368,7 @@ def check_implementation(
                 got, err = None, f"{type(exc).__name__}: {exc}"
             rel = _relative_error(got, expected)
             exp_str = mpmath.nstr(expected, 20)
-        digits = -math.log10(rel) if 0 < rel < math.inf else (math.inf if rel == 0 else 0.0)
+        digits = max(0.0, -math.log10(rel)) if 0 < rel < math.inf else (math.inf if rel == 0 else 0.0)
         reports.append(
             CaseReport(case.name, case.point.dims, exp_str, got, rel, digits, rel <= rtol, err)
         )

@@ -19,12 +19,14 @@ A vector file is an oracle input file (``numeric.io``: ``weights`` and ``target`
 * ``lambda_max``: 50 significant digits (rounded to nearest) of the sharpness of the Hessian of
   ``0.5*||W_L...W_1 X - Y||_F^2``, from a certified enclosure at 60 digits
   (``numeric.sharpness``; reduced route at minimizers, full Hessian elsewhere);
-  ``lambda_max_status`` says ``exact`` or ``certified``; ``enclosure``: ``[lo, hi]`` rounded
+  ``lambda_max_status`` says ``exact`` (the proven enclosure is a single point) or ``certified``;
+  ``enclosure``: ``[lo, hi]`` rounded
   outward to 52 digits (still proven to contain ``lambda_max``).
 * ``trace``: the exact trace of the exact full Hessian (MATH.md K1), as a fraction and digits.
 * ``closed_forms``: the closed forms that apply at the point, each with ``formula``,
   ``relation`` (what MATH.md says it is to ``lambda_max``), ``value`` (50 digits), ``status``
-  (``exact`` or ``certified``) and ``enclosure`` or ``exact``: ``depth2`` (K5; L = 2, X = I,
+  (``exact`` or ``certified``), ``enclosure`` (outward to 52 digits) and, when exact, ``exact``
+  (the fraction): ``depth2`` (K5; L = 2, X = I,
   minimizer), ``scalar_ends`` (K6; d_0 = d_L = 1, X = I, minimizer), ``upper_bound`` (K4;
   minimizer), ``flattest`` (K7's lower bound; X = I, minimizer). Spectral norms are certified
   with ``numeric.eigen.certified_lambda_max`` on exact Gram matrices and combined by outward
@@ -101,20 +103,17 @@ def _dec(x: Fraction, digits: int = DPS, rounding: str = ROUND_HALF_EVEN) -> str
 
 def _value_entry(enc: Any) -> dict[str, Any]:
     """``value`` / ``status`` / ``enclosure`` or ``exact`` for an enclosure of a number."""
+    outward = [
+        _dec(enc.lo, _ENCLOSURE_DIGITS, ROUND_FLOOR),
+        _dec(enc.hi, _ENCLOSURE_DIGITS, ROUND_CEILING),
+    ]
     if enc.lo == enc.hi:
-        return {"value": _dec(enc.lo), "status": "exact", "exact": str(enc.lo)}
+        return {"value": _dec(enc.lo), "status": "exact", "exact": str(enc.lo), "enclosure": outward}
     if enc.correct_digits < DPS + 2:
         raise PrecisionExhausted(
             f"an enclosure {enc} pins down only {enc.correct_digits} digits; need {DPS + 2}"
         )
-    return {
-        "value": _dec(enc.mid),
-        "status": "certified",
-        "enclosure": [
-            _dec(enc.lo, _ENCLOSURE_DIGITS, ROUND_FLOOR),
-            _dec(enc.hi, _ENCLOSURE_DIGITS, ROUND_CEILING),
-        ],
-    }
+    return {"value": _dec(enc.mid), "status": "certified", "enclosure": outward}
 
 
 # --- the cases --------------------------------------------------------------------------
@@ -385,7 +384,7 @@ def expected_for(point: Point) -> dict[str, Any]:
         "route": result.route,
         "lambda_max": top["value"],
         "lambda_max_status": top["status"],
-        "enclosure": top.get("enclosure", [top["value"], top["value"]]),
+        "enclosure": top["enclosure"],
         "trace": {
             "value": _dec(trace),
             "exact": str(trace),

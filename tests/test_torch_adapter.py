@@ -1,0 +1,142 @@
+"""The PyTorch adapter: conversions, and two real sharpness implementations checked against the
+certified oracle (the first agrees to float64 accuracy, the second loses digits on clustered
+spectra and at saddles)."""
+
+from __future__ import annotations
+
+import builtins
+import importlib
+import sys
+from typing import Any
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip(
+    "torch", reason="the optional extra 'torch' is not installed (pip install -e '.[torch]')"
+)
+
+from hypothesis import given, settings  # noqa: E402
+
+from derivations.exact import parse_point, to_float64  # noqa: E402
+from numeric.loss import flatten, loss  # noqa: E402
+from numeric.strategies import minimizers  # noqa: E402
+from numeric.torch_adapter import (  # noqa: E402
+    autograd_full_hessian_sharpness,
+    check_implementation,
+    from_sequential,
+    hvp_power_iteration_sharpness,
+    to_sequential,
+    torch_data,
+)
+from numeric.vectors import load_vectors  # noqa: E402
+
+VECTORS = load_vectors()
+EPS = float(np.finfo(np.float64).eps)
+
+
+def test_sequential_roundtrip_and_parameter_order() -> None:
+    rng = np.random.default_rng(0)
+    ws = [rng.standard_normal((3, 2)), rng.standard_normal((4, 3)), rng.standard_normal((1, 4))]
+    model = to_sequential(ws)
+    assert [m.weight.shape for m in model] == [(3, 2), (4, 3), (1, 4)]
+    assert all(m.bias is None and m.weight.dtype == torch.float64 for m in model)
+    back = from_sequential(model)
+    assert all(np.array_equal(a, b) for a, b in zip(ws, back, strict=True))
+    theta = torch.cat([p.detach().flatten() for p in model.parameters()]).numpy()
+    assert np.array_equal(theta, flatten(ws))  # MATH.md parameter order
+
+
+def test_to_sequential_leaves_the_global_rng_alone() -> None:
+    state = torch.random.get_rng_state()
+    to_sequential([[[1, 2]], [[3], [4]]])
+    assert torch.equal(state, torch.random.get_rng_state())
+
+
+def test_torch_loss_is_the_math_md_loss() -> None:
+    point = parse_point([[[1, "1/2"], [0, 2], [1, 1]], [[1, -1, "1/4"]]], data=[[1, 2, 0], [0, 1, 1]],
+                        labels=[[1, 0, 2]])
+    inputs, targets = torch_data(point)
+    model = to_sequential(point)
+    ours = 0.5 * ((model(inputs) - targets) ** 2).sum().item()
+    ws = [to_float64(w) for w in point.weights]
+    assert point.data is not None
+    ref = loss(ws, to_float64(point.data), to_float64(point.labels))
+    assert abs(ours - ref) <= 10 * EPS * abs(ref)
+
+
+def test_from_sequential_refuses_non_linear_models() -> None:
+    with pytest.raises(ValueError, match="module 1 is ReLU"):
+        from_sequential(torch.nn.Sequential(torch.nn.Linear(2, 2, bias=False), torch.nn.ReLU()))
+    with pytest.raises(ValueError, match="layer 1 has a bias"):
+        from_sequential(torch.nn.Sequential(torch.nn.Linear(2, 2)))
+
+
+def test_autograd_full_hessian_agrees_to_float64_accuracy() -> None:
+    report = check_implementation(autograd_full_hessian_sharpness, VECTORS, rtol=1e-12)
+    assert report.passed, str(report)
+    assert report.min_digits >= 12
+    assert len(report.cases) == len(VECTORS)
+
+
+def test_power_iteration_loses_digits_on_clustered_spectra() -> None:
+    report = check_implementation(hvp_power_iteration_sharpness, VECTORS, rtol=1e-10)
+    by_name = {c.name: c for c in report.cases}
+    assert not report.passed
+    clustered = by_name["depth2-balanced-clustered"]  # relative gap 5e-4 at the top
+    assert clustered.digits < 6 and not clustered.passed
+    assert by_name["depth2-square"].digits >= 10  # a well separated top: fine
+    saddle = by_name["saddle-origin"]  # +-lambda: power iteration cannot tell them apart
+    assert saddle.rel_error > 1e-3
+    assert report.worst is not None and report.worst.rel_error == report.worst_rel_error
+    assert "FAIL" in str(report)
+
+
+def test_loss_conventions_and_weights_mode() -> None:
+    cases = [v for v in VECTORS if v.name in ("depth2-rectangular", "data-nonminimizer")]
+
+    def mse_sharpness(weights: Any, inputs: Any, targets: Any) -> float:
+        theta0 = torch.cat([w.flatten() for w in weights])
+        sizes = [w.numel() for w in weights]
+
+        def f(theta: Any) -> Any:
+            out = inputs
+            for part, w in zip(torch.split(theta, sizes), weights, strict=True):
+                out = out @ part.reshape(w.shape).T
+            return torch.nn.functional.mse_loss(out, targets)
+
+        return float(torch.linalg.eigvalsh(torch.autograd.functional.hessian(f, theta0))[-1])
+
+    report = check_implementation(mse_sharpness, cases, loss="mse", as_model=False, rtol=1e-12)
+    assert report.passed, str(report)
+    wrong = check_implementation(mse_sharpness, cases, loss="half-sum", as_model=False)
+    assert not wrong.passed  # the factor 2/(d_L N) is not 1
+
+
+def test_a_failing_implementation_is_reported() -> None:
+    def broken(model: Any, inputs: Any, targets: Any) -> float:
+        raise RuntimeError("boom")
+
+    report = check_implementation(broken, VECTORS[:2])
+    assert not report.passed and all(c.error == "RuntimeError: boom" for c in report.cases)
+
+
+@settings(max_examples=5)
+@given(minimizers(kind="any"))
+def test_strategy_draws_as_cases(point: Any) -> None:
+    report = check_implementation(autograd_full_hessian_sharpness, [point], rtol=1e-10, dps=30)
+    assert report.passed, str(report)
+
+
+def test_import_without_torch_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_import = builtins.__import__
+
+    def no_torch(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "torch" or name.startswith("torch."):
+            raise ImportError("No module named 'torch'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_torch)
+    monkeypatch.delitem(sys.modules, "numeric.torch_adapter")
+    with pytest.raises(ImportError, match=r"pip install -e '\.\[torch\]'"):
+        importlib.import_module("numeric.torch_adapter")
