@@ -1,0 +1,314 @@
+"""``dmf-sharpness escape`` and ``dmf-sharpness escape-sweep``: gradient descent near a minimizer.
+
+Public:
+    register(subparsers)    add both subcommands to the ``dmf-sharpness`` parser
+    build_minimizer(dims, *, target, seed, minimizer, dps) -> (Point, description)
+
+``escape`` runs one :func:`numeric.dynamics.escape_run` and prints a summary (or, with
+``--json``, the issue-5 JSON document on stdout; the progress bar goes to stderr and only when
+stderr is a terminal). ``escape-sweep`` runs a ``factors x eps`` grid
+(:func:`numeric.dynamics.escape_sweep`). ``--plot`` writes a PNG atomically.
+
+The start minimizer ``W*``: ``--target`` (rows separated by ``;``, entries by ``,``, exact
+strings such as ``1/2``) or, without it, a random target ``M`` (the product of random integer
+matrices of the given dims, from ``--seed``). ``--minimizer balanced`` takes the balanced
+minimizer of ``M`` (MATH.md K7) computed at ``dps + 10`` digits; ``gauge`` applies random
+rational gauges (seeded) to it. Either way the rounded weights are read exactly and the target
+used is their exact product, so ``W*`` is an exact minimizer of a target within about
+``10^-(dps+10)`` of ``M`` (the deviation is reported).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from derivations.errors import DmfError
+from derivations.exact import Point, exact_product, parse_matrix, parse_point
+from numeric.dynamics import EscapeRun, EscapeSweep, _to_fraction, escape_run, escape_sweep
+
+__all__ = ["build_minimizer", "register"]
+
+
+def register(subparsers: Any) -> None:
+    """Add ``escape`` and ``escape-sweep`` to the ``dmf-sharpness`` subcommands."""
+    one = subparsers.add_parser(
+        "escape",
+        help="gradient descent from W* + eps D: escape above eta*lambda_max = 2, stay below",
+        description=(
+            "Gradient descent on 1/2||W_L...W_1 - M||_F^2 from W* + eps D with "
+            "eta = factor * 2 / lambda_max(W*). Reports whether it escapes (distance > delta "
+            "||W*||), the escape step vs the prediction log(delta/eps_top)/log|1 - eta "
+            "lambda_max|, and where it goes."
+        ),
+    )
+    _common(one)
+    one.add_argument("--factor", default="1.05", help="eta = factor * 2/lambda_max (default 1.05)")
+    one.add_argument("--eps", default="1e-30", help="start offset size (absolute, default 1e-30)")
+    one.add_argument("--every", type=int, default=10, help="record the sharpness every K steps")
+    one.add_argument(
+        "--stop-at-escape", action="store_true", help="stop at the escape step (default: go on)"
+    )
+    one.set_defaults(func=_run_escape)
+
+    sweep = subparsers.add_parser(
+        "escape-sweep",
+        help="escape step over a grid of factors x eps, measured vs predicted",
+        description="Escape steps over factors x eps with the predicted curves (--plot).",
+    )
+    _common(sweep)
+    sweep.add_argument("--factors", default="0.9,1.05,1.2,1.5", help="comma-separated factors")
+    sweep.add_argument(
+        "--eps", default="1e-10,1e-20,1e-30,1e-40", help="comma-separated start offsets"
+    )
+    sweep.set_defaults(func=_run_sweep)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dims", required=True, help="widths d_0,...,d_L, e.g. 2,3,3,2")
+    p.add_argument("--target", help="M as rows ';' entries ',' e.g. '1,1/2;0,2' (exact)")
+    p.add_argument("--seed", type=int, default=0, help="seed for target, gauges, direction")
+    p.add_argument("--minimizer", choices=["balanced", "gauge"], default="balanced")
+    p.add_argument("--dps", type=int, default=60, help="mpmath decimal digits (default 60)")
+    p.add_argument("--float64", action="store_true", help="run in float64 instead of mpmath")
+    p.add_argument("--steps", type=int, default=None, help="step budget (default: from prediction)")
+    p.add_argument("--delta", type=float, default=1e-2, help="escape radius, relative to ||W*||")
+    p.add_argument("--direction", choices=["random", "top"], default="random")
+    p.add_argument("--plot", help="write a PNG figure here")
+    p.add_argument("--json", action="store_true", help="print JSON on stdout")
+
+
+# ----------------------------------------------------------------------------- inputs
+
+
+def _parse_dims(text: str) -> tuple[int, ...]:
+    try:
+        dims = tuple(int(x) for x in text.split(","))
+    except ValueError as exc:
+        raise DmfError(f"--dims {text!r}: expected comma-separated integers like 2,3,3,2") from exc
+    if len(dims) < 2 or min(dims) < 1:
+        raise DmfError(f"--dims {text!r}: need at least two widths, each >= 1")
+    return dims
+
+
+def _parse_target(text: str) -> np.ndarray:
+    rows = [[e.strip() for e in row.split(",")] for row in text.split(";")]
+    return parse_matrix(rows, "target M (--target)")
+
+
+def _random_target(dims: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    """``M`` = the product of random integer matrices (entries -2..2) of the given dims, so
+    its rank fits every hidden width; redrawn until nonzero."""
+    while True:
+        ws = [
+            np.array([[Fraction(int(k)) for k in row] for row in rng.integers(-2, 3, size=(b, a))],
+                     dtype=object)
+            for a, b in itertools.pairwise(dims)
+        ]
+        m = exact_product(ws)
+        if any(x != 0 for x in m.flat):
+            return m
+
+
+def build_minimizer(
+    dims: tuple[int, ...], *, target: np.ndarray | None, seed: int, minimizer: str,
+    dps: int | None,
+) -> tuple[Point, dict[str, Any]]:
+    """The start minimizer ``W*`` (see the module docstring) and a description of it."""
+    from numeric.minimizers import balanced_minimizer, gauge_transform, random_gauges
+
+    rng = np.random.default_rng(seed)
+    m = _random_target(dims, rng) if target is None else target
+    digits = (dps or 15) + 10
+    ws = balanced_minimizer(m, dims, dps=digits)
+    # the rounded weights read exactly (binary rationals); target := their exact product
+    point = parse_point([_exact(w) for w in ws])
+    if minimizer == "gauge" and len(dims) > 2:
+        point = gauge_transform(point, random_gauges(dims, rng))
+    dev = point.labels - m
+    deviation = float(max(abs(x) for x in dev.flat))
+    return point, {
+        "kind": minimizer,
+        "target": "given" if target is not None else f"random (seed {seed})",
+        "construction": f"balanced minimizer of M at {digits} digits (MATH.md K7)"
+        + (", then random rational gauges" if minimizer == "gauge" else ""),
+        "target_used": "exact product of the (rounded) weights",
+        "max_abs_deviation_from_M": deviation,
+    }
+
+
+def _exact(w: np.ndarray) -> np.ndarray:
+    """A float64 or mpf array as the exact binary rationals it stores (sign included)."""
+    out = np.empty(w.shape, dtype=object)
+    for idx, x in np.ndenumerate(w):
+        out[idx] = _to_fraction(x)
+    return out
+
+
+def _start_point(args: argparse.Namespace) -> tuple[Point, dict[str, Any]]:
+    dims = _parse_dims(args.dims)
+    target = None if args.target is None else _parse_target(args.target)
+    if target is not None and target.shape != (dims[-1], dims[0]):
+        raise DmfError(
+            f"--target has shape {target.shape}; --dims {args.dims} needs (d_L, d_0) = "
+            f"({dims[-1]}, {dims[0]})"
+        )
+    return build_minimizer(
+        dims, target=target, seed=args.seed, minimizer=args.minimizer, dps=_dps(args)
+    )
+
+
+def _dps(args: argparse.Namespace) -> int | None:
+    return None if args.float64 else int(args.dps)
+
+
+def _progress(args: argparse.Namespace, desc: str) -> tuple[Callable[[int], None] | None, Any]:
+    """A tqdm bar on stderr (only when stderr is a terminal and not --json)."""
+    if args.json or not sys.stderr.isatty():
+        return None, None
+    from tqdm import tqdm
+
+    bar = tqdm(desc=desc, unit="step", file=sys.stderr, total=args.steps)
+    return (lambda _t: bar.update(1)), bar
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+def _run_escape(args: argparse.Namespace) -> int:
+    point, info = _start_point(args)
+    callback, bar = _progress(args, "gradient descent")
+    try:
+        run = escape_run(
+            point, factor=args.factor, eps=args.eps, dps=_dps(args), direction=args.direction,
+            seed=args.seed, delta=args.delta, steps=args.steps, every=args.every,
+            stop_at_escape=args.stop_at_escape, progress=callback,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    if args.plot:
+        from numeric.escape_plots import plot_run
+
+        plot_run(run, args.plot)
+    if args.json:
+        doc = run.to_json()
+        doc["details"]["minimizer"] = info
+        print(json.dumps(doc, indent=2))
+    else:
+        print(_summary(run, info, args.plot))
+    return 0
+
+
+def _summary(run: EscapeRun, info: dict[str, Any], plot: str | None) -> str:
+    doc = run.to_json()
+    arith = "float64" if run.dps is None else f"mpmath at {run.dps} digits"
+    lines = [
+        f"escape: dims {run.dims}, W* = {info['construction']}, M {info['target']}; {arith}",
+        f"lambda_max(W*) = {doc['lambda_max_start']}  ({run.lambda_max_method})",
+        f"eta = {run.factor:g} x 2/lambda_max = {doc['eta']}  (eta*lambda_max(W*) = "
+        f"{2 * run.factor:g}; the top component is multiplied by {1 - 2 * run.factor:g} per step)",
+        f"start: W* + eps D, eps = {run.eps}, D {run.direction} (seed-determined); "
+        f"eps_top = {run.eps_top:.4g}; escape radius delta = {run.delta:g} ||W*|| = "
+        f"{run.delta_abs:.4g}",
+    ]
+    if run.predicted_escape_step is not None:
+        lines.append(f"predicted escape step: {run.predicted_escape_step:.2f}")
+    lines.append(_outcome_line(run))
+    if run.final_lambda_max is not None:
+        lines.append(
+            f"final: loss {run.final_loss:.4g}, distance to W* {run.final_distance:.4g} "
+            f"({run.final_distance / float(run.eps):.4g} eps), lambda_max {run.final_lambda_max:.6g}"
+            f", eta*lambda_max {run.final_eta_lambda_max:.6g} (approximate, float64 Hessian)"
+        )
+    lines.extend(f"note: {n}" for n in run.notes)
+    if plot:
+        lines.append(f"plot written: {plot}")
+    return "\n".join(lines)
+
+
+def _outcome_line(run: EscapeRun) -> str:
+    if run.outcome == "diverged":
+        where = "" if run.escape_step is None else f" after escaping at step {run.escape_step}"
+        return f"outcome: diverged at step {run.diverged_step}{where} ({run.divergence_reason})"
+    if run.outcome == "converged":
+        return f"outcome: converged (no escape) at step {run.converged_step}"
+    if run.outcome == "undecided":
+        return f"outcome: undecided after {run.steps_run} steps (raise --steps)"
+    err = run.relative_step_error
+    line = f"outcome: escaped at step {run.escape_step}"
+    if err is not None:
+        line += f" (relative error vs prediction {err:.2%})"
+    if run.after_escape == "converged":
+        line += f"; then converged to another minimizer at step {run.converged_step}"
+    elif run.after_escape == "undecided":
+        line += f"; still moving after {run.steps_run} steps"
+    return line
+
+
+def _run_sweep(args: argparse.Namespace) -> int:
+    point, info = _start_point(args)
+    factors = _floats(args.factors, "--factors")
+    epss = [e.strip() for e in args.eps.split(",") if e.strip()]
+    _floats(args.eps, "--eps")
+    callback, bar = _progress(args, "sweep")
+    try:
+        sweep = escape_sweep(
+            point, factors=factors, epss=epss, dps=_dps(args), direction=args.direction,
+            seed=args.seed, delta=args.delta, steps=args.steps, progress=callback,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    if args.plot:
+        from numeric.escape_plots import plot_sweep
+
+        plot_sweep(sweep, args.plot)
+    if args.json:
+        doc = sweep.to_json()
+        doc["minimizer"] = info
+        doc["dims"] = list(point.dims)
+        doc["arithmetic"] = "float64" if args.float64 else f"mpmath dps={args.dps}"
+        print(json.dumps(doc, indent=2))
+    else:
+        print(_sweep_summary(sweep, args.plot))
+    return 0
+
+
+def _floats(text: str, name: str) -> list[float]:
+    try:
+        vals = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError as exc:
+        raise DmfError(f"{name} {text!r}: expected comma-separated numbers") from exc
+    if not vals:
+        raise DmfError(f"{name} is empty; give at least one number")
+    return vals
+
+
+def _sweep_summary(sweep: EscapeSweep, plot: str | None) -> str:
+    lines = ["factor     eps        outcome     escape step   predicted   rel. error"]
+    for row in sweep.runs:
+        for r in row:
+            pred = "-" if r.predicted_escape_step is None else f"{r.predicted_escape_step:.2f}"
+            err = r.relative_step_error
+            lines.append(
+                f"{r.factor:<10g} {r.eps:<10} {r.outcome:<11} "
+                f"{'-' if r.escape_step is None else r.escape_step!s:<13} {pred:<11} "
+                f"{'-' if err is None else f'{err:.2%}'}"
+            )
+    for f in sweep.fits:
+        lines.append(
+            f"factor {f.factor:g}: fitted slope {f.slope:.4g} steps per decade of 1/eps, "
+            f"predicted {f.predicted_slope:.4g} (relative error {f.relative_error:.3%}, "
+            f"{f.points} points)"
+        )
+    if plot:
+        lines.append(f"plot written: {plot}")
+    return "\n".join(lines)
