@@ -51,13 +51,8 @@ from typing import Any
 
 import numpy as np
 
-from derivations.errors import (
-    DmfError,
-    EmptyInputError,
-    NonFiniteError,
-    PrecisionExhausted,
-    ShapeError,
-)
+from derivations.algebraic import as_fmpq_mat
+from derivations.errors import DmfError, PrecisionExhausted
 from derivations.intervals import Enclosure, relative_tolerance
 
 __all__ = [
@@ -78,35 +73,7 @@ _GUARD_BITS = 24
 def _exact_symmetric(matrix: Any, name: str = "matrix") -> Any:
     """Check and convert ``matrix`` (Fraction object array, float array taken exactly, nested
     lists, SymPy or python-flint ``fmpq_mat``) to a python-flint ``fmpq_mat``."""
-    from flint import fmpq, fmpq_mat
-
-    if isinstance(matrix, fmpq_mat):
-        m = matrix
-    else:
-        from derivations.exact import parse_matrix
-
-        if isinstance(matrix, np.ndarray) and matrix.dtype.kind == "f":
-            if not np.all(np.isfinite(matrix)):
-                raise NonFiniteError(f"{name} contains NaN or Inf; every entry must be finite")
-        exact = parse_matrix(matrix, name)
-        m = fmpq_mat(
-            exact.shape[0],
-            exact.shape[1],
-            [fmpq(int(x.numerator), int(x.denominator)) for x in exact.flat],
-        )
-    n, c = m.nrows(), m.ncols()
-    if n == 0 or c == 0:
-        raise EmptyInputError(f"{name} is empty ({n} x {c}); expected a square matrix, n >= 1")
-    if n != c:
-        raise ShapeError(f"{name} has shape ({n}, {c}); expected a square (symmetric) matrix")
-    for i in range(n):
-        for j in range(i + 1, n):
-            if m[i, j] != m[j, i]:
-                raise ShapeError(
-                    f"{name} is not symmetric: entry [{i}, {j}] = {m[i, j]} but [{j}, {i}] = "
-                    f"{m[j, i]}; expected a real symmetric matrix"
-                )
-    return m
+    return as_fmpq_mat(matrix, name=name, symmetric=True)
 
 
 def _power_of_two_scale(m: Any) -> int:
