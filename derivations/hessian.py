@@ -8,8 +8,10 @@ Public:
     gauss_newton_matrix   ``(J^T J, params)`` (``P x P``)
     symbolic_hessian_at   the Hessian evaluated exactly at a ``Point``: a ``Fraction`` array
     evaluate              evaluate a polynomial matrix exactly (helper shared with identities)
-
-Private helpers keep the polynomial (ring) versions, cached by ``(dims, X, Y)``.
+    gradient_poly, hessian_poly, jacobian_poly, gauss_newton_poly, vec_columns
+                          the same objects as ``DomainMatrix`` over the polynomial ring, cached
+                          by the hashable key ``(dims, X, Y)`` of ``symbolic.normalize_inputs``
+                          (``derivations.identities`` works on these)
 
 Conventions (MATH.md): ``L(W) = 1/2 ||W_L ... W_1 X - Y||_F^2``; ``theta`` is
 ``concat(W_1.ravel(), ..., W_L.ravel())`` (layer 1 first, row-major), and ``params`` lists the
@@ -46,7 +48,6 @@ from sympy.polys.matrices import DomainMatrix
 from derivations.exact import ExactMatrix, Point
 from derivations.symbolic import (
     SYMBOLIC_PARAM_LIMIT,
-    PolyModel,
     cached_model,
     check_dims,
     normalize_inputs,
@@ -56,10 +57,15 @@ __all__ = [
     "SYMBOLIC_PARAM_LIMIT",
     "evaluate",
     "gauss_newton_matrix",
+    "gauss_newton_poly",
+    "gradient_poly",
+    "hessian_poly",
+    "jacobian_poly",
     "loss_gradient",
     "loss_hessian",
     "product_jacobian",
     "symbolic_hessian_at",
+    "vec_columns",
 ]
 
 
@@ -109,11 +115,6 @@ def gauss_newton_poly(dims: tuple[int, ...], x: Any) -> DomainMatrix:
     """``P x P``: ``J^T J``."""
     j = jacobian_poly(dims, x)
     return j.transpose() * j
-
-
-def model_for(dims: Sequence[int], data: Any = None, labels: Any = None) -> PolyModel:
-    """The cached polynomial model (``derivations.symbolic.poly_model``)."""
-    return cached_model(*normalize_inputs(dims, data, labels))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ Public:
     normalize_inputs      ``(dims, X, Y)`` checked, defaults filled in, hashable (a cache key)
     PolyModel, poly_model the same objects as exact polynomials (the engine of
                           ``derivations.hessian`` and ``derivations.identities``)
+    cached_model          ``PolyModel`` from a ``normalize_inputs`` key (lru-cached)
 
 Helpers (private): input normalisation of ``data``/``labels`` and the polynomial ring.
 
@@ -58,6 +59,7 @@ __all__ = [
     "SYMBOLIC_PARAM_LIMIT",
     "SYMBOLIC_TERM_LIMIT",
     "PolyModel",
+    "cached_model",
     "check_dims",
     "left_factor",
     "loss",
@@ -332,6 +334,7 @@ class PolyModel:
 
 @lru_cache(maxsize=128)
 def cached_model(dims: tuple[int, ...], x: Any, y: Any) -> PolyModel:
+    """The :class:`PolyModel` of a ``normalize_inputs`` key, built once per key."""
     return PolyModel(dims, x, y)
 
 
