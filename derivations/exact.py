@@ -13,6 +13,7 @@ Public:
     exact_product        ``W_L ... W_1`` exactly
     identity             exact identity matrix
     to_sympy, to_fmpq_mat, to_float64, to_mpmath   the conversions out of the exact world
+    from_fmpq_mat        back from python-flint
 
 Conventions follow ../shared/MATH.md: layer ``l`` is ``W_l`` of shape ``(d_l, d_{l-1})``,
 ``W_1`` first; data ``X`` is ``(d_0, N)``, labels ``Y`` are ``(d_L, N)``; without data ``X = I``
@@ -46,6 +47,7 @@ __all__ = [
     "Point",
     "check_chain",
     "exact_product",
+    "from_fmpq_mat",
     "identity",
     "parse_entry",
     "parse_matrix",
@@ -62,6 +64,7 @@ ExactMatrix = np.ndarray
 MAX_ENTRIES = 10_000_000
 """Refuse a single matrix with more entries than this (absurd sizes)."""
 
+_FLINT_PRODUCT_THRESHOLD = 400  # parameters; below it Fraction arrays are as fast
 _MAX_DECIMAL_EXPONENT = 1000
 _MAX_STRING_LENGTH = 10_000
 _FRACTION_RE = re.compile(r"^[+-]?\d+\s*/\s*\d+$")
@@ -268,11 +271,17 @@ def identity(n: int) -> ExactMatrix:
 
 
 def exact_product(weights: Sequence[ExactMatrix]) -> ExactMatrix:
-    """``W_L ... W_1`` in exact arithmetic (``W_1`` is ``weights[0]``)."""
-    out = weights[0]
+    """``W_L ... W_1`` in exact arithmetic (``W_1`` is ``weights[0]``); large products go
+    through python-flint's ``fmpq_mat`` (exact, in C) instead of ``Fraction`` object arrays."""
+    if sum(w.size for w in weights) < _FLINT_PRODUCT_THRESHOLD:
+        out = weights[0]
+        for w in weights[1:]:
+            out = w @ out
+        return out
+    acc = to_fmpq_mat(weights[0])
     for w in weights[1:]:
-        out = w @ out
-    return out
+        acc = to_fmpq_mat(w) * acc
+    return from_fmpq_mat(acc)
 
 
 @dataclass(frozen=True)
@@ -365,6 +374,15 @@ def to_fmpq_mat(m: ExactMatrix) -> Any:
     from flint import fmpq, fmpq_mat
 
     return fmpq_mat(m.shape[0], m.shape[1], [fmpq(x.numerator, x.denominator) for x in m.flat])
+
+
+def from_fmpq_mat(m: Any) -> ExactMatrix:
+    """``flint.fmpq_mat`` -> ``ExactMatrix`` (exact)."""
+    out = np.empty((m.nrows(), m.ncols()), dtype=object)
+    for i, row in enumerate(m.tolist()):
+        for j, x in enumerate(row):
+            out[i, j] = Fraction(int(x.p), int(x.q))
+    return out
 
 
 def to_float64(m: ExactMatrix) -> np.ndarray:

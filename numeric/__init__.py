@@ -1,8 +1,8 @@
 """dmf-sharpness, numeric side: Hessians at points, certified eigenvalues, minimizers,
 gradient-descent dynamics, the reference oracle and the ``dmf-sharpness`` command line.
 
-The main entry point is :func:`numeric.sharpness` (imported lazily so that ``import numeric``
-stays cheap). Submodules, one per mathematical object:
+The main entry point is the function :func:`numeric.sharpness` (imported eagerly below: were it
+lazy, importing the submodule ``numeric.sharpness`` would rebind the name to the module). Submodules, one per mathematical object:
     numeric.factors     product, left factors A_l, right factors B_l
     numeric.loss        residual, loss, gradient, parameter flattening
     numeric.kinds       float64 / mpmath / exact views of a validated point
@@ -17,20 +17,8 @@ stays cheap). Submodules, one per mathematical object:
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 __version__ = "0.1.0"
 
-_LAZY = {
-    "sharpness": "numeric.sharpness",
-    "SharpnessResult": "numeric.sharpness",
-}
+from numeric.sharpness import SharpnessResult, sharpness
 
 __all__ = ["SharpnessResult", "__version__", "sharpness"]
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'numeric' has no attribute {name!r}")

@@ -47,6 +47,7 @@ from derivations.exact import (
     ExactMatrix,
     Point,
     exact_product,
+    from_fmpq_mat,
     identity,
     parse_matrix,
     parse_point,
@@ -72,15 +73,6 @@ def _zeros(rows: int, cols: int) -> ExactMatrix:
     return out
 
 
-def _from_fmpq_mat(m: Any) -> ExactMatrix:
-    out = np.empty((m.nrows(), m.ncols()), dtype=object)
-    for i in range(m.nrows()):
-        for j in range(m.ncols()):
-            x = m[i, j]
-            out[i, j] = Fraction(int(x.p), int(x.q))
-    return out
-
-
 def _exact_rank(m: ExactMatrix) -> int:
     """Rank over Q (exact, python-flint)."""
     return int(to_fmpq_mat(m).rank())
@@ -96,7 +88,7 @@ def _exact_inverse(m: ExactMatrix, name: str) -> ExactMatrix:
             f"{name} ({m.shape[0]} x {m.shape[1]}) is singular (rank {rank}); it must be "
             "invertible"
         )
-    return _from_fmpq_mat(fm.inv())
+    return from_fmpq_mat(fm.inv())
 
 
 def _has_orthonormal_columns(m: ExactMatrix) -> bool:
