@@ -62,17 +62,19 @@ EVIDENCE_KINDS = ("symbolic", "exact", "certified", "exact+certified", "none")
 class Budget:
     """A run budget: per-claim case counts and time caps come from the registry (keyed by
     ``name``); ``search_examples`` is the Hypothesis example budget of a counterexample search;
-    ``dps`` the digits certified enclosures aim for."""
+    ``dps`` the digits certified enclosures aim for; ``search_seconds`` caps one search (with its
+    shrinking)."""
 
     name: str
     search_examples: int
     dps: int
+    search_seconds: float
 
 
 BUDGETS: dict[str, Budget] = {
-    "quick": Budget("quick", search_examples=120, dps=30),
-    "default": Budget("default", search_examples=500, dps=50),
-    "thorough": Budget("thorough", search_examples=3000, dps=80),
+    "quick": Budget("quick", search_examples=120, dps=30, search_seconds=5.0),
+    "default": Budget("default", search_examples=500, dps=50, search_seconds=25.0),
+    "thorough": Budget("thorough", search_examples=3000, dps=80, search_seconds=150.0),
 }
 
 

@@ -20,6 +20,7 @@ not of the reduced operator, so these checks do not lean on K2.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -55,6 +56,7 @@ __all__ = [
     "lambda_max_hessian",
     "point_strategy",
     "random_point",
+    "reduce_hidden_units",
     "run_search",
 ]
 
@@ -270,12 +272,16 @@ def run_search(
     """``hypothesis.find`` for a shrunk example satisfying ``predicate``: ``(example,
     fully_shrunk)``, or ``None`` if none was found within the budget. Deterministic for a given seed; errors in the predicate count as
     "not a counterexample"; after the claim's time cap the predicate answers False, which ends
-    the search and the shrinking."""
+    the search and the shrinking; so does the budget's ``search_seconds``."""
 
     hits: list[Any] = []
+    stop = time.perf_counter() + ctx.budget.search_seconds
+
+    def out_of_time() -> bool:
+        return ctx.time_up() or time.perf_counter() > stop
 
     def pred(x: Any) -> bool:
-        if ctx.time_up():
+        if out_of_time():
             return False
         try:
             ok = bool(predicate(x))
@@ -298,7 +304,36 @@ def run_search(
     except Flaky:
         # the time cap ended the shrinking: the last hit is the most shrunk example so far
         return (hits[-1], False) if hits else None
-    return found, not ctx.time_up()
+    return found, not out_of_time()
+
+
+def reduce_hidden_units(point: Point, still_bad: Callable[[Point], bool]) -> Point:
+    """After Hypothesis' shrinking: greedily delete hidden units (row ``j`` of ``W_l`` with
+    column ``j`` of ``W_{l+1}``) while the point stays a counterexample (Hypothesis shrinks
+    widths only when the entries it drew still fit, so this finishes the job)."""
+    if point.data is not None:
+        return point
+    changed = True
+    while changed:
+        changed = False
+        for l in range(1, point.depth):
+            if point.dims[l] <= 1:
+                continue
+            for j in range(point.dims[l]):
+                ws = [np.asarray(w, dtype=object) for w in point.weights]
+                ws[l - 1] = np.delete(ws[l - 1], j, axis=0)
+                ws[l] = np.delete(ws[l], j, axis=1)
+                candidate = parse_point(ws)
+                try:
+                    bad = still_bad(candidate)
+                except (ArithmeticError, ValueError, np.linalg.LinAlgError):
+                    bad = False
+                if bad:
+                    point, changed = candidate, True
+                    break
+            if changed:
+                break
+    return point
 
 
 def _counterexample(point: Point, rel: Relation, c: Comparison, dps: int, *, shrunk: bool,
@@ -364,13 +399,14 @@ def decide_relation(
         )
         if found is not None:
             found, complete = found
+            found = reduce_hidden_units(found, lambda p: in_domain(p) and rel.float_violated(p))
             lhs, rhs = rel.lhs(found), rel.rhs(found)
             c = compare(lhs, rhs)
             if not rel.holds(c):
                 return Part(
                     label, "refuted", 1,
                     f"Hypothesis found and shrank a counterexample"
-                    f"{'' if complete else ' (shrinking cut short by the time cap)'}; exact "
+                    f"{'' if complete else ' (shrinking cut short by the search time limit; hidden units then removed greedily)'}; exact "
                     f"re-check: {rel.lhs_name} {c.relation} {rel.rhs_name}",
                     "exact" if c.dps == 0 or c.relation == "=" else "certified",
                     _counterexample(found, rel, c, dps, shrunk=complete, lhs=lhs, rhs=rhs),
@@ -482,7 +518,7 @@ def _merge_evidence(kinds: set[str]) -> str:
 
 def _single(part: Part, detail: str, digits: int | None = None) -> ClaimOutcome:
     return ClaimOutcome(
-        part.verdict, part.cases, part.evidence, f"{detail}\n{part.detail}".strip(),
+        part.verdict, part.cases, part.evidence, f"{part.detail}\n{detail}".strip(),
         digits if "certified" in part.evidence else None, part.counterexample, [],
         "time cap" in part.detail,
     )

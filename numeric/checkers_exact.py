@@ -387,8 +387,6 @@ def compare(a: Alg, b: Alg, *, ladder: tuple[int, ...] = _DPS_LADDER) -> Compari
         if gap.hi < 0 or gap.lo > 0:
             rel = "<" if gap.hi < 0 else ">"
             return Comparison(rel, gap, f"disjoint certified enclosures at {dps} digits", dps)
-        if a.degree_bound * b.degree_bound > MAX_DEGREE ** 2:
-            continue
         try:
             g = squarefree(a.poly() * b.poly())
         except TooLargeError:

@@ -137,7 +137,7 @@ CLAIMS: tuple[Claim, ...] = (
         "re-check: certified enclosures of both sides whose gap excludes 0",
         f"{_C}:check_sum_formula",
         cases=_budget(4, 20, 100),
-        time_cap=_caps(10.0, 60.0, 400.0),
+        time_cap=_caps(20.0, 90.0, 600.0),
     ),
     Claim(
         "flattest",
@@ -161,6 +161,7 @@ CLAIMS: tuple[Claim, ...] = (
         "(W_l = P_l diag(sigma) Q_l^T with rational orthogonal frames: rational spectral norms); "
         "Hypothesis search + exact re-check",
         f"{_S}:check_spectral_balance",
+        time_cap=_caps(20.0, 90.0, 600.0),
     ),
     Claim(
         "spectral-balance-corrected",
@@ -172,6 +173,7 @@ CLAIMS: tuple[Claim, ...] = (
         "exact on points built with rational frames (rational norms), including non-balanced "
         "flattest ones; random minimizers checked exactly for both sides of the iff",
         f"{_S}:check_spectral_balance_corrected",
+        time_cap=_caps(15.0, 90.0, 600.0),
         corrects="spectral-balance",
     ),
     Claim(
@@ -183,6 +185,7 @@ CLAIMS: tuple[Claim, ...] = (
         "points satisfying the hypothesis exactly (rational norms); Hypothesis search + exact "
         "re-check",
         f"{_S}:check_constant_product",
+        time_cap=_caps(20.0, 90.0, 600.0),
     ),
     Claim(
         "constant-product-corrected",

@@ -1,0 +1,68 @@
+"""``dmf-sharpness check``: run the claims registry and print a verdict for every claim.
+
+Public:
+    register(subparsers)   add the ``check`` subcommand
+    run(args)              its implementation (exit status 0 when the run completed, whatever
+                           the verdicts; 1 when a checker crashed; 2 for bad arguments)
+
+Output: a tqdm progress bar on stderr, then the table (claim, verdict, cases, digits, evidence,
+time, counterexample summary) on stdout, or with ``--json`` the machine-readable report
+``{"claims": [...], "seed": ..., "versions": {...}, ...}`` on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "check",
+        help="decide every claim of the registry (proved / verified / refuted / inconclusive)",
+        description=(
+            "Run the claims registry (numeric.claims): each claim is proved symbolically, "
+            "verified exactly or with certified intervals on generated cases, or refuted by a "
+            "shrunk counterexample re-checked exactly; otherwise inconclusive with the reason."
+        ),
+    )
+    budget = p.add_mutually_exclusive_group()
+    budget.add_argument("--quick", dest="budget", action="store_const", const="quick",
+                        help="CI budget (under 2 minutes in total)")
+    budget.add_argument("--thorough", dest="budget", action="store_const", const="thorough",
+                        help="many more cases and longer searches")
+    p.set_defaults(budget="default")
+    p.add_argument("--claim", action="append", metavar="ID", default=None,
+                   help="check only this claim id (repeatable)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of every generator and search (default 0; same seed, same report)")
+    p.add_argument("--json", action="store_true", help="print the JSON report on stdout")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.add_argument("--list", action="store_true", help="list the claim ids and exit")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from numeric.check_runner import run_claims
+    from numeric.claims import CLAIMS, select_claims
+
+    if args.list:
+        for c in CLAIMS:
+            print(f"{c.id}: {c.statement}")
+        return 0
+    if args.claim:
+        select_claims(args.claim)  # unknown ids raise DmfError (exit 2, valid ids listed)
+    report = run_claims(args.claim, budget=args.budget, seed=args.seed,
+                        progress=not args.no_progress)
+    if args.json:
+        json.dump(report.to_json(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(report.table())
+    for err in report.errors:
+        print(f"dmf-sharpness check: internal error: {err}", file=sys.stderr)
+    return 1 if report.errors else 0
