@@ -17,7 +17,7 @@ from numeric import __version__
 
 __all__ = ["build_parser", "main"]
 
-_SUBCOMMAND_MODULES: list[str] = ["numeric.cli_escape", "numeric.cli_oracle"]
+_SUBCOMMAND_MODULES: list[str] = ["numeric.cli_escape", "numeric.cli_oracle", "numeric.cli_check"]
 
 
 def build_parser() -> argparse.ArgumentParser:
