@@ -12,7 +12,7 @@ stderr is a terminal). ``escape-sweep`` runs a ``factors x eps`` grid
 The start minimizer ``W*``: ``--target`` (rows separated by ``;``, entries by ``,``, exact
 strings such as ``1/2``) or, without it, a random target ``M`` (the product of random integer
 matrices of the given dims, from ``--seed``). ``--minimizer balanced`` takes the balanced
-minimizer of ``M`` (MATH.md K7) computed at ``dps + 10`` digits; ``gauge`` applies random
+minimizer of ``M`` (MATH.md K7) computed at ``max(dps, 50) + 10`` digits; ``gauge`` applies random
 rational gauges (seeded) to it. Either way the rounded weights are read exactly and the target
 used is their exact product, so ``W*`` is an exact minimizer of a target within about
 ``10^-(dps+10)`` of ``M`` (the deviation is reported).
@@ -126,7 +126,7 @@ def build_minimizer(
 
     rng = np.random.default_rng(seed)
     m = _random_target(dims, rng) if target is None else target
-    digits = (dps or 15) + 10
+    digits = max(dps or 0, 50) + 10  # rounding far below the run's (and the oracle's) digits
     ws = balanced_minimizer(m, dims, dps=digits)
     # the rounded weights read exactly (binary rationals); target := their exact product
     point = parse_point([_exact(w) for w in ws])
@@ -248,6 +248,8 @@ def _outcome_line(run: EscapeRun) -> str:
         line += f" (relative error vs prediction {err:.2%})"
     if run.after_escape == "converged":
         line += f"; then converged to another minimizer at step {run.converged_step}"
+    elif run.after_escape == "oscillating":
+        line += f"; then oscillated (see the note) until the budget, {run.steps_run} steps"
     elif run.after_escape == "undecided":
         line += f"; still moving after {run.steps_run} steps"
     return line
