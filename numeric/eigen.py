@@ -20,8 +20,12 @@ entry is about 1.
    + ||A|| ||R||)``, the correction ``E`` has ``e_ij = (s_ij + l_j r_ij) / (l_j - l_i)`` when
    ``|l_i - l_j| > delta`` and ``e_ij = r_ij / 2`` otherwise (this second rule is what makes
    exactly repeated eigenvalues harmless); ``X <- X + X E``. Convergence is quadratic, so the
-   working precision doubles per step. All matrix products run in C (python-flint ``arb_mat``,
-   midpoints only: this stage needs no rigour).
+   working precision doubles per step. Eigenvalues that are distinct but closer than the
+   current accuracy form a cluster that Algorithm 1 cannot resolve; when a cluster's internal
+   coupling dominates the residual, its columns are rotated by the eigenvectors of the
+   projected block (a Rayleigh-Ritz step, float64 ``eigh`` made orthogonal to the working
+   precision by Newton-Schulz iterations), after which Algorithm 1 separates them. All matrix
+   products run in C (python-flint ``arb_mat``, midpoints only: this stage needs no rigour).
 2. *Certificate* (rigorous, ball arithmetic on the exact matrix): with the refined ``X``
    (exact dyadic entries) and ``D = diag(d)``, ``d`` the rounded diagonal of ``X^T A X``,
    bound ``g >= ||X^T X - I||_F >= ||X^T X - I||_2`` and ``e >= ||X^T A X - D||_F``. Weyl's
