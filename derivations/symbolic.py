@@ -3,6 +3,7 @@
 Public:
     SYMBOLIC_PARAM_LIMIT  the largest parameter count ``P`` the symbolic routes accept
     SYMBOLIC_TERM_LIMIT   a second guard against deep networks (the loss has too many terms)
+    validate_dims         ``dims`` is a sequence of >= 2 positive ints (no size limit)
     check_dims            validate ``dims``; refuse sizes beyond the limits (``TooLargeError``)
     num_params            ``P = sum_l d_l d_{l-1}``
     weight_symbol         the SymPy ``Symbol`` ``w{l}_{i}_{j}`` for entry ``(i, j)`` of ``W_l``
@@ -71,6 +72,7 @@ __all__ = [
     "product",
     "right_factor",
     "symbolic_weights",
+    "validate_dims",
     "weight_symbol",
 ]
 
@@ -104,11 +106,10 @@ def num_params(dims: Sequence[int]) -> int:
     return sum(int(dims[l]) * int(dims[l - 1]) for l in range(1, len(dims)))
 
 
-def check_dims(dims: Sequence[int]) -> tuple[int, ...]:
-    """Validate ``dims = (d_0, ..., d_L)`` (``L >= 1``, every width a positive int) and refuse
-    parameter counts above :data:`SYMBOLIC_PARAM_LIMIT`.
+def validate_dims(dims: Sequence[int]) -> tuple[int, ...]:
+    """Validate ``dims = (d_0, ..., d_L)``: ``L >= 1`` and every width an int ``>= 1``.
 
-    >>> check_dims([2, 3, 2])
+    >>> validate_dims([2, 3, 2])
     (2, 3, 2)
     """
     if isinstance(dims, str | bytes) or not isinstance(dims, Sequence):
@@ -120,7 +121,17 @@ def check_dims(dims: Sequence[int]) -> tuple[int, ...]:
     for l, d in enumerate(dims):
         if isinstance(d, bool) or not isinstance(d, int) or d < 1:
             raise ShapeError(f"d_{l} = {d!r} in dims {tuple(dims)!r}; every width must be an int >= 1")
-    out = tuple(int(d) for d in dims)
+    return tuple(int(d) for d in dims)
+
+
+def check_dims(dims: Sequence[int]) -> tuple[int, ...]:
+    """:func:`validate_dims`, and refuse sizes beyond :data:`SYMBOLIC_PARAM_LIMIT` and
+    :data:`SYMBOLIC_TERM_LIMIT` with ``TooLargeError``.
+
+    >>> check_dims([3, 3, 3, 3])
+    (3, 3, 3, 3)
+    """
+    out = validate_dims(dims)
     p = num_params(out)
     if p > SYMBOLIC_PARAM_LIMIT:
         raise TooLargeError(
@@ -165,7 +176,7 @@ def symbolic_weights(dims: Sequence[int]) -> tuple[sympy.ImmutableMatrix, ...]:
     >>> symbolic_weights((2, 1))
     (Matrix([[w1_0_0, w1_0_1]]),)
     """
-    dims = check_dims(dims)
+    dims = validate_dims(dims)
     return tuple(matrix_symbols(f"w{l}", dims[l], dims[l - 1]) for l in range(1, len(dims)))
 
 
@@ -283,7 +294,7 @@ class PolyModel:
             for j in range(m.cols):
                 try:
                     row.append(self.ring.from_sympy(m[i, j]))
-                except CoercionFailed as exc:
+                except (CoercionFailed, ValueError) as exc:
                     raise EntryError(
                         f"{name}[{i}, {j}] = {m[i, j]} is not a polynomial with rational "
                         "coefficients; symbolic data and labels must be polynomial"
