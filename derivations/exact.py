@@ -147,10 +147,9 @@ def _parse_mpf(x: Any, where: str) -> Fraction:
 
     if not mpmath.isfinite(x):
         raise NonFiniteError(f"{where} is {x}; every entry must be finite")
-    man, exp = x.man_exp
-    if exp >= 0:
-        return Fraction(int(man) << int(exp))
-    return Fraction(int(man), 1 << int(-exp))
+    sign, man, exp, _ = x._mpf_  # man_exp would drop the sign
+    value = Fraction(int(man) << int(exp)) if exp >= 0 else Fraction(int(man), 1 << int(-exp))
+    return -value if sign else value
 
 
 def parse_matrix(obj: Any, name: str = "matrix") -> ExactMatrix:

@@ -43,10 +43,13 @@ def test_entries_are_read_exactly(raw: object, expected: Fraction) -> None:
     assert parse_entry(raw) == expected
 
 
-def test_mpf_is_read_as_its_binary_value() -> None:
+@pytest.mark.parametrize("sign", [1, -1], ids=["positive", "negative"])
+def test_mpf_is_read_as_its_binary_value(sign: int) -> None:
     with mpmath.workdps(30):
-        x = mpmath.mpf(1) / 3
-        assert mpmath.mpf(parse_entry(x).numerator) / parse_entry(x).denominator == x
+        x = sign * mpmath.mpf(1) / 3
+        q = parse_entry(x)
+        assert mpmath.mpf(q.numerator) / q.denominator == x
+    assert parse_entry(mpmath.mpf(-1.5)) == Fraction(-3, 2)
 
 
 @given(st.fractions(max_denominator=10**6))
