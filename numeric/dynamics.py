@@ -681,11 +681,13 @@ class _Trace:
         if self.escape_step is None and dist > s.delta_abs:
             self.escape_step = t
             if stop_at_escape:
+                self._record_sharpness(t, ws)
                 return True
         self.peak = max(self.peak, float(lv))
         self.at_floor = self.at_floor + 1 if float(lv) <= self.floor else 0
         if float(lv) <= _CONVERGED_RTOL * self.peak or self.at_floor > _FLOOR_PATIENCE:
             self.converged_step = t
+            self._record_sharpness(t, ws)
             return True
         if t % every == 0 or last:
             self._record_sharpness(t, ws)

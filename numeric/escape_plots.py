@@ -98,6 +98,7 @@ def _sharpness_panel(ax: Any, run: EscapeRun, eta: float) -> None:
         float(run.lambda_max_start), color="gray", ls=":",
         label=f"lambda_max(W*) = {float(run.lambda_max_start):.4g}",
     )
+    ax.margins(y=0.15)
     ax.set_ylabel("sharpness")
     ax.set_title("sharpness along the trajectory", fontsize=9)
 
@@ -118,8 +119,8 @@ def plot_sweep(sweep: EscapeSweep, path: str | os.PathLike[str]) -> Path:
     first = sweep.runs[0][0]
     fig.suptitle(
         f"Escape from W* (dims {first.dims}, {_arith(first)}, start W* + eps D, "
-        f"D {first.direction}, delta = {first.delta:g} ||W*||): measured (markers) vs "
-        "predicted log(delta/eps_top)/log(2 factor - 1) (lines)",
+        f"D {first.direction}, escape when ||theta - theta*|| > {first.delta:g} ||W*||)\n"
+        "markers: measured escape step; lines: predicted log(delta/eps_top) / log(2 factor - 1)",
         fontsize=10,
     )
     fig.tight_layout()
