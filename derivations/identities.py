@@ -26,8 +26,9 @@ Method, all sizes: ``W_l`` are SymPy ``MatrixSymbol``s of symbolic shapes ``n_l 
 ``X`` is ``n_0 x N`` and ``Y`` is ``n_L x N`` (``X = I`` is the case ``N = n_0``); SymPy's matrix
 calculus differentiates ``Trace(R^T R)/2`` with respect to each ``W_l``, and an identity is proved
 iff SymPy reduces ``(lhs - rhs).expand().doit()`` to zero. The depth is fixed (1, 2, 3 by
-default): SymPy cannot handle a symbolic number of factors, so "all sizes" means all widths,
-all ``N`` and all ``X``, ``Y`` at each listed depth.
+default; ``depths=(4,)`` also works, in about 3 s for the gradient and 17 s for Gauss-Newton):
+SymPy cannot handle a symbolic number of factors, so "all sizes" means all widths, all ``N``
+and all ``X``, ``Y`` at each listed depth.
 
 >>> prove_gradient_formula((2, 1, 2)).proved
 True
