@@ -194,3 +194,14 @@ def test_escape_claim_verified_on_small_run() -> None:
 def test_escape_claim_refuses_the_threshold_itself() -> None:
     with pytest.raises(DmfError, match="threshold"):
         check_escape_claim(seed=0, cases=1, factors=(1,))
+
+
+def test_with_data_both_sides() -> None:
+    point = parse_point(
+        [[[1, "1/2"], [0, 1], [1, 1]], [[1, 0, "1/2"], [0, 1, 1]]], data=[[1, 0, 2], [0, 1, 1]]
+    )
+    assert point.is_minimizer()
+    up = escape_run(point, factor=1.2, eps="1e-30", dps=50, stop_at_escape=True, every=1000)
+    assert up.relative_step_error is not None and up.relative_step_error <= 0.10
+    down = escape_run(point, factor=0.8, eps="1e-30", dps=50, every=1000)
+    assert down.outcome == "converged" and down.distance_over_eps <= 1.5  # type: ignore[operator]
