@@ -147,6 +147,7 @@ class Part:
     detail: str
     evidence: str = "exact"
     counterexample: Counterexample | None = None
+    digits: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -154,6 +155,7 @@ class Part:
             "verdict": self.verdict,
             "cases": self.cases,
             "evidence": self.evidence,
+            "digits": self.digits,
             "detail": self.detail,
             "counterexample": None if self.counterexample is None else self.counterexample.to_json(),
         }
@@ -392,7 +394,7 @@ def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def format_table(report: CheckReport, *, width: int = 110) -> str:
+def format_table(report: CheckReport, *, width: int = 160) -> str:
     """The table printed by ``dmf-sharpness check``: claim, verdict, cases, digits (or
     ``exact``/``symbolic``), evidence, time, counterexample summary (parts indented)."""
     head = ("claim", "verdict", "cases", "digits", "evidence", "time", "counterexample / note")
@@ -404,7 +406,8 @@ def format_table(report: CheckReport, *, width: int = 110) -> str:
         rows.append((c.id, o.verdict, str(o.cases), _digits_text(o), o.evidence, time_text, note))
         for p in o.parts:
             pnote = p.counterexample.summary() if p.counterexample else _first_line(p.detail)
-            rows.append(("  - " + p.label, p.verdict, str(p.cases), "", p.evidence, "", pnote))
+            pd = "" if p.digits is None else str(p.digits)
+            rows.append(("  - " + p.label, p.verdict, str(p.cases), pd, p.evidence, "", pnote))
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(6)]
     widths = [min(w, 44) if i == 0 else w for i, w in enumerate(widths)]
     used = sum(widths) + 2 * 6

@@ -398,9 +398,9 @@ def decide_relation(
             ctx, strategy, lambda p: in_domain(p) and rel.float_violated(p), salt=salt
         )
         if found is not None:
-            found, complete = found
-            found = reduce_hidden_units(found, lambda p: in_domain(p) and rel.float_violated(p))
-            lhs, rhs = rel.lhs(found), rel.rhs(found)
+            hit, complete = found
+            hit = reduce_hidden_units(hit, lambda p: in_domain(p) and rel.float_violated(p))
+            lhs, rhs = rel.lhs(hit), rel.rhs(hit)
             c = compare(lhs, rhs)
             if not rel.holds(c):
                 return Part(
@@ -409,7 +409,8 @@ def decide_relation(
                     f"{'' if complete else ' (shrinking cut short by the search time limit; hidden units then removed greedily)'}; exact "
                     f"re-check: {rel.lhs_name} {c.relation} {rel.rhs_name}",
                     "exact" if c.dps == 0 or c.relation == "=" else "certified",
-                    _counterexample(found, rel, c, dps, shrunk=complete, lhs=lhs, rhs=rhs),
+                    _counterexample(hit, rel, c, dps, shrunk=complete, lhs=lhs, rhs=rhs),
+                    None if c.dps == 0 else min(_digits(lhs, c.dps), _digits(rhs, c.dps)),
                 )
             note = "a float64 search hit was a false alarm (exact re-check holds); "
     tally = _Tally()
@@ -470,7 +471,7 @@ def _tally_part(label: str, t: _Tally, rel: Relation, note: str) -> Part:
     return Part(
         label, "verified", t.cases,
         f"{note}{rel.lhs_name} {rel.rel} {rel.rhs_name} held on {t.cases} cases: {how}{extra}",
-        t.evidence(),
+        t.evidence(), None, t.digits,
     )
 
 
@@ -492,9 +493,9 @@ def combine_parts(parts: list[Part], detail: str, *, capped: bool = False) -> Cl
     if verdict == "refuted":
         kinds = {next(p.evidence for p in parts if p.verdict == "refuted")}
     evidence = _merge_evidence(kinds)
-    digits = None
-    if "certified" in evidence:
-        digits = None
+    relevant = [p for p in parts if p.verdict == "refuted"] if verdict == "refuted" else parts
+    known = [p.digits for p in relevant if p.digits is not None]
+    digits = min(known) if known and "certified" in evidence else None
     lines = [detail] + [f"[{p.label}] {p.verdict}: {p.detail}" for p in parts]
     return ClaimOutcome(verdict, cases, evidence, "\n".join(lines), digits, cx,
                         parts if len(parts) > 1 else [], capped)
@@ -516,10 +517,10 @@ def _merge_evidence(kinds: set[str]) -> str:
     return "exact+certified"
 
 
-def _single(part: Part, detail: str, digits: int | None = None) -> ClaimOutcome:
+def _single(part: Part, detail: str) -> ClaimOutcome:
     return ClaimOutcome(
         part.verdict, part.cases, part.evidence, f"{part.detail}\n{detail}".strip(),
-        digits if "certified" in part.evidence else None, part.counterexample, [],
+        part.digits if "certified" in part.evidence else None, part.counterexample, [],
         "time cap" in part.detail,
     )
 
@@ -613,7 +614,7 @@ def check_upper_bound(ctx: CheckContext) -> ClaimOutcome:
         ctx, UPPER, strategy=point_strategy(depths=(1, 3)),
         generate=_minimizer_gen((1, 3), (1, 3), data=True),
     )
-    return _single(part, "", digits=ctx.dps)
+    return _single(part, "")
 
 
 def _depth2_rhs(p: Point) -> Alg:
@@ -664,7 +665,7 @@ def check_depth2(ctx: CheckContext) -> ClaimOutcome:
         ctx, DEPTH2, strategy=point_strategy(depths=(2, 2)), generate=gen,
         in_domain=lambda p: p.depth == 2 and p.data is None,
     )
-    return _single(part, "", digits=ctx.dps)
+    return _single(part, "")
 
 
 def _row_col_formula(p: Point) -> Fraction:

@@ -55,7 +55,8 @@ class Claim:
         if callable(self.checker):
             return self.checker
         module, _, name = self.checker.partition(":")
-        return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+        fn: Callable[..., Any] = getattr(importlib.import_module(module), name)
+        return fn
 
 
 _C = "numeric.checkers"

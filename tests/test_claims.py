@@ -1,0 +1,228 @@
+"""The claims registry and its decision engine: every verdict path, planted false formulas.
+
+Planted mutations of true closed forms must be REFUTED with a shrunk counterexample whose exact
+re-check shows a nonzero gap; true closed forms must be VERIFIED; a claim checked outside its
+domain must be INCONCLUSIVE; a symbolic identity must be PROVED.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from derivations.errors import DmfError
+from derivations.exact import parse_point
+from numeric.check_runner import (
+    BUDGETS,
+    VERDICTS,
+    CheckContext,
+    ClaimOutcome,
+    run_claims,
+)
+from numeric.checkers import (
+    DEPTH2,
+    Relation,
+    _frob2,
+    _lam_float,
+    _minimizer_gen,
+    decide_relation,
+    float_weights,
+    lambda_max_hessian,
+    point_strategy,
+    sq_norm,
+)
+from numeric.checkers_exact import Alg, compare, is_psd
+from numeric.claims import CLAIM_IDS, CLAIMS, Claim, get_claim, select_claims
+from numeric.factors import left_factor, right_factor
+
+MATH_IDS = {
+    "gauss-newton", "reduced-spectrum", "trace", "upper-bound", "depth2", "scalar-ends",
+    "sum-formula", "flattest", "spectral-balance", "constant-product", "balanced-spectrum",
+    "hessian-rank", "flattest-data", "escape",
+}
+
+
+def ctx(cases: int = 4, seed: int = 0, cap: float = 60.0) -> CheckContext:
+    return CheckContext("test-claim", BUDGETS["quick"], seed, cases, cap)
+
+
+# ----------------------------------------------------------------------------- registry
+
+
+def test_registry_lists_every_math_claim_and_the_corrected_entries() -> None:
+    assert MATH_IDS <= set(CLAIM_IDS)
+    assert len(CLAIM_IDS) == len(set(CLAIM_IDS))
+    corrected = [c for c in CLAIMS if c.corrects]
+    assert {c.corrects for c in corrected} == {"spectral-balance", "constant-product"}
+    for c in corrected:
+        assert c.id == f"{c.corrects}-corrected"
+    for c in CLAIMS:
+        assert c.statement and c.source and c.domain and c.method
+        assert set(c.cases) == set(BUDGETS) and set(c.time_cap) == set(BUDGETS)
+        assert callable(c.resolve_checker())
+
+
+def test_unknown_claim_id_lists_the_valid_ones() -> None:
+    with pytest.raises(DmfError, match="unknown claim id 'nope'; valid ids: gauss-newton"):
+        get_claim("nope")
+    assert [c.id for c in select_claims(["trace", "depth2", "trace"])] == ["trace", "depth2"]
+
+
+# ----------------------------------------------------------------------------- exact primitives
+
+
+def m(rows: list[list[int]]) -> np.ndarray:
+    return np.array([[Fraction(x) for x in r] for r in rows], dtype=object)
+
+
+def test_exact_comparison_decides_equality_and_order() -> None:
+    a = Alg.lambda_max(m([[2, 1], [1, 3]]))  # (5 + sqrt 5) / 2, irrational
+    assert a.exact is None
+    assert compare(a + a, a * 2).relation == "="
+    assert compare(a.root(2) ** 2, a).relation == "="
+    c = compare(a, Alg.rational(Fraction(18, 5)))
+    assert c.relation == ">" and c.gap.lo > 0
+    assert Alg.lambda_max(m([[1, 0], [0, 5]])).exact == 5  # a rational top eigenvalue is exact
+
+
+def test_is_psd_is_exact() -> None:
+    assert is_psd(m([[1, 1], [1, 1]]))
+    assert not is_psd(m([[1, 2], [2, 1]]))
+
+
+# ----------------------------------------------------------------------------- verdict paths
+
+
+def test_true_closed_form_is_verified_exactly() -> None:
+    part = decide_relation(
+        ctx(), DEPTH2, strategy=point_strategy(depths=(2, 2)),
+        generate=_minimizer_gen((2, 2), (1, 3)),
+    )
+    assert part.verdict == "verified"
+    assert part.cases == 4 and part.evidence == "exact"
+    assert part.counterexample is None
+
+
+def _check_refuted(part, *, max_params: int) -> None:  # type: ignore[no-untyped-def]
+    assert part.verdict == "refuted", part.detail
+    cx = part.counterexample
+    assert cx is not None and cx.shrunk
+    point = parse_point(cx.weights)
+    assert point.num_params <= max_params, cx.summary()
+    assert cx.to_json()["weights"] == [
+        [[str(x) if x.denominator != 1 else str(x.numerator) for x in row] for row in w]
+        for w in point.weights
+    ]
+
+
+def _assert_exact_gap(point, lhs_fn, rhs_fn) -> None:  # type: ignore[no-untyped-def]
+    c = compare(lhs_fn(point), rhs_fn(point))
+    assert c.relation != "="
+    assert not c.gap.contains(0)
+
+
+def _frob_formula_missing_bx(p) -> Fraction:  # type: ignore[no-untyped-def]
+    ws = list(p.weights)
+    return sum((_frob2(left_factor(ws, l)) for l in range(1, p.depth + 1)), Fraction(0))
+
+
+def _trace(p) -> Fraction:  # type: ignore[no-untyped-def]
+    from numeric.checkers import exact_hessian
+
+    h = exact_hessian(p)
+    return sum((h[i, i] for i in range(h.shape[0])), Fraction(0))
+
+
+def _wrong_exponent(p) -> Fraction:  # type: ignore[no-untyped-def]
+    ws = list(p.weights)
+    return sum(
+        (_frob2(left_factor(ws, l)) * _frob2(right_factor(ws, l)) ** 2
+         for l in range(1, p.depth + 1)),
+        Fraction(0),
+    )
+
+
+PLANTED = {
+    "depth2 missing the ||W_2||^2 term": (
+        Relation("lambda_max(H)", "||W_1||_2^2", lambda_max_hessian,
+                 lambda p: sq_norm(p.weights[0]), _lam_float,
+                 lambda p: float(np.linalg.norm(float_weights(p)[0], 2) ** 2)),
+        point_strategy(depths=(2, 2)), 2,
+    ),
+    "trace with the ||B_l X||_F^2 factor dropped": (
+        Relation("tr H", "sum_l ||A_l||_F^2", lambda p: Alg.rational(_trace(p)),
+                 lambda p: Alg.rational(_frob_formula_missing_bx(p)), lambda p: float(_trace(p)),
+                 lambda p: float(_frob_formula_missing_bx(p))),
+        point_strategy(depths=(1, 3)), 2,
+    ),
+    "scalar-ends with ||B_l||^4 instead of ||B_l||^2": (
+        Relation("lambda_max(H)", "sum_l ||A_l||^2 ||B_l||^4", lambda_max_hessian,
+                 lambda p: Alg.rational(_wrong_exponent(p)), _lam_float,
+                 lambda p: float(_wrong_exponent(p))),
+        point_strategy(depths=(1, 3), first=(1, 1), last=(1, 1)), 2,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(PLANTED))
+def test_planted_false_formula_is_refuted_with_a_shrunk_exact_counterexample(name: str) -> None:
+    rel, strategy, max_params = PLANTED[name]
+    part = decide_relation(ctx(), rel, strategy=strategy, generate=_minimizer_gen((1, 2), (1, 2)))
+    _check_refuted(part, max_params=max_params)
+    point = parse_point(part.counterexample.weights)
+    _assert_exact_gap(point, rel.lhs, rel.rhs)
+
+
+def test_sum_formula_is_refuted_for_matrix_ends_with_an_exact_gap() -> None:
+    from numeric.checkers import SUM_FORMULA
+
+    part = decide_relation(
+        ctx(), SUM_FORMULA, strategy=point_strategy(depths=(3, 3), first=(2, 2), last=(2, 2)),
+        generate=_minimizer_gen((3, 3), (1, 2), first=(2, 2), last=(2, 2)),
+    )
+    assert part.verdict == "refuted"
+    point = parse_point(part.counterexample.weights)
+    assert point.depth == 3 and max(point.dims) == 2
+    c = compare(SUM_FORMULA.lhs(point), SUM_FORMULA.rhs(point))
+    assert c.relation == "<" and c.gap.hi < 0
+
+
+def test_claim_outside_its_domain_is_inconclusive() -> None:
+    part = decide_relation(
+        ctx(), DEPTH2, strategy=None, generate=_minimizer_gen((3, 3), (1, 2)),
+        in_domain=lambda p: p.depth == 2,
+    )
+    assert part.verdict == "inconclusive"
+    assert "domain" in part.detail
+
+
+def test_true_identity_is_proved() -> None:
+    pytest.importorskip("derivations.identities", reason="helper 'symbolic' not merged yet")
+    from numeric.checkers import check_gauss_newton
+
+    out = check_gauss_newton(ctx(cases=2))
+    assert out.verdict == "proved" and out.evidence == "symbolic"
+
+
+def test_runner_reports_checker_crash_as_inconclusive_and_error() -> None:
+    def boom(c: CheckContext) -> ClaimOutcome:
+        raise RuntimeError("planted bug")
+
+    def fine(c: CheckContext) -> ClaimOutcome:
+        return ClaimOutcome("verified", c.cases, "exact", "ok")
+
+    claims = [Claim("boom", "s", "src", "dom", "how", boom),
+              Claim("fine", "s", "src", "dom", "how", fine)]
+    report = run_claims(budget="quick", progress=False, claims=claims)
+    verdicts = {c.id: c.outcome.verdict for c in report.claims}
+    assert verdicts == {"boom": "inconclusive", "fine": "verified"}
+    assert report.errors and "planted bug" in report.errors[0]
+    assert report.to_json()["claims"][1]["cases"] == 6
+    assert all(c["verdict"] in VERDICTS for c in report.to_json()["claims"])
+
+
+def test_refuted_without_counterexample_is_rejected() -> None:
+    with pytest.raises(DmfError, match="counterexample"):
+        ClaimOutcome("refuted", 1, "exact", "no evidence")
