@@ -3,7 +3,8 @@
 Each notebook is executed with ``nbclient`` in the ``python3`` kernel of the interpreter running
 the tests (``jupyter_client`` starts the ``python3`` kernelspec with ``sys.executable``, i.e. the
 venv's python with its ipykernel); a probe cell appended to the in-memory copy checks that the
-kernel really runs that interpreter. The committed files are never rewritten here.
+kernel really runs that interpreter. The kernel's working directory is a temporary one; the
+committed files are never rewritten here.
 
 A notebook fails if a cell raises, if it runs longer than ``NOTEBOOK_TIMEOUT`` seconds in total
 (the per-cell timeout is the time left), if it writes to stderr (warnings included), if it shows
@@ -16,6 +17,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ import pytest
 nbformat = pytest.importorskip("nbformat", reason="nbformat is in the 'test' extra")
 nbclient = pytest.importorskip("nbclient", reason="nbclient is in the 'test' extra")
 pytest.importorskip("ipykernel", reason="ipykernel (the python3 kernel) is in the 'test' extra")
+KernelManager = pytest.importorskip("jupyter_client.manager").KernelManager
 
 NB_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NB_DIR.glob("[0-9][0-9]_*.ipynb"))
@@ -74,7 +77,7 @@ def test_committed_notebook_is_stripped_and_has_outputs(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_executes(path: Path) -> None:
+def test_notebook_executes(path: Path, tmp_path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(_PROBE))
     deadline = time.monotonic() + NOTEBOOK_TIMEOUT
@@ -82,15 +85,19 @@ def test_notebook_executes(path: Path) -> None:
     def time_left(_cell: Any) -> int:
         return max(1, int(deadline - time.monotonic()))
 
-    client = nbclient.NotebookClient(
-        nb,
-        kernel_name="python3",
-        timeout_func=time_left,
-        resources={"metadata": {"path": str(NB_DIR)}},
-    )
-    started = time.monotonic()
-    client.execute()
-    elapsed = time.monotonic() - started
+    with tempfile.TemporaryDirectory(prefix="nbk") as sockets:
+        # IPC sockets instead of TCP ports: no port races with other kernels on the machine
+        km = KernelManager(kernel_name="python3", transport="ipc", ip=f"{sockets}/kernel")
+        client = nbclient.NotebookClient(
+            nb,
+            km=km,
+            kernel_name="python3",
+            timeout_func=time_left,
+            resources={"metadata": {"path": str(tmp_path)}},  # caches (e.g. .hypothesis) go here
+        )
+        started = time.monotonic()
+        client.execute(cleanup_kc=True)  # we own the kernel manager: shut the kernel down
+        elapsed = time.monotonic() - started
     assert elapsed <= NOTEBOOK_TIMEOUT, f"{path.name} took {elapsed:.0f} s"
 
     probe = json.loads(nb.cells[-1].outputs[0]["text"])
