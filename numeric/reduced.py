@@ -98,16 +98,35 @@ def reduced_linear_operator(
     weights: Sequence[np.ndarray], data: np.ndarray | None = None
 ) -> LinearOperator:
     """Matrix-free float64 ``K``: ``vec(E) -> vec(sum_l G_l E S_l)`` (column-major vec), cost
-    ``O(L (d_L^2 d_0 + d_L d_0^2))`` per product, never forming the ``d_L d_0``-square matrix."""
+    ``O(L (d_L^2 d_0 + d_L d_0^2))`` per product, never forming the ``d_L d_0``-square matrix.
+
+    It works on ``E^T`` (the C-order reshape of the column-major ``vec(E)``), where the product
+    is ``sum_l S_l E^T G_l`` (``S_l``, ``G_l`` symmetric), so no transposed copies are made;
+    factors that are exactly the identity (``S_1 = I`` without data, ``G_L = I``) are skipped.
+    """
     ws = [np.asarray(w, dtype=np.float64) for w in weights]
     x = None if data is None else np.asarray(data, dtype=np.float64)
     terms = reduced_terms(ws, x, form="sqrt")
     d_l, d_0 = ws[-1].shape[0], terms[0][0].shape[0]
     n = d_l * d_0
+    ident_s, ident_g = np.eye(d_0), np.eye(d_l)
+    left = [g for s, g in terms if np.array_equal(s, ident_s)]  # E -> G E
+    right = [s for s, g in terms if np.array_equal(g, ident_g) and not np.array_equal(s, ident_s)]
+    both = [(s, g) for s, g in terms if not (np.array_equal(s, ident_s) or np.array_equal(g, ident_g))]
+    g_left = sum(left, np.zeros((d_l, d_l)))
+    s_right = sum(right, np.zeros((d_0, d_0)))
+    s_both = np.stack([s for s, _ in both]) if both else np.zeros((0, d_0, d_0))
+    g_both = np.stack([g for _, g in both]) if both else np.zeros((0, d_l, d_l))
 
     def matvec(v: np.ndarray) -> np.ndarray:
-        e = np.asarray(v, dtype=np.float64).reshape(d_0, d_l).T  # column-major vec
-        out = sum(g @ e @ s for s, g in terms)
-        return np.asarray(out).T.reshape(n)
+        et = np.asarray(v, dtype=np.float64).reshape(d_0, d_l)  # E^T
+        out = np.zeros((d_0, d_l))
+        if left:
+            out += et @ g_left
+        if right:
+            out += s_right @ et
+        if both:
+            out += np.matmul(np.matmul(s_both, et), g_both).sum(axis=0)
+        return out.reshape(n)
 
     return LinearOperator((n, n), matvec=matvec, rmatvec=matvec, dtype=np.float64)
