@@ -26,7 +26,9 @@ array([2., 2., 5., 5.])
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Literal
 
 import mpmath
@@ -83,11 +85,39 @@ def reduced_terms(
     return out
 
 
+def _as_integers(m: np.ndarray) -> tuple[np.ndarray, int]:
+    """A matrix of ``Fraction``s (and ints) as ``(integer matrix, d)``, ``m = integers / d``."""
+    den = math.lcm(*(x.denominator for x in m.flat))
+    ints = np.empty(m.size, dtype=object)
+    ints[:] = [x.numerator * (den // x.denominator) for x in m.flat]
+    return ints.reshape(m.shape), den
+
+
+def _kron_sum_exact(terms: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """``sum_l S_l kron G_l`` for ``Fraction`` (or int) matrices, computed on Python integers over one
+    common denominator (integer products are much cheaper than ``Fraction`` ones), then one
+    ``Fraction`` per entry. Exact."""
+    scaled = [(_as_integers(s), _as_integers(g)) for s, g in terms]
+    den = math.lcm(*(ds * dg for (_, ds), (_, dg) in scaled))
+    total: np.ndarray | None = None
+    for (si, ds), (gi, dg) in scaled:
+        term = np.kron(si, gi)
+        if den != ds * dg:
+            term = term * (den // (ds * dg))
+        total = term if total is None else total + term
+    assert total is not None
+    out = np.empty(total.size, dtype=object)
+    out[:] = [Fraction(v, den) for v in total.flat]
+    return out.reshape(total.shape)
+
+
 def reduced_operator(
     weights: Sequence[np.ndarray], data: np.ndarray | None = None, *, form: Form = "sqrt"
 ) -> np.ndarray:
     """Dense ``K = sum_l S_l kron G_l`` (MATH.md K2); exact for ``Fraction`` inputs."""
     terms = reduced_terms(weights, data, form=form)
+    if all(isinstance(x, Fraction | int) for s, g in terms for m in (s, g) for x in m.flat):
+        return _kron_sum_exact(terms)
     k = np.kron(*terms[0])
     for s, g in terms[1:]:
         k = k + np.kron(s, g)
