@@ -73,7 +73,7 @@ class Budget:
 
 BUDGETS: dict[str, Budget] = {
     "quick": Budget("quick", search_examples=120, dps=30, search_seconds=5.0),
-    "default": Budget("default", search_examples=500, dps=50, search_seconds=25.0),
+    "default": Budget("default", search_examples=800, dps=50, search_seconds=25.0),
     "thorough": Budget("thorough", search_examples=3000, dps=80, search_seconds=150.0),
 }
 

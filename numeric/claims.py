@@ -47,7 +47,7 @@ class Claim:
     domain: str
     method: str
     checker: str | Callable[..., Any]
-    cases: dict[str, int] = field(default_factory=lambda: _budget(6, 30, 150))
+    cases: dict[str, int] = field(default_factory=lambda: _budget(6, 60, 300))
     time_cap: dict[str, float] = field(default_factory=lambda: _caps(8.0, 45.0, 400.0))
     corrects: str | None = None
 
