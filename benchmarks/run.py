@@ -58,6 +58,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
     p.add_argument("--json", metavar="FILE", help="also write all results as JSON to FILE")
     p.add_argument("--plot", metavar="FILE.png", help="also draw time vs size to FILE.png")
+    p.add_argument("--profile", action="store_true",
+                   help="after each suite, cProfile our call at its largest size (top functions)")
     p.add_argument("--markdown", action="store_true",
                    help="print the tables as Markdown (for the README)")
     args = p.parse_args(argv)
@@ -173,6 +175,28 @@ def print_notes(rows: list[Any]) -> None:
                 print(f"  note {r.dims} {t.method}: {t.status}: {t.note}")
         if r.agreement:
             print(f"  {r.dims}: {r.agreement}")
+
+
+def profile_largest(rows: list[Any], top: int = 14) -> None:
+    """cProfile our call on the largest input of each kind of row: where does the time go?"""
+    import cProfile
+    import io
+    import pstats
+
+    for kind in dict.fromkeys(r.suite for r in rows):
+        sel = [r for r in rows if r.suite == kind and r.ours_fn is not None]
+        if not sel:
+            continue
+        row = max(sel, key=lambda r: r.params)
+        prof = cProfile.Profile()
+        prof.runcall(row.ours_fn)
+        out = io.StringIO()
+        stats = pstats.Stats(prof, stream=out).sort_stats("cumulative")
+        stats.print_stats(top)
+        text = out.getvalue()
+        body = text[text.find("ncalls"):] if "ncalls" in text else text
+        print(f"\n  profile of ours at {row.dims} ({kind}), by cumulative time:")
+        print("\n".join("    " + line for line in body.rstrip().splitlines()))
 
 
 # --------------------------------------------------------------------------- targets
@@ -351,6 +375,8 @@ def main(argv: list[str] | None = None) -> int:
             print(format_table(BASELINE_HEADER, _baseline_rows(rows), markdown=args.markdown))
         print_notes(rows)
         print(f"  ({seconds:.1f} s for this suite)", flush=True)
+        if args.profile:
+            profile_largest(rows)
     targets = evaluate_targets(all_rows, opts.dps)
     print_targets(targets)
     info["load_average_end"] = (

@@ -95,6 +95,8 @@ class Row:
     theirs: Timing | None = None
     digits: float | None = None
     agreement: str = ""
+    ours_fn: Callable[[], Any] | None = dataclasses.field(default=None, repr=False)
+    """Our call, kept for ``--profile`` (not serialized)."""
 
     @property
     def params(self) -> int:
@@ -168,11 +170,15 @@ def _digits(ours: Timing, theirs: Timing, limit: float) -> float | None:
 OURS_FLOAT64 = "ours: sharpness(ws, float64=True)"
 
 
-def _ours_float64(ws: list[np.ndarray], opts: Options) -> Timing:
+def _float64_call(ws: list[np.ndarray]) -> Callable[[], float]:
     from numeric.sharpness import sharpness
 
-    return measure(OURS_FLOAT64, lambda: float(sharpness(ws, float64=True).value),
-                   repeat=opts.repeat, cap=opts.cap, budget=opts.budget)
+    return lambda: float(sharpness(ws, float64=True).value)
+
+
+def _ours_float64(ws: list[np.ndarray], opts: Options) -> Timing:
+    return measure(OURS_FLOAT64, _float64_call(ws), repeat=opts.repeat, cap=opts.cap,
+                   budget=opts.budget)
 
 
 def suite_autograd(sizes: list[tuple[int, ...]], opts: Options) -> list[Row]:
@@ -185,7 +191,8 @@ def suite_autograd(sizes: list[tuple[int, ...]], opts: Options) -> list[Row]:
         ours = _ours_float64(ws, opts)
         theirs = (_unavailable(name, why) if why else
                   tracker.run(name, partial(bl.autograd_full_hessian, ws), opts))
-        rows.append(Row("autograd", dims, ours, theirs, _digits(ours, theirs, FLOAT64_DIGITS)))
+        rows.append(Row("autograd", dims, ours, theirs, _digits(ours, theirs, FLOAT64_DIGITS),
+                        ours_fn=_float64_call(ws)))
     return rows
 
 
@@ -201,7 +208,8 @@ def suite_hvp(sizes: list[tuple[int, ...]], opts: Options) -> list[Row]:
         for name, factory in ((lanczos, bl.hvp_lanczos), (power, bl.hvp_power_iteration)):
             theirs = (_unavailable(name, why) if why else
                       tracker.run(name, partial(factory, ws), opts))
-            rows.append(Row("hvp", dims, ours, theirs, _digits(ours, theirs, FLOAT64_DIGITS)))
+            rows.append(Row("hvp", dims, ours, theirs, _digits(ours, theirs, FLOAT64_DIGITS),
+                            ours_fn=_float64_call(ws)))
     return rows
 
 
@@ -234,7 +242,8 @@ def suite_mpmath(sizes: list[tuple[int, ...]], opts: Options) -> list[Row]:
         point = parse_point(ws)
         theirs = tracker.run(name, partial(bl.mpmath_full_eigsy, point, opts.dps), opts,
                              repeat=1 if opts.repeat > 1 else None)
-        rows.append(Row("mpmath", dims, ours, theirs, _digits(ours, theirs, opts.dps)))
+        rows.append(Row("mpmath", dims, ours, theirs, _digits(ours, theirs, opts.dps),
+                        ours_fn=ours_run))
     return rows
 
 
@@ -249,6 +258,11 @@ def _clear_symbolic_caches() -> None:
             clear = getattr(obj, "cache_clear", None)
             if callable(clear):
                 clear()
+
+
+def _cold(fn: Callable[[], Any]) -> Any:
+    _clear_symbolic_caches()
+    return fn()
 
 
 def suite_symbolic(sizes: list[tuple[int, ...]], opts: Options) -> list[Row]:
@@ -288,7 +302,7 @@ def suite_symbolic(sizes: list[tuple[int, ...]], opts: Options) -> list[Row]:
             return wrapped
 
         theirs = tracker.run(name, factory, opts)
-        row = Row("symbolic", dims, ours, theirs)
+        row = Row("symbolic", dims, ours, theirs, ours_fn=partial(_cold, ours_run))
         if ours.ok and theirs.ok:
             same = all(sympy.expand(e) == 0 for e in sympy.Matrix(out["h"]) - theirs_out["h"])
             row.agreement = "Hessians identical (exact)" if same else "Hessians DIFFER"
@@ -362,14 +376,14 @@ def suite_scaling(sizes: dict[str, list[tuple[int, ...]]], opts: Options) -> lis
             fw = bl.float_weights(dims, opts.seed)
             ours = _ours_float64(fw, opts)
             ours.parts, ours.note = _float_parts(fw, opts)
-            rows.append(Row(kind, dims, _with_rest(ours)))
+            rows.append(Row(kind, dims, _with_rest(ours), ours_fn=_float64_call(fw)))
     for dims in sizes["scaling-certified"]:
         rw = bl.rational_weights(dims, opts.seed)
         run: Callable[[], str] = partial(_certified_value, sharpness, rw, opts.dps)
         ours = measure(f"ours: sharpness(exact, dps={opts.dps}) certified", run,
                        repeat=opts.repeat, cap=opts.cap, budget=opts.budget)
         ours.parts = _certified_parts(rw, opts)
-        rows.append(Row("scaling-certified", dims, _with_rest(ours)))
+        rows.append(Row("scaling-certified", dims, _with_rest(ours), ours_fn=run))
     return rows
 
 
