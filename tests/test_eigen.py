@@ -4,6 +4,9 @@ Reference values are recomputed independently with mpmath's Jacobi solver ``eigs
 ``2 dps + 20`` digits, or are known exactly by construction (a rational orthogonal ``Q`` from
 the Cayley transform of a skew matrix, ``A = Q diag(d) Q^T``), which gives exactly repeated
 eigenvalues in matrices that are far from diagonal.
+
+The Kato-Temple step (``numeric.eigen._kato_temple``) is also tested on its own, with
+deliberately perturbed eigenvector matrices so that its residual terms are active.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+import numeric.eigen as eigen_module
 from derivations.errors import (
     DmfError,
     EmptyInputError,
@@ -76,7 +80,7 @@ def known_spectrum(draw, *, max_n: int = 5) -> tuple[np.ndarray, list[F]]:
             v = draw(st.builds(F, st.integers(-2, 2), st.integers(1, 3)))
             skew[i, j], skew[j, i] = v, -v
     q = cayley(skew)
-    dm = np.diag(d).astype(object)
+    dm = np.diag(np.array(d, dtype=object))
     dm[dm == 0] = F(0)
     return q @ dm @ q.T, sorted(d, reverse=True)
 
@@ -95,10 +99,18 @@ def near(e: Enclosure, v, ref_dps: int, scale) -> bool:
     return Enclosure(e.lo - tol, e.hi + tol).contains(v)
 
 
+def meets_rule(e: Enclosure, dps: int, rho: F) -> bool:
+    """The documented acceptance rule, restated: ``dps`` relative digits, or absolute width
+    ``10^-dps rho`` for an enclosure within ``10^-dps rho`` of 0."""
+    if e.mig <= rho / 10**dps:
+        return e.width <= rho / 10**dps
+    return relative_tolerance(e, dps)
+
+
 def assert_certified(enc: list[Enclosure], dps: int) -> None:
     rho = max(e.mag for e in enc)
     for e in enc:
-        assert relative_tolerance(e, dps, rho / 10**dps), e
+        assert meets_rule(e, dps, rho), e
     assert all(a.mid >= b.mid for a, b in itertools.pairwise(enc))
 
 
@@ -149,7 +161,7 @@ def test_near_repeated_eigenvalues_are_separated() -> None:
     q = cayley(exact([[0, F(1, 2), F(1, 3)], [F(-1, 2), 0, 1], [F(-1, 3), -1, 0]]))
     eps = F(1, 10**30)
     d = [1 + eps, F(1), 1 - eps]
-    m = q @ np.diag(d).astype(object) @ q.T
+    m = q @ np.diag(np.array(d, dtype=object)) @ q.T
     enc = certified_eigvalsh(m, dps=40)
     for e, v in zip(enc, d, strict=True):
         assert e.contains(v) and e.correct_digits >= 40
@@ -174,8 +186,8 @@ def test_kronecker_sum_and_gauss_newton_hessian() -> None:
         assert e_h.overlaps(e_k)
     assert summary.zero_multiplicity == 9 - 4
     assert summary.zero_count_upper == 5
-    for e in summary.eigenvalues[4:]:
-        assert e.contains(0) and e.width <= summary.lambda_max.hi / 10**60
+    for e in summary.eigenvalues[4:]:  # exact zeros: absolute width 10^-dps rho
+        assert e.contains(0) and e.width <= summary.lambda_max.hi / 10**30
 
 
 def test_lambda_max_digits_and_consistency() -> None:
@@ -211,6 +223,194 @@ def test_extreme_scales() -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# near clusters elsewhere in the spectrum, near-zero eigenvalues, Kato-Temple
+# --------------------------------------------------------------------------------------------
+def rounded_minimizer_k(target, dims) -> np.ndarray:
+    """K (gram form) at the balanced minimizer computed in mpmath at 25 digits and then taken
+    as exact rationals (target := their exact product, so a minimizer)."""
+    from derivations.exact import parse_point
+    from numeric.minimizers import balanced_minimizer
+    from numeric.reduced import reduced_operator
+
+    point = parse_point(balanced_minimizer(target, dims, dps=25))
+    return reduced_operator(point.weights, form="gram")
+
+
+REPRODUCTIONS = [
+    # two eigenvalues 5.19125... split by ~7e-26 (float64 mixes their eigenvectors)
+    pytest.param([[1, "1/2"], [0, 2]], (2, 3, 3, 2), id="near-pair"),
+    # rank-deficient target: an eigenvalue ~1.7e-150 (rounding), and a near pair at 5
+    pytest.param([[1, 2], [2, 4]], (2, 3, 2), id="near-zero"),
+]
+
+
+@pytest.mark.parametrize(("target", "dims"), REPRODUCTIONS)
+@pytest.mark.parametrize("dps", [30, 50])
+def test_rounded_minimizers_certify(target, dims, dps) -> None:
+    """Formerly ``PrecisionExhausted``: a Newton step on a barely separated pair blew ``X``
+    up. Now ``lambda_max`` and the whole spectrum certify, and contain mpmath's values."""
+    k = rounded_minimizer_k(target, dims)
+    ref = mp_eigenvalues(k, 2 * dps + 20)
+    top = certified_lambda_max(k, dps=dps)
+    assert top.correct_digits >= dps and near(top, ref[0], 2 * dps + 20, top.hi)
+    enc = certified_eigvalsh(k, dps=dps)
+    assert_certified(enc, dps)
+    for e, v in zip(enc, ref, strict=True):
+        assert near(e, v, 2 * dps + 20, top.hi), (e, v)
+
+
+@pytest.mark.parametrize(("target", "dims"), REPRODUCTIONS)
+def test_sharpness_certifies_rounded_minimizers(target, dims) -> None:
+    from derivations.exact import parse_point
+    from numeric.minimizers import balanced_minimizer
+    from numeric.sharpness import sharpness
+
+    ws = parse_point(balanced_minimizer(target, dims, dps=25)).weights
+    k = rounded_minimizer_k(target, dims)
+    for dps in (30, 50):
+        result = sharpness(ws, dps=dps, certify=True)
+        assert result.certified and result.enclosure is not None
+        assert result.enclosure.overlaps(certified_lambda_max(k, dps=dps))
+        assert result.enclosure.correct_digits >= dps
+
+
+def test_synthetic_near_pair_and_near_zero() -> None:
+    """``Q diag(5, 1 + 1e-25, 1, 0, 1e-60) Q^T`` (Q rational orthogonal): lambda_max = 5 to
+    50 digits, and every eigenvalue enclosed under the acceptance rule."""
+    skew = exact([[0, F(1, 2), F(1, 3), 1, F(-1, 2)], [F(-1, 2), 0, 1, F(1, 3), 2],
+                  [F(-1, 3), -1, 0, F(1, 2), F(1, 5)], [-1, F(-1, 3), F(-1, 2), 0, 1],
+                  [F(1, 2), -2, F(-1, 5), -1, 0]])
+    q = cayley(skew)
+    d = [F(5), F(1) + F(1, 10**25), F(1), F(0), F(1, 10**60)]
+    m = q @ np.diag(np.array(d, dtype=object)) @ q.T
+    m[m == 0] = F(0)
+    top = certified_lambda_max(m, dps=50)
+    assert top.contains(5) and top.correct_digits >= 50
+    enc = certified_eigvalsh(m, dps=50)
+    assert_certified(enc, 50)
+    assert all(e.contains(v) for e, v in zip(enc, sorted(d, reverse=True), strict=True))
+    assert not enc[1].overlaps(enc[2])  # the 1e-25 split is resolved
+
+
+def certify_with(m: np.ndarray, x: np.ndarray, prec: int = 300) -> list[Enclosure]:
+    """The certificate (Weyl + Ostrowski, then Kato-Temple) from a given eigenvector matrix
+    ``x`` (float64 entries: exact dyadic rationals)."""
+    from flint import arb_mat
+
+    n = m.shape[0]
+    a_q = eigen_module._exact_symmetric(m)
+    return eigen_module._certify(a_q, arb_mat(n, n, [float(v) for v in x.flat]), prec)
+
+
+def planted(skew_entries: list[F], d: list[F]) -> tuple[np.ndarray, np.ndarray]:
+    n = len(d)
+    skew = np.full((n, n), F(0), dtype=object)
+    it = iter(skew_entries)
+    for i in range(n):
+        for j in range(i + 1, n):
+            v = next(it)
+            skew[i, j], skew[j, i] = v, -v
+    q = cayley(skew)
+    order = sorted(range(n), key=lambda i: d[i], reverse=True)
+    return q @ np.diag(np.array(d, dtype=object)) @ q.T, q[:, order]
+
+
+@st.composite
+def planted_near_clusters(draw, *, max_n: int = 5):
+    """``(Q diag(d) Q^T, Q, d)`` with ``d`` built from a few base values, each copy split by
+    ``10^-k`` (``k`` in 5..60) or exactly repeated: near clusters anywhere in the spectrum."""
+    n = draw(st.integers(2, max_n))
+    bases = draw(st.lists(small_fracs, min_size=1, max_size=3))
+    d = []
+    for _ in range(n):
+        split = draw(st.sampled_from([0, 5, 12, 25, 40, 60]))
+        d.append(draw(st.sampled_from(bases)) + (F(draw(st.integers(-3, 3)), 10**split)
+                                                 if split else 0))
+    skew_entries = draw(st.lists(st.builds(F, st.integers(-2, 2), st.integers(1, 3)),
+                                 min_size=n * (n - 1) // 2, max_size=n * (n - 1) // 2))
+    m, q = planted(skew_entries, d)
+    return m, q, sorted(d, reverse=True)
+
+
+@given(case=planted_near_clusters(), noise_bits=st.sampled_from([8, 20, 40]),
+       seed=st.integers(0, 2**16))
+def test_kato_temple_never_misses_the_true_value(case, noise_bits, seed) -> None:
+    """The certificate from a *perturbed* eigenvector matrix (so the residual terms of
+    Kato-Temple are large and active) still contains every exact eigenvalue."""
+    m, q, d = case
+    rng = np.random.default_rng(seed)
+    x = np.array(q, dtype=float) + rng.standard_normal(q.shape) * 2.0**-noise_bits
+    enc = certify_with(m, x)
+    for e, v in zip(enc, d, strict=True):
+        assert e.contains(v), (e, v)
+
+
+@given(case=planted_near_clusters(max_n=4), dps=st.sampled_from([20, 30]))
+def test_planted_near_clusters_certify(case, dps) -> None:
+    """End to end: every enclosure contains the exact planted eigenvalue, also compared with
+    mpmath at ``2 dps + 20`` digits (an independent route)."""
+    m, _, d = case
+    enc = certified_eigvalsh(m, dps=dps)
+    assert_certified(enc, dps)
+    assert all(e.contains(v) for e, v in zip(enc, d, strict=True))
+    rho = max(e.mag for e in enc)
+    for e, v in zip(enc, mp_eigenvalues(m, 2 * dps + 20), strict=True):
+        assert near(e, v, 2 * dps + 20, rho)
+    top = certified_lambda_max(m, dps=dps)
+    assert top.contains(d[0]) and meets_rule(top, dps, rho)
+
+
+def mixed_pair_case() -> tuple[np.ndarray, np.ndarray, list[F]]:
+    """Eigenvalues 5, 1 + 1e-25, 1, 1/2 with the eigenvectors of the near pair rotated by
+    about 0.3 rad: the basis is accurate except inside that pair."""
+    d = [F(5), F(1) + F(1, 10**25), F(1), F(1, 2)]
+    m, q = planted([F(1, 2), F(1, 3), F(1), F(-1, 3), F(2, 3), F(1, 5)], d)
+    x = np.array(q, dtype=float)
+    c, s = np.cos(0.3), np.sin(0.3)
+    x[:, 1], x[:, 2] = c * x[:, 1] + s * x[:, 2], -s * x[:, 1] + c * x[:, 2]
+    return m, x, d
+
+
+def test_kato_temple_certifies_lambda_max_despite_an_unresolved_pair(monkeypatch) -> None:
+    """From the mixed basis the global (Weyl) bound is ~1e-16 for every eigenvalue (float64
+    eigenvectors, pair coupling ~1e-26); Kato-Temple pins lambda_max = 5 far tighter since
+    its own residual squared is ~1e-32."""
+    m, x, d = mixed_pair_case()
+    enc = certify_with(m, x)
+    assert all(e.contains(v) for e, v in zip(enc, d, strict=True))
+    assert enc[0].width <= F(1, 10**25)
+    assert enc[1].overlaps(enc[2])  # the pair itself is not resolved from this basis
+    monkeypatch.setattr(eigen_module, "_kato_temple_interval", lambda *args: None)
+    assert certify_with(m, x)[0].width > F(1, 10**20)  # Weyl alone: not even 20 digits
+
+
+def test_planted_kato_temple_bug_is_caught(monkeypatch) -> None:
+    """Mutation check: dropping the ``r^2`` terms (claiming ``lambda_k = rho``) must be caught
+    by the containment test above on a perturbed basis."""
+    d = [F(3), F(1), F(-2)]
+    m, q = planted([F(1, 2), F(1, 3), F(1)], d)
+    x = np.array(q, dtype=float) + np.random.default_rng(1).standard_normal(q.shape) * 2.0**-20
+    assert all(e.contains(v) for e, v in zip(certify_with(m, x), d, strict=True))
+
+    def no_residual(rho, r2, alpha, beta):
+        return rho
+
+    monkeypatch.setattr(eigen_module, "_kato_temple_interval", no_residual)
+    assert not all(e.contains(v) for e, v in zip(certify_with(m, x), d, strict=True))
+
+
+def test_which_top_and_bad_which() -> None:
+    m, _, d = mixed_pair_case()
+    enc = certified_eigvalsh(m, dps=40, which="top")
+    assert enc[0].contains(5) and enc[0].correct_digits >= 40
+    assert all(e.contains(v) for e, v in zip(enc, d, strict=True))
+    s = certified_spectrum_summary(m, dps=40, which="top")
+    assert s.lambda_max.correct_digits >= 40 and s.multiplicity_upper == 1
+    with pytest.raises(DmfError, match="which must be 'all' or 'top'; got 'both'"):
+        certified_eigvalsh(m, dps=20, which="both")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------------------------
 # refusing to guess
 # --------------------------------------------------------------------------------------------
 def test_precision_exhausted_when_max_dps_below_dps() -> None:
@@ -218,17 +418,31 @@ def test_precision_exhausted_when_max_dps_below_dps() -> None:
         certified_eigvalsh(exact([[1, 2], [2, 1]]), dps=20, max_dps=10)
 
 
-def test_precision_exhausted_when_small_eigenvalue_needs_more_digits() -> None:
-    """Eigenvalues 1 and 1e-100: 30 digits of the small one need ~60 working digits under the
-    acceptance rule (absolute width 1e-60); at most 40 must be refused, the default works."""
-    q = cayley(exact([[0, F(1, 2)], [F(-1, 2), 0]]))
-    d = [F(1), F(1, 10**100)]
-    m = q @ np.diag(d).astype(object) @ q.T
-    with pytest.raises(PrecisionExhausted, match="could not certify 30 digits"):
+def test_precision_exhausted_when_small_cluster_needs_more_digits() -> None:
+    """Eigenvalues 1, 1e-20 + 1e-45, 1e-20: 30 relative digits of the two small ones need
+    them separated (absolute width ~1e-50), beyond 40 working digits: refused at
+    ``max_dps=40``; the default works, and ``lambda_max`` alone works at 40."""
+    q = cayley(exact([[0, F(1, 2), F(1, 3)], [F(-1, 2), 0, 1], [F(-1, 3), -1, 0]]))
+    d = [F(1), F(1, 10**20) + F(1, 10**45), F(1, 10**20)]
+    m = q @ np.diag(np.array(d, dtype=object)) @ q.T
+    with pytest.raises(PrecisionExhausted, match="could not certify 30 digits for all"):
         certified_eigvalsh(m, dps=30, max_dps=40)
     enc = certified_eigvalsh(m, dps=30)
-    assert enc[1].contains(d[1]) and enc[1].width <= F(1, 10**60)
+    assert all(e.contains(v) and e.correct_digits >= 30 for e, v in zip(enc, d, strict=True))
     assert certified_lambda_max(m, dps=30, max_dps=40).contains(1)  # only lambda_max asked
+    assert certified_eigvalsh(m, dps=30, max_dps=40, which="top")[0].correct_digits >= 30
+
+
+def test_eigenvalue_below_the_floor_gets_absolute_width() -> None:
+    """Eigenvalues 1 and 1e-100 at 30 digits: 1e-100 < 10^-30 rho, so it needs only the
+    absolute width 10^-30 rho (it did need 10^-60 rho before), and no more working digits
+    than 1 itself; whatever the width, ``correct_digits`` stays honest."""
+    q = cayley(exact([[0, F(1, 2)], [F(-1, 2), 0]]))
+    d = [F(1), F(1, 10**100)]
+    m = q @ np.diag(np.array(d, dtype=object)) @ q.T
+    enc = certified_eigvalsh(m, dps=30, max_dps=35)
+    assert enc[1].contains(d[1]) and enc[1].width <= enc[0].hi / 10**30
+    assert enc[0].contains(1) and enc[0].correct_digits >= 30
 
 
 BAD_INPUTS = [
