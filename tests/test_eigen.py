@@ -399,6 +399,14 @@ def test_planted_kato_temple_bug_is_caught(monkeypatch) -> None:
     assert not all(e.contains(v) for e, v in zip(certify_with(m, x), d, strict=True))
 
 
+def test_exact_eigenvector_gives_a_point_enclosure() -> None:
+    """When a refined column is an exact eigenvector (residual exactly 0 in ball arithmetic),
+    Kato-Temple proves the eigenvalue exactly: a point enclosure (status "exact")."""
+    enc = certified_eigvalsh(exact([[3, 0, 0], [0, 1, 1], [0, 1, 1]]), dps=30)
+    assert enc[0].is_exact and enc[0].lo == 3
+    assert enc[1].contains(2) and enc[2].contains(0)
+
+
 def test_which_top_and_bad_which() -> None:
     m, _, d = mixed_pair_case()
     enc = certified_eigvalsh(m, dps=40, which="top")
