@@ -340,7 +340,7 @@ def plot(rows: list[Any], path: str, title: str) -> None:
         ax.grid(True, which="both", alpha=0.3)
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    fig.savefig(path, dpi=70)
     plt.close(fig)
 
 
