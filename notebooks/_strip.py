@@ -4,6 +4,10 @@ Usage (from the repository root):
 
     .venv/bin/python notebooks/_strip.py notebooks/*.ipynb      # rewrite in place
     .venv/bin/python notebooks/_strip.py --check notebooks/*.ipynb   # exit 1 if any would change
+    .venv/bin/python notebooks/_strip.py --execute notebooks/NAME.ipynb   # re-run, then strip
+
+``--execute`` runs the notebook top to bottom with ``nbclient`` in the ``python3`` kernel of this
+interpreter (IPC sockets, a temporary working directory) and writes it back with its new outputs.
 
 What is kept: cell sources, outputs (text, PNG figures), execution counts, and a minimal,
 version-free kernelspec (``python3``) so that Jupyter knows which kernel to start.
@@ -16,12 +20,13 @@ newline, as ``nbformat`` does.
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
-__all__ = ["KERNELSPEC", "main", "strip_notebook", "stripped_text"]
+__all__ = ["KERNELSPEC", "execute_notebook", "main", "strip_notebook", "stripped_text"]
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 """The only notebook-level metadata kept (the venv's ``python3`` kernel from ipykernel)."""
@@ -55,13 +60,32 @@ def stripped_text(nb: Any) -> str:
     return nbformat.writes(strip_notebook(nb)) + "\n"
 
 
+def execute_notebook(nb: Any, *, timeout: int = 600) -> Any:
+    """Execute ``nb`` in place in a fresh ``python3`` kernel of this interpreter; return it."""
+    from jupyter_client.manager import KernelManager
+    from nbclient import NotebookClient
+
+    with tempfile.TemporaryDirectory(prefix="nbk") as tmp:
+        km = KernelManager(kernel_name="python3", transport="ipc", ip=f"{tmp}/kernel")
+        client = NotebookClient(
+            nb, km=km, kernel_name="python3", timeout=timeout, resources={"metadata": {"path": tmp}}
+        )
+        client.execute(cleanup_kc=True)
+    return nb
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
-    paths = [Path(a) for a in argv if a != "--check"]
+    execute = "--execute" in argv
+    paths = [Path(a) for a in argv if a not in ("--check", "--execute")]
     changed = []
     for path in paths:
         text = path.read_text(encoding="utf-8")
-        new = stripped_text(nbformat.reads(text, as_version=4))
+        nb = nbformat.reads(text, as_version=4)
+        if execute and not check:
+            print(f"executing {path} ...")
+            execute_notebook(nb)
+        new = stripped_text(nb)
         if new != text:
             changed.append(str(path))
             if not check:
