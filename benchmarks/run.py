@@ -385,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
         doc = {"machine": info, "options": vars(args), "suite_seconds": wall,
                "rows": [r.to_json() for r in all_rows], "targets": targets,
                "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
-        Path(args.json).write_text(json.dumps(doc, indent=1, default=str))
+        Path(args.json).write_text(json.dumps(doc, indent=1, default=str, allow_nan=False))
         print(f"\nwrote {args.json}")
     if args.plot:
         plot(all_rows, args.plot, f"dmf-sharpness benchmarks ({args.sizes}; {info['cpus']} CPUs, "

@@ -129,7 +129,7 @@ class Row:
             "theirs": None if self.theirs is None else self.theirs.to_json(),
             "speedup": self.speedup,
             "speedup_is_lower_bound": self.speedup_is_lower_bound,
-            "digits": self.digits,
+            "digits": "exact" if self.digits == float("inf") else self.digits,
             "agreement": self.agreement,
         }
 
@@ -329,9 +329,7 @@ def _float_parts(ws: list[np.ndarray], opts: Options) -> tuple[dict[str, float],
     solve: Callable[[], Any] = (
         (lambda: eigvalsh_float64(k)) if dense
         else (lambda: top_eigenpairs_float64(k, k=LANCZOS_K)))
-    parts = {label: measure(label, fn, repeat=opts.repeat, cap=opts.cap,
-                            budget=opts.budget).seconds or float("nan")
-             for label, fn in (("assemble K", build), ("eigen-solve", solve))}
+    parts = _time_parts((("assemble K", build), ("eigen-solve", solve)), opts)
     how = "dense K, LAPACK eigh" if dense else f"matrix-free K, ARPACK Lanczos k={LANCZOS_K}"
     return parts, how
 
@@ -350,8 +348,17 @@ def _certified_parts(ws: Any, opts: Options) -> dict[str, float]:
         ("exact rank (flint)", lambda: to_fmpq_mat(k).rank()),
         ("certified eigvalsh", lambda: certified_eigvalsh(k, dps=opts.dps)),
     )
-    return {label: measure(label, fn, repeat=opts.repeat, cap=opts.cap,
-                           budget=opts.budget).seconds or float("nan") for label, fn in steps}
+    return _time_parts(steps, opts)
+
+
+def _time_parts(steps: Sequence[tuple[str, Callable[[], Any]]], opts: Options) -> dict[str, float]:
+    """Median seconds of each step (a step that fails or passes the cap is left out)."""
+    out = {}
+    for label, fn in steps:
+        t = measure(label, fn, repeat=opts.repeat, cap=opts.cap, budget=opts.budget)
+        if t.ok and t.seconds is not None:
+            out[label] = t.seconds
+    return out
 
 
 def _with_rest(t: Timing) -> Timing:

@@ -53,7 +53,7 @@ def test_baselines_agree_with_ours(smoke: tuple[dict, str, Path]) -> None:
             continue
         assert theirs["status"] == "ok", row
         assert row["speedup"] is not None and row["speedup"] > 0
-        digits = math.inf if row["digits"] == "inf" else row["digits"]
+        digits = math.inf if row["digits"] == "exact" else row["digits"]
         if row["suite"] == "hvp" and "Lanczos" in theirs["method"]:
             assert digits >= 10.0, row
         elif row["suite"] in need:
