@@ -2,15 +2,23 @@
 comparison of such numbers (with each other, with rationals, with radical closed forms).
 
 Public:
-    as_fmpq_mat(matrix, *, name, symmetric)   checked conversion to python-flint ``fmpq_mat``
+    as_fmpq_mat(matrix, *, name, symmetric, square)   checked conversion to ``fmpq_mat``
     charpoly(matrix) -> fmpq_poly              ``det(x I - A)``, monic, exact (python-flint)
     factor_charpoly(matrix) -> [(fmpz_poly, multiplicity)]   irreducible factors over Q
-    AlgebraicNumber            a real algebraic number: minimal polynomial + isolating interval
+    exact_rank(matrix) -> int                  rank over Q (any shape)
+    is_psd(matrix) -> bool                     exact positive semidefiniteness (symmetric)
+    AlgebraicNumber            a real algebraic number: minimal polynomial + isolating interval;
+                               exact ``+``, ``-``, ``*``, integer ``**``, ``root(k)``,
+                               ``from_rational`` (each result again with its minimal polynomial)
+    MAX_DEGREE                 the largest defining polynomial those operations build
     real_roots(poly) -> [AlgebraicNumber]      all real roots, ascending, exactly isolated
     exact_eigenvalues(matrix) -> [(AlgebraicNumber, multiplicity)], descending
     exact_lambda_max(matrix) -> AlgebraicNumber
     Comparison                 ``relation``, ``proof``, ``gap`` (Enclosure of a - b), ``proved``
     compare_exact(a, b) -> Comparison          exact ``<``, ``=``, ``>``
+    AlgebraicFormula           a formula in algebraic numbers: certified enclosures at once,
+                               the exact value (an ``AlgebraicNumber``) only on demand
+    compare_formulas(a, b) -> Comparison       enclosures first, exact values when they overlap
     algebraic_from_sympy(expr) -> AlgebraicNumber   via ``sympy.minimal_polynomial`` (guarded)
     enclosure_of(expr, dps) -> Enclosure       rigorous interval evaluation of a SymPy expression
     compare_by_enclosures(a, b, *, dps, max_dps) -> Comparison   strict inequality from disjoint
@@ -36,6 +44,12 @@ Algorithms (all exact; no floating point decides anything):
       and the intersection of their isolating intervals contains a root of it (a strict sign
       change at its rational endpoints); otherwise they differ and refining until the intervals
       are disjoint decides ``<``/``>``.
+    * arithmetic: ``a + b``, ``a b`` and ``a^n`` are roots of the resultants
+      ``Res_y(f(y), g(x - y))``, ``Res_y(f(y), y^m g(x / y))`` and ``Res_y(f(y), x - y^n)``
+      (FLINT's multivariate resultant), ``a^(1/k)`` a root of ``f(x^k)``; the result's minimal
+      polynomial is the irreducible factor over Q whose exactly isolated root meets an
+      enclosure of the result (distinct irreducible factors share no root). With a rational
+      operand the minimal polynomial is a translate/rescaling, no factoring needed.
 
 Conventions: ``charpoly`` returns a python-flint ``fmpq_poly``; factors are ``fmpz_poly``.
 Relative precision: ``refine(dps)`` makes ``width <= 10^-dps * min|x|`` over the interval.
@@ -64,6 +78,8 @@ from derivations.errors import (
 from derivations.intervals import Enclosure, as_enclosure, relative_tolerance
 
 __all__ = [
+    "MAX_DEGREE",
+    "AlgebraicFormula",
     "AlgebraicNumber",
     "Comparison",
     "algebraic_from_sympy",
@@ -71,10 +87,13 @@ __all__ = [
     "charpoly",
     "compare_by_enclosures",
     "compare_exact",
+    "compare_formulas",
     "enclosure_of",
     "exact_eigenvalues",
     "exact_lambda_max",
+    "exact_rank",
     "factor_charpoly",
+    "is_psd",
     "real_roots",
 ]
 
@@ -86,10 +105,13 @@ MAX_EXACT_SIZE = 96
 # --------------------------------------------------------------------------------------------
 # input
 # --------------------------------------------------------------------------------------------
-def as_fmpq_mat(matrix: Any, *, name: str = "matrix", symmetric: bool = True) -> Any:
-    """Check and convert a square exact matrix (``Fraction`` object array, nested lists,
-    SymPy matrix, python-flint ``fmpq_mat``; floats are taken as the exact binary rationals
-    they store) to ``fmpq_mat``. Errors name the shape or the offending entry."""
+def as_fmpq_mat(
+    matrix: Any, *, name: str = "matrix", symmetric: bool = True, square: bool = True
+) -> Any:
+    """Check and convert an exact matrix (``Fraction`` object array, nested lists, SymPy
+    matrix, python-flint ``fmpq_mat``; floats are taken as the exact binary rationals they
+    store) to ``fmpq_mat``; square (and symmetric) unless told otherwise. Errors name the
+    shape or the offending entry."""
     from flint import fmpq, fmpq_mat
 
     if isinstance(matrix, fmpq_mat):
@@ -108,8 +130,9 @@ def as_fmpq_mat(matrix: Any, *, name: str = "matrix", symmetric: bool = True) ->
         )
     n, c = m.nrows(), m.ncols()
     if n == 0 or c == 0:
-        raise EmptyInputError(f"{name} is empty ({n} x {c}); expected a square matrix, n >= 1")
-    if n != c:
+        kind = "a square matrix" if square else "a matrix"
+        raise EmptyInputError(f"{name} is empty ({n} x {c}); expected {kind}, n >= 1")
+    if square and n != c:
         raise ShapeError(f"{name} has shape ({n}, {c}); expected a square matrix")
     if symmetric:
         for i in range(n):
@@ -190,6 +213,32 @@ def factor_charpoly(matrix: Any) -> list[tuple[Any, int]]:
     _, factors = _integer_poly(p).factor()
     out = [(_normalize(f), int(m)) for f, m in factors]
     return sorted(out, key=lambda fm: (fm[0].degree(), [int(c) for c in fm[0].coeffs()]))
+
+
+def exact_rank(matrix: Any) -> int:
+    """The rank over Q of a rational matrix (any shape), by FLINT's exact row reduction.
+
+    >>> exact_rank([[1, 2, 3], [2, 4, 6]])
+    1
+    """
+    return int(as_fmpq_mat(matrix, symmetric=False, square=False).rank())
+
+
+def is_psd(matrix: Any) -> bool:
+    """Exactly whether the rational symmetric ``matrix`` is positive semidefinite.
+
+    ``det(x I - A) = x^n + c_{n-1} x^{n-1} + ... + c_0`` has only real roots, and a real-rooted
+    polynomial has no negative root iff its coefficients alternate in sign,
+    ``(-1)^(n-k) c_k >= 0`` for all ``k`` (Descartes' rule of signs is exact for real-rooted
+    polynomials).
+
+    >>> is_psd([[1, 1], [1, 1]]), is_psd([[1, 2], [2, 1]])
+    (True, False)
+    """
+    m = as_fmpq_mat(matrix, symmetric=True)
+    coeffs = [_fraction(c) for c in charpoly(m).coeffs()]
+    n = len(coeffs) - 1
+    return all((-1) ** (n - k) * c >= 0 for k, c in enumerate(coeffs))
 
 
 # --------------------------------------------------------------------------------------------
@@ -478,6 +527,43 @@ class AlgebraicNumber:
         """A rigorous ``Enclosure`` with at least ``dps`` correct significant digits."""
         return self.refine(dps).interval
 
+    # --- exact arithmetic (see the "arithmetic" section of the module) -------------------
+    @classmethod
+    def from_rational(cls, q: Any) -> AlgebraicNumber:
+        """The rational ``q`` (an int, ``Fraction``, decimal string, ...); same as
+        ``rational``."""
+        return cls.rational(q)
+
+    def __neg__(self) -> AlgebraicNumber:
+        return _scaled(self, Fraction(-1))
+
+    def __add__(self, other: Any) -> AlgebraicNumber:
+        o = _operand(other)
+        return NotImplemented if o is None else _add(self, o)
+
+    __radd__ = __add__
+
+    def __sub__(self, other: Any) -> AlgebraicNumber:
+        o = _operand(other)
+        return NotImplemented if o is None else _add(self, -o)
+
+    def __rsub__(self, other: Any) -> AlgebraicNumber:
+        o = _operand(other)
+        return NotImplemented if o is None else _add(o, -self)
+
+    def __mul__(self, other: Any) -> AlgebraicNumber:
+        o = _operand(other)
+        return NotImplemented if o is None else _mul(self, o)
+
+    __rmul__ = __mul__
+
+    def __pow__(self, n: int) -> AlgebraicNumber:
+        return _power(self, n)
+
+    def root(self, k: int) -> AlgebraicNumber:
+        """The nonnegative real ``k``-th root of this nonnegative number."""
+        return _root(self, k)
+
     # --- conversions --------------------------------------------------------------------
     def to_sympy(self) -> Any:
         """SymPy ``Rational`` (degree 1) or ``CRootOf(minimal polynomial, index)``."""
@@ -502,6 +588,177 @@ class AlgebraicNumber:
 
     def __repr__(self) -> str:
         return f"AlgebraicNumber({self})"
+
+
+# --------------------------------------------------------------------------------------------
+# arithmetic
+# --------------------------------------------------------------------------------------------
+MAX_DEGREE = 200
+"""Refuse to build defining polynomials of larger degree (the degree of ``a + b`` or ``a b``
+can be ``deg a * deg b``); ``compare_formulas`` then decides by enclosures alone."""
+
+_IDENTIFY_DPS = (15, 30, 60, 120, 240, 480, 960)
+
+
+def _operand(x: Any) -> AlgebraicNumber | None:
+    """``x`` as an ``AlgebraicNumber`` (rationals and SymPy numbers converted), or ``None``
+    for an ``AlgebraicFormula`` (whose reflected operator then takes over)."""
+    return None if isinstance(x, AlgebraicFormula) else _as_algebraic(x)
+
+
+def _check_degree(n: int, what: str) -> None:
+    if n > MAX_DEGREE:
+        raise TooLargeError(
+            f"{what} needs a defining polynomial of degree {n} > MAX_DEGREE = {MAX_DEGREE}; "
+            "compare certified enclosures instead (compare_formulas does so by itself)"
+        )
+
+
+def _xy() -> tuple[Any, Any]:
+    from flint import fmpz_mpoly_ctx
+
+    x, y = fmpz_mpoly_ctx.get(("x", "y"), "lex").gens()
+    return x, y
+
+
+def _compose(f: Any, t: Any) -> Any:
+    """``f(t)`` for an integer polynomial ``f`` and a bivariate ``t`` (Horner)."""
+    acc = 0 * t
+    for c in reversed(f.coeffs()):
+        acc = acc * t + int(c)
+    return acc
+
+
+def _resultant_y(f: Any, g: Any) -> Any:
+    """``Res_y(f(y), g(x, y))`` as an ``fmpz_poly`` in ``x``: up to a constant it is
+    ``prod_{f(alpha) = 0} g(x, alpha)`` (standard; e.g. Cohen, *A Course in Computational
+    Algebraic Number Theory*, 3.3.4)."""
+    from flint import fmpz_poly
+
+    _, y = _xy()
+    r = _compose(f, y).resultant(g, "y")
+    terms = r.to_dict()
+    coeffs = [0] * (max(i for i, _ in terms) + 1)
+    for (i, _), c in terms.items():
+        coeffs[i] = int(c)
+    return fmpz_poly(coeffs)
+
+
+def _identify(f: Any, enclosure: Any, what: str) -> AlgebraicNumber:
+    """The real root of the nonzero integer polynomial ``f`` that ``enclosure(dps)`` (rigorous
+    intervals shrinking with ``dps``) pins down, with its minimal polynomial: ``f`` is factored
+    over Q, the real roots of each irreducible factor are isolated exactly, and the precision
+    grows until exactly one of them meets the enclosure (distinct irreducible factors share no
+    root, so the surviving factor is the minimal polynomial)."""
+    _, factors = f.factor()
+    roots = [r for g, _ in factors for r in _irreducible_real_roots(_normalize(g))]
+    for dps in _IDENTIFY_DPS:
+        enc = enclosure(dps)
+        hits = [r for r in roots if r.refine(dps).interval.overlaps(enc)]
+        if len(hits) == 1:
+            return hits[0]
+        if not hits:
+            raise DmfError(f"{what} is not real (no real root of {f} meets its enclosure {enc})")
+    raise PrecisionExhausted(
+        f"could not tell which root of {f} is {what} at {_IDENTIFY_DPS[-1]} digits"
+    )
+
+
+def _shifted(a: AlgebraicNumber, q: Fraction) -> AlgebraicNumber:
+    """``a + q``: minimal polynomial ``f(x - q)`` (a translate of an irreducible polynomial is
+    irreducible), isolating interval ``[lo + q, hi + q]``."""
+    from flint import fmpq_poly
+
+    g = fmpq_poly([int(c) for c in a.poly.coeffs()])(fmpq_poly([_fmpq(-q), 1]))
+    return AlgebraicNumber(g, a._lo + q, a._hi + q, _checked=True)
+
+
+def _scaled(a: AlgebraicNumber, q: Fraction) -> AlgebraicNumber:
+    """``q a``: minimal polynomial ``q^d f(x / q)`` (coefficients ``c_k q^(d-k)``), interval
+    ``q [lo, hi]`` (flipped for ``q < 0``)."""
+    if q == 0 or a.is_rational:
+        return AlgebraicNumber.rational(q * a._lo)
+    d = a.degree
+    coeffs = [Fraction(int(c)) * q ** (d - k) for k, c in enumerate(a.poly.coeffs())]
+    lo, hi = sorted((a._lo * q, a._hi * q))
+    return AlgebraicNumber(coeffs, lo, hi, _checked=True)
+
+
+def _add(a: AlgebraicNumber, b: AlgebraicNumber) -> AlgebraicNumber:
+    """``a + b``: a root of ``Res_y(f(y), g(x - y))`` (its roots are all ``alpha_i + beta_j``),
+    degree ``deg f deg g``; the minimal polynomial is the factor holding ``a + b``."""
+    if b.is_rational:
+        return _shifted(a, b._lo)
+    if a.is_rational:
+        return _shifted(b, a._lo)
+    _check_degree(a.degree * b.degree, "the sum of two algebraic numbers")
+    x, y = _xy()
+    f = _resultant_y(a.poly, _compose(b.poly, x - y))
+    return _identify(f, lambda d: a.enclosure(d + 5) + b.enclosure(d + 5), f"{a} + {b}")
+
+
+def _mul(a: AlgebraicNumber, b: AlgebraicNumber) -> AlgebraicNumber:
+    """``a b``: a root of ``Res_y(f(y), y^m g(x / y))`` (``m = deg g``; roots all
+    ``alpha_i beta_j``), degree ``deg f deg g``; then the factor holding ``a b``."""
+    if b.is_rational:
+        return _scaled(a, b._lo)
+    if a.is_rational:
+        return _scaled(b, a._lo)
+    _check_degree(a.degree * b.degree, "the product of two algebraic numbers")
+    x, y = _xy()
+    m = b.degree
+    g = sum((int(c) * x**k * y ** (m - k) for k, c in enumerate(b.poly.coeffs())), 0 * x)
+    f = _resultant_y(a.poly, g)
+    return _identify(f, lambda d: a.enclosure(d + 5) * b.enclosure(d + 5), f"{a} * {b}")
+
+
+def _reciprocal(a: AlgebraicNumber) -> AlgebraicNumber:
+    """``1 / a``: minimal polynomial ``x^d f(1/x)`` (the reversed coefficients), interval
+    ``[1/hi, 1/lo]`` once ``[lo, hi]`` excludes 0 (``x -> 1/x`` is monotone on each side)."""
+    if a.is_rational:
+        if a._lo == 0:
+            raise DmfError("cannot invert 0")
+        return AlgebraicNumber.rational(1 / a._lo)
+    a.refine(1)  # width <= mig / 10, so 0 is outside the interval
+    return AlgebraicNumber(list(reversed([int(c) for c in a.poly.coeffs()])), 1 / a._hi,
+                           1 / a._lo, _checked=True)
+
+
+def _power(a: AlgebraicNumber, n: int) -> AlgebraicNumber:
+    """``a^n``: a root of ``Res_y(f(y), x - y^n)`` (roots ``alpha_i^n``, degree ``deg f``);
+    negative ``n`` through ``1 / a``."""
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise EntryError(f"AlgebraicNumber ** n needs an integer n; got {n!r} (use .root)")
+    if n < 0:
+        return _power(_reciprocal(a), -n)
+    if a.is_rational:
+        return AlgebraicNumber.rational(a._lo**n)
+    if n == 0:
+        return AlgebraicNumber.rational(1)
+    if n == 1:
+        return a
+    x, y = _xy()
+    f = _resultant_y(a.poly, x - y**n)
+    extra = len(str(n)) + 5
+    return _identify(f, lambda d: a.enclosure(d + extra) ** n, f"({a})^{n}")
+
+
+def _root(a: AlgebraicNumber, k: int) -> AlgebraicNumber:
+    """``a^(1/k)`` for ``a >= 0``: the nonnegative root of ``f(x^k)`` (degree ``k deg f``)."""
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise EntryError(f"root needs an integer k >= 1; got {k!r}")
+    if k == 1 or (a.is_rational and a._lo == 0):
+        return a
+    if not a.is_rational:
+        a.refine(1)  # the interval now excludes 0, so its sign is the number's
+    if a._hi < 0:
+        raise DmfError(f"the real {k}-th root needs a nonnegative number; got {a}")
+    _check_degree(a.degree * k, f"the {k}-th root")
+
+    def enclosure(d: int) -> Enclosure:
+        return a.enclosure(d + 5).root(k, int((d + 5) * _LOG2_10) + 20)
+
+    return _identify(a.poly.inflate(k), enclosure, f"({a})^(1/{k})")
 
 
 # --------------------------------------------------------------------------------------------
@@ -547,12 +804,15 @@ def exact_lambda_max(matrix: Any) -> AlgebraicNumber:
 class Comparison:
     """The result of comparing ``a`` with ``b``: ``relation`` is ``"<"``, ``"="`` or ``">"``
     (proved) or ``"~"`` (``compare_by_enclosures`` only: equal to the stated digits, NOT
-    proved); ``gap`` encloses ``a - b``; ``proof`` says how the relation was established."""
+    proved); ``gap`` encloses ``a - b``; ``proof`` says how the relation was established;
+    ``dps`` is the precision of the disjoint certified enclosures that proved a strict
+    relation, ``None`` when exact arithmetic decided it (rationals, minimal polynomials)."""
 
     relation: str
     proof: str
     gap: Enclosure
     proved: bool = True
+    dps: int | None = None
 
 
 def _as_algebraic(x: Any) -> AlgebraicNumber:
@@ -624,6 +884,178 @@ def compare_exact(a: Any, b: Any) -> Comparison:
     rel = "<" if s < 0 else ">"
     proof = f"{rel}: {why}; intervals refined until disjoint, a - b in {gap}"
     return Comparison(rel, proof, gap)
+
+
+# --------------------------------------------------------------------------------------------
+# formulas: exact values built on demand
+# --------------------------------------------------------------------------------------------
+class AlgebraicFormula:
+    """A formula in exact real algebraic numbers (``+``, ``-``, ``*``, integer ``**``,
+    ``root(k)`` of ``AlgebraicNumber`` leaves and rationals) whose exact value is built only
+    when it is needed.
+
+    ``enclosure(dps)`` evaluates the formula by outward interval arithmetic on the leaves'
+    isolating intervals (rigorous and cheap); ``value()`` is the exact ``AlgebraicNumber`` (with
+    its minimal polynomial) from the exact operations of ``AlgebraicNumber``. Operations whose
+    degree multiplies (a sum or product of two irrational numbers, degree up to ``deg a deg b``)
+    are deferred until ``value()``; the others (with a rational, negation, powers, roots, all
+    of degree at most ``k deg a``) are done at once, so ``rational`` knows every value that is
+    rational for a structural reason. ``degree_bound`` bounds the degree of the value.
+
+    >>> r = AlgebraicFormula.of(AlgebraicNumber.real_root([-2, 0, 1], 1))  # sqrt(2)
+    >>> s = r * r + 1
+    >>> s.rational is None, s.degree_bound, s.value().as_fraction()
+    (True, 4, Fraction(3, 1))
+    """
+
+    __slots__ = ("_build", "_enc", "_encs", "_value", "degree_bound")
+
+    def __init__(
+        self,
+        build: Any,
+        enclosure: Any,
+        degree_bound: int,
+        value: AlgebraicNumber | None = None,
+    ) -> None:
+        self._build, self._enc, self.degree_bound = build, enclosure, degree_bound
+        self._value = value
+        self._encs: dict[int, Enclosure] = {}
+
+    @classmethod
+    def of(cls, x: Any) -> AlgebraicFormula:
+        """A leaf: an ``AlgebraicNumber``, a rational or a SymPy algebraic number (a formula is
+        returned as it is)."""
+        if isinstance(x, AlgebraicFormula):
+            return x
+        v = _as_algebraic(x)
+        return cls(lambda: v, v.enclosure, v.degree, v)
+
+    @property
+    def rational(self) -> Fraction | None:
+        """The value if it is already known to be rational, else ``None``."""
+        v = self._value
+        return v._lo if v is not None and v.is_rational else None
+
+    def value(self) -> AlgebraicNumber:
+        """The exact value (built once; ``TooLargeError`` past ``MAX_DEGREE``)."""
+        if self._value is None:
+            self._value = self._build()
+        return self._value
+
+    def enclosure(self, dps: int) -> Enclosure:
+        """A rigorous enclosure; about ``dps`` digits unless cancellation costs some."""
+        if self._value is not None:
+            return self._value.enclosure(dps)
+        if dps not in self._encs:
+            self._encs[dps] = self._enc(dps)
+        return self._encs[dps]
+
+    def _binary(self, other: Any, op: Any, enc: Any) -> AlgebraicFormula:
+        a, b = self, AlgebraicFormula.of(other)
+        va, vb = a._value, b._value
+        if va is not None and vb is not None and (va.is_rational or vb.is_rational):
+            return AlgebraicFormula.of(op(va, vb))
+        return AlgebraicFormula(lambda: op(a.value(), b.value()),
+                                lambda d: enc(a.enclosure(d + 5), b.enclosure(d + 5)),
+                                a.degree_bound * b.degree_bound)
+
+    def _unary(self, op: Any, enc: Any, degree: int) -> AlgebraicFormula:
+        a = self
+        if a._value is not None and degree <= MAX_DEGREE:
+            return AlgebraicFormula.of(op(a._value))
+        return AlgebraicFormula(lambda: op(a.value()), enc, degree)
+
+    def __add__(self, other: Any) -> AlgebraicFormula:
+        return self._binary(other, _add, lambda x, y: x + y)
+
+    __radd__ = __add__
+
+    def __mul__(self, other: Any) -> AlgebraicFormula:
+        return self._binary(other, _mul, lambda x, y: x * y)
+
+    __rmul__ = __mul__
+
+    def __neg__(self) -> AlgebraicFormula:
+        return self._unary(lambda v: -v, lambda d: -self.enclosure(d), self.degree_bound)
+
+    def __sub__(self, other: Any) -> AlgebraicFormula:
+        return self + (-AlgebraicFormula.of(other))
+
+    def __rsub__(self, other: Any) -> AlgebraicFormula:
+        return AlgebraicFormula.of(other) + (-self)
+
+    def __pow__(self, n: int) -> AlgebraicFormula:
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise EntryError(f"AlgebraicFormula ** n needs an integer n >= 0; got {n!r}")
+        extra = len(str(n)) + 5
+        return self._unary(lambda v: v**n, lambda d: self.enclosure(d + extra) ** n,
+                           self.degree_bound)
+
+    def root(self, k: int) -> AlgebraicFormula:
+        """The nonnegative real ``k``-th root (of a nonnegative value)."""
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise EntryError(f"root needs an integer k >= 1; got {k!r}")
+
+        def enc(d: int) -> Enclosure:
+            e = self.enclosure(d + 5)
+            if e.hi < 0:
+                raise DmfError(f"the real {k}-th root needs a nonnegative number; got {e}")
+            return Enclosure(max(e.lo, Fraction(0)), e.hi).root(k, int((d + 5) * _LOG2_10) + 20)
+
+        return self._unary(lambda v: v.root(k), enc, self.degree_bound * k)
+
+    def __str__(self) -> str:
+        if self._value is not None:
+            return str(self._value)
+        return f"algebraic of degree <= {self.degree_bound} in {self.enclosure(16)}"
+
+    def __repr__(self) -> str:
+        return f"AlgebraicFormula({self})"
+
+
+_LADDER = (30, 60, 120, 240, 480)
+
+
+def compare_formulas(a: Any, b: Any, *, ladder: tuple[int, ...] = _LADDER) -> Comparison:
+    """Decide ``a < b``, ``a = b`` or ``a > b`` for formulas (``AlgebraicFormula``,
+    ``AlgebraicNumber``, rationals), building exact values only when enclosures do not
+    decide.
+
+    Two known rationals compare exactly. Otherwise certified enclosures at the precisions of
+    ``ladder`` are tried: disjoint ones PROVE the strict relation (``dps`` set). At the first
+    overlap the exact values are built and ``compare_exact`` decides (``dps=None``); when a
+    value would exceed ``MAX_DEGREE`` the ladder continues, and ``PrecisionExhausted`` is
+    raised if it ends undecided.
+
+    >>> r = AlgebraicFormula.of(AlgebraicNumber.real_root([-2, 0, 1], 1))
+    >>> compare_formulas(r * r, 2).relation, compare_formulas(r, "1.41").dps
+    ('=', 30)
+    """
+    fa, fb = AlgebraicFormula.of(a), AlgebraicFormula.of(b)
+    ra, rb = fa.rational, fb.rational
+    if ra is not None and rb is not None:
+        rel = "<" if ra < rb else ">" if ra > rb else "="
+        return Comparison(rel, "exact rational arithmetic", Enclosure.point(ra - rb))
+    tried = False
+    for dps in ladder:
+        ea, eb = fa.enclosure(dps), fb.enclosure(dps)
+        gap = ea - eb
+        if gap.hi < 0 or gap.lo > 0:
+            rel = "<" if gap.hi < 0 else ">"
+            return Comparison(rel, f"disjoint certified enclosures at {dps} digits", gap,
+                              dps=dps)
+        if tried:
+            continue
+        tried = True
+        try:
+            va, vb = fa.value(), fb.value()
+        except TooLargeError:
+            continue
+        return compare_exact(va, vb)
+    raise PrecisionExhausted(
+        f"could not separate or identify two algebraic numbers up to {ladder[-1]} digits "
+        "(exact values too large to build)"
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -8,28 +8,41 @@ precision, and comparisons against facts known by construction.
 from __future__ import annotations
 
 import itertools
+import math
 from fractions import Fraction as F
 
 import mpmath
 import numpy as np
 import pytest
 import sympy
-from hypothesis import example, given
+from flint import fmpq
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from derivations.algebraic import (
+    MAX_DEGREE,
+    AlgebraicFormula,
     AlgebraicNumber,
     algebraic_from_sympy,
     charpoly,
     compare_by_enclosures,
     compare_exact,
+    compare_formulas,
     enclosure_of,
     exact_eigenvalues,
     exact_lambda_max,
+    exact_rank,
     factor_charpoly,
+    is_psd,
     real_roots,
 )
-from derivations.errors import DmfError, EntryError, ShapeError, TooLargeError
+from derivations.errors import (
+    DmfError,
+    EntryError,
+    PrecisionExhausted,
+    ShapeError,
+    TooLargeError,
+)
 from derivations.intervals import Enclosure
 from numeric.eigen import certified_eigvalsh, certified_lambda_max
 
@@ -146,7 +159,7 @@ def test_reduced_operator_size_16() -> None:
     w1, w2, w3 = (exact(rng.integers(-2, 3, (4, 4))) for _ in range(3))
     ident = exact(np.eye(4, dtype=int))
     pairs = [(w3 @ w2, ident), (w3, w1), (ident, w2 @ w1)]  # (A_l, B_l)
-    k = sum(np.kron(b.T @ b, a @ a.T) for a, b in pairs)
+    k = np.asarray(sum(np.kron(b.T @ b, a @ a.T) for a, b in pairs), dtype=object)
     top = exact_lambda_max(k)
     enc = certified_lambda_max(k, dps=50)
     assert inside(enc, top)
@@ -224,6 +237,131 @@ def test_compare_by_enclosures_proves_or_abstains() -> None:
     assert pi.overlaps(Enclosure(F("3.14159265358979323846264338327950288419716939937510"),
                                  F("3.14159265358979323846264338327950288419716939937511")))
     assert pi.correct_digits >= 40
+
+
+# --------------------------------------------------------------------------------------------
+# exact arithmetic: sums, products, powers, roots (each result with its minimal polynomial)
+# --------------------------------------------------------------------------------------------
+@st.composite
+def radicals(draw) -> sympy.Expr:
+    """``c n^(1/k) + q``: small rationals ``c != 0``, ``q``, radicand ``n`` in 2..13, ``k`` in
+    1..3 (degree up to 3; rational when ``k = 1``)."""
+    n = draw(st.integers(2, 13))
+    k = draw(st.integers(1, 3))
+    c = draw(st.builds(F, st.integers(1, 5), st.integers(1, 3)).map(
+        lambda x: x if draw(st.booleans()) else -x))
+    q = draw(small_fracs)
+    return (sympy.Rational(c.numerator, c.denominator) * sympy.Integer(n) ** sympy.Rational(1, k)
+            + sympy.Rational(q.numerator, q.denominator))
+
+
+def sympy_minpoly(expr: sympy.Expr) -> list[int]:
+    """The primitive integer minimal polynomial by SymPy (an independent exact route),
+    ascending coefficients, positive leading coefficient."""
+    x = sympy.Symbol("x")
+    coeffs = [int(c) for c in reversed(sympy.Poly(sympy.minimal_polynomial(expr, x), x)
+                                       .all_coeffs())]
+    g = math.gcd(*coeffs) * (1 if coeffs[-1] > 0 else -1)
+    return [c // g for c in coeffs]
+
+
+def ours(v: AlgebraicNumber) -> list[int]:
+    return [int(c) for c in v.poly.coeffs()]
+
+
+@settings(max_examples=12)
+@given(a=radicals(), b=radicals())
+@example(a=sympy.sqrt(2), b=sympy.sqrt(3))
+@example(a=sympy.sqrt(2), b=-sympy.sqrt(2))
+@example(a=sympy.cbrt(2), b=sympy.cbrt(4))
+def test_sum_and_product_enclose_and_have_the_minimal_polynomial(a, b) -> None:
+    x, y = algebraic_from_sympy(a), algebraic_from_sympy(b)
+    for value, expr, enc in ((x + y, a + b, x.enclosure(30) + y.enclosure(30)),
+                             (x * y, a * b, x.enclosure(30) * y.enclosure(30))):
+        # the exact result lies in the interval sum/product of the operands' enclosures
+        assert enc.contains(value.enclosure(40))
+        # its minimal polynomial is irreducible and is SymPy's minimal polynomial
+        assert len(value.poly.factor()[1]) == 1
+        assert ours(value) == sympy_minpoly(expr)
+        # and it vanishes on it exactly: a strict sign change across the isolating interval
+        if not value.is_rational:
+            lo, hi = (fmpq(e.numerator, e.denominator) for e in (value.interval.lo,
+                                                                  value.interval.hi))
+            assert value.poly(lo) * value.poly(hi) < 0
+
+
+def test_known_sums_products_powers_and_roots() -> None:
+    r2 = AlgebraicNumber.real_root([-2, 0, 1], 1)
+    r3 = AlgebraicNumber.real_root([-3, 0, 1], 1)
+    s = r2 + r3
+    assert ours(s) == [1, 0, -10, 0, 1]  # sqrt 2 + sqrt 3: x^4 - 10 x^2 + 1
+    assert ours(r2 * r3) == [-6, 0, 1]
+    assert (r2 * r2).as_fraction() == 2 and (r2 - r2).as_fraction() == 0
+    assert compare_exact(s - r3, r2).relation == "="  # degree drops back to 2
+    assert compare_exact(s * s, 5 + 2 * r2 * r3).relation == "="
+    cube = AlgebraicNumber.real_root([-2, 0, 0, 1], 0)  # 2^(1/3)
+    assert (cube**3).as_fraction() == 2 and ours(cube**2) == [-4, 0, 0, 1]
+    assert ours(r2**-1) == [-1, 0, 2] and compare_exact(r2**-1 * 2, r2).relation == "="
+    assert AlgebraicNumber.from_rational(F(9, 4)).root(2).as_fraction() == F(3, 2)
+    assert ours(r2.root(2)) == [-2, 0, 0, 0, 1]
+    assert compare_exact(r2.root(3) ** 6, 2).relation == "="
+    assert ours(-s) == ours(s) and compare_exact(-s, 0).relation == "<"
+    a = exact_lambda_max(exact([[2, 1], [1, 3]]))  # (5 + sqrt 5) / 2, irrational
+    assert compare_exact(a + a, a * 2).relation == "="
+    assert compare_exact(a.root(2) ** 2, a).relation == "="
+    c = compare_exact(a, F(18, 5))
+    assert c.relation == ">" and c.gap.lo > 0
+    assert exact_lambda_max(exact([[1, 0], [0, 5]])).as_fraction() == 5
+
+
+def test_degree_guard_and_bad_operands() -> None:
+    a = AlgebraicNumber.real_root([-2] + [0] * 14 + [1], 0)  # 2^(1/15), degree 15
+    b = AlgebraicNumber.real_root([-3] + [0] * 14 + [1], 0)
+    assert a.degree * b.degree > MAX_DEGREE
+    with pytest.raises(TooLargeError, match="degree 225 > MAX_DEGREE"):
+        a * b
+    with pytest.raises(TooLargeError, match="degree 225 > MAX_DEGREE"):
+        a + b
+    with pytest.raises(TooLargeError, match="14-th root"):
+        a.root(14)
+    with pytest.raises(DmfError, match="nonnegative"):
+        AlgebraicNumber.real_root([-2, 0, 1], 0).root(2)
+    with pytest.raises(EntryError, match="integer"):
+        a ** F(1, 2)  # type: ignore[operator]
+    with pytest.raises(DmfError, match="cannot invert 0"):
+        AlgebraicNumber.rational(0) ** -1
+
+
+def test_formulas_defer_exact_values_until_enclosures_overlap() -> None:
+    cubes = [AlgebraicFormula.of(AlgebraicNumber.real_root([-p, 0, 0, 1], 0)) for p in (2, 3, 5)]
+    eighth = AlgebraicFormula.of(AlgebraicNumber.real_root([-2] + [0] * 7 + [1], 1))
+    big = cubes[0] + cubes[1] + cubes[2] + eighth  # degree bound 216 > MAX_DEGREE
+    assert big.degree_bound == 216 and big.rational is None
+    c = compare_formulas(big, F(5))
+    assert c.relation == ">" and c.dps == 30 and c.gap.lo > 0  # enclosures alone
+    with pytest.raises(PrecisionExhausted, match="too large"):
+        compare_formulas(big, cubes[2] + cubes[1] + cubes[0] + eighth, ladder=(30, 60))
+    r2 = AlgebraicFormula.of(sympy.sqrt(2))
+    r3 = AlgebraicFormula.of(sympy.sqrt(3))
+    c = compare_formulas(r2 * r2 + r3 * r3, 5)  # built on overlap: the value is rational
+    assert c.relation == "=" and c.dps is None and "x + (-5)" in c.proof
+    assert compare_formulas(r2 * 3, r2 + r2 + r2).relation == "="
+    assert compare_formulas(AlgebraicFormula.of(F(1, 3)) + 1, F(4, 3)).proof == (
+        "exact rational arithmetic")
+    c = compare_formulas((r2 + r3) * (r2 + r3), 5 + 2 * r2 * r3)  # equal: exact values built
+    assert c.relation == "=" and c.dps is None and "same minimal polynomial" in c.proof
+    assert compare_formulas((r2 + r3).root(2) ** 2, r2 + r3).relation == "="
+    assert compare_formulas(r2 - r3, 0).relation == "<"
+
+
+def test_exact_rank_and_psd() -> None:
+    assert exact_rank([[1, 2, 3], [2, 4, 6]]) == 1
+    assert exact_rank(exact(np.eye(3, dtype=int))) == 3
+    assert is_psd([[1, 1], [1, 1]]) and is_psd([[0]])
+    assert not is_psd([[1, 2], [2, 1]])
+    assert is_psd(exact(np.outer([1, 2, -1], [1, 2, -1])))
+    with pytest.raises(ShapeError, match="not symmetric"):
+        is_psd([[1, 2], [0, 1]])
 
 
 BAD = [
