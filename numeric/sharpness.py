@@ -438,13 +438,27 @@ def _mode_float64(
         return _Spectrum(evs, True, evs[-1], zero_mult, tol, method)
     op = hessian_operator(ws, x, y)
     vals = top_eigenpairs_float64(op, k=LANCZOS_K)[0]
-    from scipy.sparse.linalg import eigsh
-
-    v0 = np.random.default_rng(0).standard_normal(params)
-    low = float(eigsh(op, k=1, which="SA", v0=v0)[0][0])
+    low = _lanczos_lambda_min(op)
     method = "approximate: float64 Lanczos (ARPACK eigsh) on the matrix-free full Hessian"
-    return _Spectrum([_Ev(float(v)) for v in vals], False, _Ev(low), None,
-                     _float_tol([*vals, low]), method)
+    if low is None:
+        method += "; lambda_min: Lanczos did not converge (not reported)"
+    lam_min = None if low is None else _Ev(low)
+    return _Spectrum([_Ev(float(v)) for v in vals], False, lam_min, None,
+                     _float_tol([*vals, low or 0.0]), method)
+
+
+def _lanczos_lambda_min(op: Any) -> float | None:
+    """The smallest eigenvalue by Lanczos (ARPACK, ``which="SA"``, seeded), or ``None`` when it
+    does not converge (near minimizers it sits in a huge cluster of near-zero eigenvalues)."""
+    from scipy.sparse.linalg import ArpackNoConvergence, eigsh
+
+    n = op.shape[0]
+    v0 = np.random.default_rng(0).standard_normal(n)
+    try:
+        vals = eigsh(op, k=1, which="SA", v0=v0, ncv=min(n - 1, 40), tol=1e-10, maxiter=2000)[0]
+    except ArpackNoConvergence:
+        return None
+    return float(vals[0])
 
 
 # --------------------------------------------------------------------------- input
