@@ -109,6 +109,7 @@ def test_spectrum_at_minimizers(point: Point) -> None:
     ws = [w.tolist() for w in point.weights]
     r = sharpness(ws, dps=20, spectrum=True)
     assert r.spectrum is not None and r.spectrum_enclosures is not None
+    assert r.zero_multiplicity is not None
     assert len(r.spectrum) + r.zero_multiplicity == r.parameters
     # K3: the trace is exact; the nonzero eigenvalue enclosures must sum around it
     trace = hessian_trace(list(point.weights), None)
