@@ -13,6 +13,7 @@ Public:
     CheckContext        what a checker receives: seed, budget, case count, time cap, RNG, ticks
     run_claims          run selected claims under a budget
     format_table        the human-readable table
+    fraction_str        an exact rational as ``p/q``
     versions            versions of the libraries that produced the evidence
 
 Verdicts (issue 3): ``proved`` -- a symbolic identity for the listed dims; ``verified`` -- held
@@ -36,7 +37,6 @@ from typing import Any
 import numpy as np
 
 from derivations.errors import DmfError
-from numeric.checkers_exact import fraction_str
 
 __all__ = [
     "BUDGETS",
@@ -50,6 +50,7 @@ __all__ = [
     "Counterexample",
     "Part",
     "format_table",
+    "fraction_str",
     "run_claims",
     "versions",
 ]
@@ -76,6 +77,16 @@ BUDGETS: dict[str, Budget] = {
     "default": Budget("default", search_examples=800, dps=50, search_seconds=25.0),
     "thorough": Budget("thorough", search_examples=3000, dps=80, search_seconds=150.0),
 }
+
+
+def fraction_str(x: Any) -> str:
+    """An exact rational as ``"p/q"`` (``"p"`` for an integer).
+
+    >>> fraction_str(Fraction(3, 4)), fraction_str(Fraction(2))
+    ('3/4', '2')
+    """
+    x = Fraction(x)
+    return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
 
 
 def _matrix_json(m: Any) -> list[list[str]]:

@@ -6,15 +6,18 @@ Public (each ``check_*`` takes a ``CheckContext`` and returns a ``ClaimOutcome``
                             otherwise exact verification on generated cases
     point_strategy          a shrinkable Hypothesis strategy of exact minimizers (integer entries)
     random_point            a seeded random exact minimizer (optionally with data)
-    lambda_max_hessian      ``lambda_max(H)`` as an exact algebraic number (``Alg``)
+    lambda_max_hessian      ``lambda_max(H)`` as an exact algebraic number (``AlgebraicFormula``)
     check_gauss_newton, check_reduced_spectrum, check_trace, check_upper_bound, check_depth2,
     check_scalar_ends, check_sum_formula, check_escape
 
 Evidence discipline: a search predicate may use float64 (with a margin); every verdict's evidence
-is exact (rationals, algebraic numbers via minimal polynomials) or certified (Arb enclosures),
-see ``numeric.checkers_exact``. ``lambda_max(H)`` is the largest root of the exact characteristic
-polynomial of the exact K1 Hessian (``numeric.hessian.full_hessian`` on ``Fraction`` arrays),
-not of the reduced operator, so these checks do not lean on K2.
+is exact (rationals, algebraic numbers with their minimal polynomials) or certified (disjoint
+rigorous enclosures), all from ``derivations.algebraic``: sides are ``AlgebraicFormula`` values
+compared by ``compare_formulas`` (enclosures first, exact values when they overlap). A strict
+relation proved by disjoint enclosures is labelled "certified", with the enclosures' digits; an
+equality (or a comparison of rationals) is "exact". ``lambda_max(H)`` is the largest root of
+the exact characteristic polynomial of the exact K1 Hessian (``numeric.hessian.full_hessian`` on
+``Fraction`` arrays), not of the reduced operator, so these checks do not lean on K2.
 """
 
 from __future__ import annotations
@@ -32,10 +35,17 @@ from hypothesis import HealthCheck, find, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Flaky, NoSuchExample, Unsatisfiable
 
+from derivations.algebraic import (
+    AlgebraicFormula,
+    Comparison,
+    as_fmpq_mat,
+    charpoly,
+    compare_formulas,
+    exact_lambda_max,
+)
 from derivations.errors import PrecisionExhausted
 from derivations.exact import Point, parse_point
-from numeric.check_runner import CheckContext, ClaimOutcome, Counterexample, Part
-from numeric.checkers_exact import Alg, Comparison, charpoly, compare, fraction_str, gram_small
+from numeric.check_runner import CheckContext, ClaimOutcome, Counterexample, Part, fraction_str
 from numeric.factors import left_factor, right_factor
 
 __all__ = [
@@ -53,11 +63,14 @@ __all__ = [
     "decide_relation",
     "exact_hessian",
     "float_weights",
+    "gram_small",
     "lambda_max_hessian",
     "point_strategy",
     "random_point",
     "reduce_hidden_units",
     "run_search",
+    "sq_norm",
+    "sum_of_products",
 ]
 
 # ----------------------------------------------------------------------------- points
@@ -103,9 +116,7 @@ def _left_null_rows(x: np.ndarray) -> np.ndarray:
     """Rows ``z`` (``1 x N``) spanning ``{z : z X^T = 0}``, exactly (from the RREF of ``X``)."""
     import flint
 
-    from numeric.checkers_exact import fmat
-
-    rref, rank = fmat(x).rref()
+    rref, rank = as_fmpq_mat(x, name="X", symmetric=False, square=False).rref()
     n = x.shape[1]
     pivots = []
     for i in range(rank):
@@ -169,10 +180,10 @@ def exact_hessian(point: Point) -> np.ndarray:
     return np.asarray(full_hessian(list(point.weights), point.data, point.labels), dtype=object)
 
 
-def lambda_max_hessian(point: Point) -> Alg:
+def lambda_max_hessian(point: Point) -> AlgebraicFormula:
     """``lambda_max(H)`` exactly: the largest root of the exact characteristic polynomial of the
-    full Hessian, defined by its irreducible factor."""
-    return Alg.lambda_max(exact_hessian(point))
+    full Hessian, with its minimal polynomial (``derivations.algebraic.exact_lambda_max``)."""
+    return AlgebraicFormula.of(exact_lambda_max(exact_hessian(point)))
 
 
 def _bx(point: Point, l: int) -> np.ndarray:
@@ -184,28 +195,35 @@ def _a(point: Point, l: int) -> np.ndarray:
     return np.asarray(left_factor(list(point.weights), l), dtype=object)
 
 
-def sq_norm(m: np.ndarray) -> Alg:
+def gram_small(m: np.ndarray) -> np.ndarray:
+    """``m^T m`` or ``m m^T``, whichever is smaller (the same nonzero spectrum)."""
+    m = np.asarray(m, dtype=object)
+    return np.asarray(m.T @ m if m.shape[1] <= m.shape[0] else m @ m.T, dtype=object)
+
+
+def sq_norm(m: np.ndarray) -> AlgebraicFormula:
     """``||m||_2^2`` exactly (``lambda_max`` of the smaller Gram matrix)."""
-    return Alg.lambda_max(gram_small(np.asarray(m, dtype=object)))
+    return AlgebraicFormula.of(exact_lambda_max(gram_small(m)))
 
 
 def _frob2(m: np.ndarray) -> Fraction:
     return sum((Fraction(x) ** 2 for x in np.asarray(m).flat), Fraction(0))
 
 
-def sum_of_products(point: Point) -> Alg:
-    """``sum_l ||A_l||_2^2 ||B_l X||_2^2`` exactly."""
-    total = Alg.rational(0)
+def sum_of_products(point: Point) -> AlgebraicFormula:
+    """``sum_l ||A_l||_2^2 ||B_l X||_2^2`` exactly (its exact value is built only if an
+    enclosure does not decide a comparison)."""
+    total = AlgebraicFormula.of(0)
     for l in range(1, point.depth + 1):
         total = total + sq_norm(_a(point, l)) * sq_norm(_bx(point, l))
     return total
 
 
-def alg_text(a: Alg, dps: int) -> str:
+def alg_text(a: AlgebraicFormula, dps: int) -> str:
     """An exact rational as ``p/q``; otherwise a certified interval (and the degree of the
     minimal polynomial used)."""
-    if a.exact is not None:
-        return fraction_str(a.exact)
+    if a.rational is not None:
+        return fraction_str(a.rational)
     return f"{a.enclosure(dps)} (certified)"
 
 
@@ -236,12 +254,13 @@ def _sum_products_float(point: Point) -> float:
 
 @dataclass(frozen=True)
 class Relation:
-    """``lhs rel rhs`` with exact sides (``Alg``) and float64 sides for the search."""
+    """``lhs rel rhs`` with exact sides (``AlgebraicFormula``) and float64 sides for the
+    search."""
 
     lhs_name: str
     rhs_name: str
-    lhs: Callable[[Point], Alg]
-    rhs: Callable[[Point], Alg]
+    lhs: Callable[[Point], AlgebraicFormula]
+    rhs: Callable[[Point], AlgebraicFormula]
     lhs_float: Callable[[Point], float]
     rhs_float: Callable[[Point], float]
     rel: str = "="
@@ -337,7 +356,8 @@ def reduce_hidden_units(point: Point, still_bad: Callable[[Point], bool]) -> Poi
 
 
 def _counterexample(point: Point, rel: Relation, c: Comparison, dps: int, *, shrunk: bool,
-                    lhs: Alg, rhs: Alg, note: str = "") -> Counterexample:
+                    lhs: AlgebraicFormula, rhs: AlgebraicFormula, note: str = "",
+                    ) -> Counterexample:
     return Counterexample(
         weights=list(point.weights),
         lhs=alg_text(lhs, dps),
@@ -368,9 +388,9 @@ class _Tally:
             return "exact+certified"
         return "certified" if self.certified else "exact" if self.exact else "none"
 
-    def add(self, c: Comparison, enc_digits: int) -> None:
+    def add(self, c: Comparison, enc_digits: int | None) -> None:
         self.cases += 1
-        if c.relation == "=" or c.dps == 0:
+        if c.relation == "=" or c.dps is None or enc_digits is None:
             self.exact += 1
         else:
             self.certified += 1
@@ -401,16 +421,16 @@ def decide_relation(
             hit, complete = found
             hit = reduce_hidden_units(hit, lambda p: in_domain(p) and rel.float_violated(p))
             lhs, rhs = rel.lhs(hit), rel.rhs(hit)
-            c = compare(lhs, rhs)
+            c = compare_formulas(lhs, rhs)
             if not rel.holds(c):
                 return Part(
                     label, "refuted", 1,
                     f"Hypothesis found and shrank a counterexample"
                     f"{'' if complete else ' (shrinking cut short by the search time limit; hidden units then removed greedily)'}; exact "
                     f"re-check: {rel.lhs_name} {c.relation} {rel.rhs_name}",
-                    "exact" if c.dps == 0 or c.relation == "=" else "certified",
+                    "exact" if c.dps is None or c.relation == "=" else "certified",
                     _counterexample(hit, rel, c, dps, shrunk=complete, lhs=lhs, rhs=rhs),
-                    None if c.dps == 0 else min(_digits(lhs, c.dps), _digits(rhs, c.dps)),
+                    None if c.dps is None else min(_digits(lhs, c.dps), _digits(rhs, c.dps)),
                 )
             note = "a float64 search hit was a false alarm (exact re-check holds); "
     tally = _Tally()
@@ -426,7 +446,7 @@ def decide_relation(
             continue
         lhs, rhs = rel.lhs(point), rel.rhs(point)
         try:
-            c = compare(lhs, rhs)
+            c = compare_formulas(lhs, rhs)
         except PrecisionExhausted:
             tally.undecided += 1
             continue
@@ -435,16 +455,16 @@ def decide_relation(
                 label, "refuted", tally.cases + 1,
                 f"generated case {i} violates it (found without a search, not shrunk); exact "
                 f"re-check: {rel.lhs_name} {c.relation} {rel.rhs_name}",
-                "exact" if c.relation == "=" or c.dps == 0 else "certified",
+                "exact" if c.relation == "=" or c.dps is None else "certified",
                 _counterexample(point, rel, c, dps, shrunk=False, lhs=lhs, rhs=rhs),
             )
-        enc_digits = _digits(lhs, c.dps)
+        enc_digits = None if c.dps is None else _digits(lhs, c.dps)
         tally.add(c, enc_digits)
     return _tally_part(label, tally, rel, note)
 
 
-def _digits(a: Alg, dps: int) -> int:
-    if a.exact is not None or dps == 0:
+def _digits(a: AlgebraicFormula, dps: int) -> int:
+    if a.rational is not None:
         return dps
     d = a.enclosure(dps).correct_digits
     return int(min(d, 10**6))
@@ -571,7 +591,7 @@ def _trace_exact(point: Point) -> Fraction:
 
 TRACE = Relation(
     "tr H", "sum_l ||A_l||_F^2 ||B_l X||_F^2",
-    lambda p: Alg.rational(_trace_exact(p)), lambda p: Alg.rational(_frob_formula(p)),
+    lambda p: AlgebraicFormula.of(_trace_exact(p)), lambda p: AlgebraicFormula.of(_frob_formula(p)),
     lambda p: float(_trace_exact(p)), lambda p: float(_frob_formula(p)),
 )
 
@@ -617,7 +637,7 @@ def check_upper_bound(ctx: CheckContext) -> ClaimOutcome:
     return _single(part, "")
 
 
-def _depth2_rhs(p: Point) -> Alg:
+def _depth2_rhs(p: Point) -> AlgebraicFormula:
     return sq_norm(p.weights[0]) + sq_norm(p.weights[1])
 
 
@@ -676,7 +696,7 @@ def _row_col_formula(p: Point) -> Fraction:
 
 SCALAR_ENDS = Relation(
     "lambda_max(H)", "sum_l ||A_l||_2^2 ||B_l||_2^2",
-    lambda_max_hessian, lambda p: Alg.rational(_row_col_formula(p)), _lam_float,
+    lambda_max_hessian, lambda p: AlgebraicFormula.of(_row_col_formula(p)), _lam_float,
     lambda p: float(_row_col_formula(p)),
 )
 

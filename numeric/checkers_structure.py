@@ -11,8 +11,9 @@ Public (each ``check_*`` takes a ``CheckContext`` and returns a ``ClaimOutcome``
     check_constant_product, check_constant_product_corrected, check_balanced_spectrum,
     check_hessian_rank, check_flattest_data
 
-Every verdict rests on exact arithmetic (rationals; algebraic numbers compared exactly in
-``numeric.checkers_exact``) or certified enclosures; float64 is used only to search.
+Every verdict rests on exact arithmetic (rationals; algebraic numbers with their minimal
+polynomials, ``derivations.algebraic``) or certified enclosures; float64 is used only to
+search.
 """
 
 from __future__ import annotations
@@ -26,6 +27,15 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
+from derivations.algebraic import (
+    AlgebraicFormula,
+    Comparison,
+    as_fmpq_mat,
+    charpoly,
+    compare_formulas,
+    exact_rank,
+    real_roots,
+)
 from derivations.errors import PrecisionExhausted
 from derivations.exact import Point, parse_point
 from numeric.check_runner import CheckContext, ClaimOutcome, Counterexample, Part
@@ -46,7 +56,6 @@ from numeric.checkers import (
     run_search,
     sq_norm,
 )
-from numeric.checkers_exact import Alg, Comparison, charpoly, compare, exact_rank
 from numeric.factors import left_factor, right_factor
 
 __all__ = [
@@ -67,11 +76,11 @@ __all__ = [
 # ----------------------------------------------------------------------------- exact values
 
 
-def flattest_value(point: Point) -> Alg:
+def flattest_value(point: Point) -> AlgebraicFormula:
     """``L sigma_1(M)^(2(L-1)/L) = L (lambda_max(M^T M))^((L-1)/L)`` exactly (``0^0 = 1``)."""
     depth = point.depth
     if depth == 1:
-        return Alg.rational(1)
+        return AlgebraicFormula.of(1)
     s2 = sq_norm(point.labels)
     return (s2 ** (depth - 1)).root(depth) * depth
 
@@ -82,7 +91,7 @@ def _flattest_float(point: Point) -> float:
     return depth * s ** (2 * (depth - 1) / depth) if depth > 1 else 1.0
 
 
-def _product_sq(point: Point, l: int) -> Alg:
+def _product_sq(point: Point, l: int) -> AlgebraicFormula:
     """``||A_l||_2^2 ||B_l||_2^2`` exactly (X = I)."""
     return sq_norm(_a(point, l)) * sq_norm(_bx(point, l))
 
@@ -102,8 +111,8 @@ class Side:
 
     holds: bool
     text: str
-    lhs: Alg | None = None
-    rhs: Alg | None = None
+    lhs: AlgebraicFormula | None = None
+    rhs: AlgebraicFormula | None = None
     cmp: Comparison | None = None
 
 
@@ -196,7 +205,7 @@ def decide_implication(
 
 def _kind(side: Side) -> str:
     c = side.cmp
-    if c is None or c.relation == "=" or c.dps == 0:
+    if c is None or c.relation == "=" or c.dps is None:
         return "exact"
     return "certified"
 
@@ -213,7 +222,7 @@ def _cx(point: Point, h: Side, c: Side, dps: int, shrunk: bool) -> Counterexampl
 
 def _flattest_side(point: Point) -> Side:
     lam, val = lambda_max_hessian(point), flattest_value(point)
-    c = compare(lam, val)
+    c = compare_formulas(lam, val)
     return Side(c.relation == "=", f"lambda_max(H) {c.relation} L sigma_1(M)^(2(L-1)/L)",
                 lam, val, c)
 
@@ -235,9 +244,9 @@ def _flattest_float_holds(point: Point) -> bool:
     return abs(a - b) < 1e-9 * (1 + abs(a) + abs(b))
 
 
-def _all_equal(values: Sequence[Alg]) -> tuple[bool, str]:
+def _all_equal(values: Sequence[AlgebraicFormula]) -> tuple[bool, str]:
     for v in values[1:]:
-        c = compare(v, values[0])
+        c = compare_formulas(v, values[0])
         if c.relation != "=":
             return False, f"differ: {c.relation} ({c.proof})"
     return True, "all equal (exact)"
@@ -539,7 +548,7 @@ def _corrected_side(point: Point) -> Side:
     s = sq_norm(point.labels).root(2)  # sigma_1(M)
     vals = [sq_norm(w) for w in point.weights]
     for l, v in enumerate(vals, start=1):
-        c = compare(v, s)
+        c = compare_formulas(v, s)
         if c.relation != "=":
             return Side(False, f"||W_{l}||_2^2 {c.relation} sigma_1(M)")
     return Side(True, "||W_1||_2^2 = ||W_2||_2^2 = sigma_1(M) (exact)")
@@ -637,7 +646,7 @@ def check_constant_product(ctx: CheckContext) -> ClaimOutcome:
 def _corrected_products_side(point: Point) -> Side:
     target = flattest_value(point) * Fraction(1, point.depth)
     for l in range(1, point.depth + 1):
-        c = compare(_product_sq(point, l), target)
+        c = compare_formulas(_product_sq(point, l), target)
         if c.relation != "=":
             return Side(False, f"||A_{l}||^2 ||B_{l}||^2 {c.relation} sigma_1^(2(L-1)/L)")
     return Side(True, "||A_l||_2 ||B_l||_2 = sigma_1(M)^((L-1)/L) for all l (exact)")
@@ -871,7 +880,8 @@ def check_hessian_rank(ctx: CheckContext) -> ClaimOutcome:
 # ----------------------------------------------------------------------------- flattest with data
 
 
-def _candidate_upper(c: np.ndarray, z: np.ndarray, depth: int) -> tuple[Alg, float]:
+def _candidate_upper(c: np.ndarray, z: np.ndarray, depth: int
+                     ) -> tuple[AlgebraicFormula, float]:
     """A certified UPPER bound of the candidate ``L max_v (v^T C v)^(1/L) (v^T G v)^((L-1)/L)``
     with ``G = C^1/2 T^T T C^1/2``: by Young, ``x^(1/L) y^((L-1)/L) <= (1/L) t^(1-L) x +
     ((L-1)/L) t y`` for every ``t > 0``, so the candidate is at most ``lambda_max((t^(1-L) I +
@@ -891,7 +901,9 @@ def _candidate_upper(c: np.ndarray, z: np.ndarray, depth: int) -> tuple[Alg, flo
     eye = np.identity(cf.shape[0], dtype=int).astype(object)
     m = np.asarray((eye * t ** (1 - depth) + np.asarray(z.T @ z, dtype=object)
                     * ((depth - 1) * t)) @ c, dtype=object)
-    return Alg.lambda_max(m), float(res.fun)
+    # m is similar to a symmetric matrix: every root of charpoly(m) is real, the largest is
+    # lambda_max (exactly isolated by real_roots)
+    return AlgebraicFormula.of(real_roots(charpoly(m))[-1]), float(res.fun)
 
 
 def check_flattest_data(ctx: CheckContext) -> ClaimOutcome:
@@ -915,15 +927,13 @@ def check_flattest_data(ctx: CheckContext) -> ClaimOutcome:
         c: np.ndarray = np.asarray(p.data @ p.data.T, dtype=object)
         if exact_rank(c) < d0:
             continue
-        from numeric.checkers_exact import fmat
-
-        cinv = fmat(c).inv()
+        cinv = as_fmpq_mat(c, name="C", symmetric=False).inv()
         tm = np.asarray(p.labels @ p.data.T) @ np.array(
             [[Fraction(int(cinv[i2, j].p), int(cinv[i2, j].q)) for j in range(d0)]
              for i2 in range(d0)], dtype=object)
         upper, cand = _candidate_upper(c, np.asarray(tm), depth)
         lam = lambda_max_hessian(p)
-        cmp = compare(lam, upper)
+        cmp = compare_formulas(lam, upper)
         if cmp.relation == "<":
             undecided += 1  # the Young bound with this t is not tight enough to decide
             continue

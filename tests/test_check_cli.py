@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
+from derivations.algebraic import compare_formulas
 from derivations.exact import parse_point
 from numeric.check_runner import VERDICTS
 from numeric.checkers import SUM_FORMULA
-from numeric.checkers_exact import compare
 from numeric.checkers_structure import flattest_value
 from numeric.claims import CLAIM_IDS
 from numeric.cli import main
@@ -30,7 +30,8 @@ def quick_report() -> dict[str, Any]:
         capture_output=True, text=True, timeout=600, check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)  # type: ignore[no-any-return]
+    report: dict[str, Any] = json.loads(proc.stdout)
+    return report
 
 
 def by_id(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -60,11 +61,11 @@ def test_quick_refutations_recheck_exactly(quick_report: dict[str, Any]) -> None
     claims = by_id(quick_report)
     assert claims["sum-formula"]["verdict"] == "refuted"
     point = parse_point(weights_of(claims["sum-formula"]["counterexample"]))
-    assert compare(SUM_FORMULA.lhs(point), SUM_FORMULA.rhs(point)).relation == "<"
+    assert compare_formulas(SUM_FORMULA.lhs(point), SUM_FORMULA.rhs(point)).relation == "<"
     for cid in ("spectral-balance", "constant-product"):
         assert claims[cid]["verdict"] == "refuted"
         point = parse_point(weights_of(claims[cid]["counterexample"]))
-        assert compare(SUM_FORMULA.lhs(point), flattest_value(point)).relation == ">"
+        assert compare_formulas(SUM_FORMULA.lhs(point), flattest_value(point)).relation == ">"
     for cid in ("spectral-balance-corrected", "constant-product-corrected", "depth2", "trace",
                 "scalar-ends", "balanced-spectrum", "reduced-spectrum"):
         assert claims[cid]["verdict"] == "verified", claims[cid]["detail"]

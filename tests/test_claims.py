@@ -7,18 +7,21 @@ domain must be INCONCLUSIVE; a symbolic identity must be PROVED.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
 
 import numpy as np
 import pytest
 
+from derivations.algebraic import AlgebraicFormula, compare_formulas
 from derivations.errors import DmfError
-from derivations.exact import parse_point
+from derivations.exact import Point, parse_point
 from numeric.check_runner import (
     BUDGETS,
     VERDICTS,
     CheckContext,
     ClaimOutcome,
+    Part,
     run_claims,
 )
 from numeric.checkers import (
@@ -33,9 +36,10 @@ from numeric.checkers import (
     point_strategy,
     sq_norm,
 )
-from numeric.checkers_exact import Alg, compare, is_psd
 from numeric.claims import CLAIM_IDS, CLAIMS, Claim, get_claim, select_claims
 from numeric.factors import left_factor, right_factor
+
+Side = Callable[[Point], AlgebraicFormula]
 
 MATH_IDS = {
     "gauss-newton", "reduced-spectrum", "trace", "upper-bound", "depth2", "scalar-ends",
@@ -70,26 +74,8 @@ def test_unknown_claim_id_lists_the_valid_ones() -> None:
     assert [c.id for c in select_claims(["trace", "depth2", "trace"])] == ["trace", "depth2"]
 
 
-# ----------------------------------------------------------------------------- exact primitives
-
-
-def m(rows: list[list[int]]) -> np.ndarray:
-    return np.array([[Fraction(x) for x in r] for r in rows], dtype=object)
-
-
-def test_exact_comparison_decides_equality_and_order() -> None:
-    a = Alg.lambda_max(m([[2, 1], [1, 3]]))  # (5 + sqrt 5) / 2, irrational
-    assert a.exact is None
-    assert compare(a + a, a * 2).relation == "="
-    assert compare(a.root(2) ** 2, a).relation == "="
-    c = compare(a, Alg.rational(Fraction(18, 5)))
-    assert c.relation == ">" and c.gap.lo > 0
-    assert Alg.lambda_max(m([[1, 0], [0, 5]])).exact == 5  # a rational top eigenvalue is exact
-
-
-def test_is_psd_is_exact() -> None:
-    assert is_psd(m([[1, 1], [1, 1]]))
-    assert not is_psd(m([[1, 2], [2, 1]]))
+# The exact arithmetic and comparisons the checkers rest on (sums, products, powers, roots of
+# algebraic numbers, exact rank, PSD) are tested in tests/test_algebraic.py.
 
 
 # ----------------------------------------------------------------------------- verdict paths
@@ -105,7 +91,7 @@ def test_true_closed_form_is_verified_exactly() -> None:
     assert part.counterexample is None
 
 
-def _check_refuted(part, *, max_params: int) -> None:  # type: ignore[no-untyped-def]
+def _check_refuted(part: Part, *, max_params: int) -> None:
     assert part.verdict == "refuted", part.detail
     cx = part.counterexample
     assert cx is not None and cx.shrunk
@@ -117,25 +103,25 @@ def _check_refuted(part, *, max_params: int) -> None:  # type: ignore[no-untyped
     ]
 
 
-def _assert_exact_gap(point, lhs_fn, rhs_fn) -> None:  # type: ignore[no-untyped-def]
-    c = compare(lhs_fn(point), rhs_fn(point))
+def _assert_exact_gap(point: Point, lhs_fn: Side, rhs_fn: Side) -> None:
+    c = compare_formulas(lhs_fn(point), rhs_fn(point))
     assert c.relation != "="
     assert not c.gap.contains(0)
 
 
-def _frob_formula_missing_bx(p) -> Fraction:  # type: ignore[no-untyped-def]
+def _frob_formula_missing_bx(p: Point) -> Fraction:
     ws = list(p.weights)
     return sum((_frob2(left_factor(ws, l)) for l in range(1, p.depth + 1)), Fraction(0))
 
 
-def _trace(p) -> Fraction:  # type: ignore[no-untyped-def]
+def _trace(p: Point) -> Fraction:
     from numeric.checkers import exact_hessian
 
     h = exact_hessian(p)
     return sum((h[i, i] for i in range(h.shape[0])), Fraction(0))
 
 
-def _wrong_exponent(p) -> Fraction:  # type: ignore[no-untyped-def]
+def _wrong_exponent(p: Point) -> Fraction:
     ws = list(p.weights)
     return sum(
         (_frob2(left_factor(ws, l)) * _frob2(right_factor(ws, l)) ** 2
@@ -152,14 +138,14 @@ PLANTED = {
         point_strategy(depths=(2, 2)), 2,
     ),
     "trace with the ||B_l X||_F^2 factor dropped": (
-        Relation("tr H", "sum_l ||A_l||_F^2", lambda p: Alg.rational(_trace(p)),
-                 lambda p: Alg.rational(_frob_formula_missing_bx(p)), lambda p: float(_trace(p)),
+        Relation("tr H", "sum_l ||A_l||_F^2", lambda p: AlgebraicFormula.of(_trace(p)),
+                 lambda p: AlgebraicFormula.of(_frob_formula_missing_bx(p)), lambda p: float(_trace(p)),
                  lambda p: float(_frob_formula_missing_bx(p))),
         point_strategy(depths=(1, 3)), 2,
     ),
     "scalar-ends with ||B_l||^4 instead of ||B_l||^2": (
         Relation("lambda_max(H)", "sum_l ||A_l||^2 ||B_l||^4", lambda_max_hessian,
-                 lambda p: Alg.rational(_wrong_exponent(p)), _lam_float,
+                 lambda p: AlgebraicFormula.of(_wrong_exponent(p)), _lam_float,
                  lambda p: float(_wrong_exponent(p))),
         point_strategy(depths=(1, 3), first=(1, 1), last=(1, 1)), 2,
     ),
@@ -171,6 +157,7 @@ def test_planted_false_formula_is_refuted_with_a_shrunk_exact_counterexample(nam
     rel, strategy, max_params = PLANTED[name]
     part = decide_relation(ctx(), rel, strategy=strategy, generate=_minimizer_gen((1, 2), (1, 2)))
     _check_refuted(part, max_params=max_params)
+    assert part.counterexample is not None
     point = parse_point(part.counterexample.weights)
     _assert_exact_gap(point, rel.lhs, rel.rhs)
 
@@ -182,10 +169,10 @@ def test_sum_formula_is_refuted_for_matrix_ends_with_an_exact_gap() -> None:
         ctx(), SUM_FORMULA, strategy=point_strategy(depths=(3, 3), first=(2, 2), last=(2, 2)),
         generate=_minimizer_gen((3, 3), (1, 2), first=(2, 2), last=(2, 2)),
     )
-    assert part.verdict == "refuted"
+    assert part.verdict == "refuted" and part.counterexample is not None
     point = parse_point(part.counterexample.weights)
     assert point.depth == 3 and max(point.dims) == 2
-    c = compare(SUM_FORMULA.lhs(point), SUM_FORMULA.rhs(point))
+    c = compare_formulas(SUM_FORMULA.lhs(point), SUM_FORMULA.rhs(point))
     assert c.relation == "<" and c.gap.hi < 0
 
 
