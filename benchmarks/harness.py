@@ -93,13 +93,19 @@ def measure(
     cap: float | None = None,
     budget: float = 20.0,
     setup: Callable[[], Any] | None = None,
+    min_total: float = 0.25,
+    max_runs: int = 50,
 ) -> Timing:
-    """Run ``fn()`` up to ``repeat`` times (``setup()`` untimed before each run) and return the
-    median time and the last value. Stops repeating once the runs so far took ``budget``
-    seconds (slow baselines run once). A run passing ``cap`` seconds ends the measurement with
-    status ``"capped"``; an exception ends it with status ``"error"``."""
+    """Run ``fn()`` ``repeat`` times (``setup()`` untimed before each run) and return the
+    median time and the last value. Fast calls run more often, until they took ``min_total``
+    seconds in all (at most ``max_runs`` runs), so that a millisecond median is not one load
+    spike; slow ones stop repeating once the runs so far took ``budget`` seconds (slow
+    baselines run once). A run passing ``cap`` seconds ends the measurement with status
+    ``"capped"``; an exception ends it with status ``"error"``."""
     t = Timing(method)
-    for _ in range(max(1, repeat)):
+    for i in range(max(max_runs, repeat)):
+        if i >= repeat and sum(t.times) >= min_total:
+            break
         if setup is not None:
             setup()
         start = time.perf_counter()
