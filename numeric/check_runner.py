@@ -3,7 +3,7 @@
 Public:
     VERDICTS            ``("proved", "verified", "refuted", "inconclusive")``
     EVIDENCE_KINDS      how a verdict's numbers were obtained (``symbolic``, ``exact``,
-                        ``certified``, ``exact+certified``, ``none``)
+                        ``certified``, ``exact+certified``, ``approximate``, ``none``)
     BUDGETS             ``quick`` (CI, < 2 min in total), ``default`` (< 10 min), ``thorough``
     Counterexample      a point written out exactly, with both sides and their gap
     Part                a labelled sub-decision of a claim (a direction, a setting, a formula)
@@ -19,6 +19,9 @@ Public:
 Verdicts (issue 3): ``proved`` -- a symbolic identity for the listed dims; ``verified`` -- held
 on N generated cases, each exactly or with certified intervals; ``refuted`` -- a counterexample
 found by Hypothesis, shrunk, then re-checked exactly; ``inconclusive`` -- with the reason.
+A claim whose own definition of the verdict is a measurement (``escape``, issue 5: outcomes
+and escape steps within 10% of the prediction) is verified or refuted on ``approximate``
+evidence; such a verdict is reported with ``certified: false``.
 A checker that crashes is reported ``inconclusive`` with the error, and ``run_claims`` records
 it in ``CheckReport.errors`` (the command then exits non-zero).
 """
@@ -56,7 +59,8 @@ __all__ = [
 ]
 
 VERDICTS = ("proved", "verified", "refuted", "inconclusive")
-EVIDENCE_KINDS = ("symbolic", "exact", "certified", "exact+certified", "none")
+EVIDENCE_KINDS = ("symbolic", "exact", "certified", "exact+certified", "approximate", "none")
+UNCERTIFIED = ("approximate", "none")
 
 
 @dataclass(frozen=True)
@@ -245,7 +249,9 @@ class ClaimReport:
 
     @property
     def certified(self) -> bool:
-        return self.outcome.verdict != "inconclusive" and self.outcome.evidence != "none"
+        """Whether the verdict rests on proof: exact, symbolic or certified evidence (an
+        ``approximate`` verdict, measured numerically, is not certified)."""
+        return self.outcome.verdict != "inconclusive" and self.outcome.evidence not in UNCERTIFIED
 
     def to_json(self) -> dict[str, Any]:
         o = self.outcome

@@ -7,8 +7,10 @@ domain must be INCONCLUSIVE; a symbolic identity must be PROVED.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pytest
@@ -21,6 +23,7 @@ from numeric.check_runner import (
     VERDICTS,
     CheckContext,
     ClaimOutcome,
+    ClaimReport,
     Part,
     run_claims,
 )
@@ -213,3 +216,71 @@ def test_runner_reports_checker_crash_as_inconclusive_and_error() -> None:
 def test_refuted_without_counterexample_is_rejected() -> None:
     with pytest.raises(DmfError, match="counterexample"):
         ClaimOutcome("refuted", 1, "exact", "no evidence")
+
+
+# ----------------------------------------------------------------------------- escape (issue 5)
+
+
+@pytest.fixture(scope="module")
+def escape_result() -> Any:
+    """One real ``check_escape_claim`` run (1 minimizer, 3 factors, about a second)."""
+    from numeric.checkers import ESCAPE_DPS, ESCAPE_EPS, ESCAPE_FACTORS, ESCAPE_TOLERANCE
+    from numeric.dynamics import check_escape_claim
+
+    return check_escape_claim(seed=0, cases=1, factors=ESCAPE_FACTORS, dps=ESCAPE_DPS,
+                              eps=ESCAPE_EPS, tolerance=ESCAPE_TOLERANCE)
+
+
+def _escape_outcome(monkeypatch: pytest.MonkeyPatch, result: Any) -> ClaimOutcome:
+    import numeric.dynamics
+    from numeric.checkers import check_escape
+
+    monkeypatch.setattr(numeric.dynamics, "check_escape_claim", lambda **kw: result)
+    return check_escape(ctx(cases=1))
+
+
+def _with_status(result: Any, status: str, verdict: str, **change: Any) -> Any:
+    details = [dict(d) for d in result.details]
+    details[1] = {**details[1], "status": status, **change}
+    return dataclasses.replace(result, verdict=verdict, details=details)
+
+
+def _report(outcome: ClaimOutcome) -> ClaimReport:
+    return ClaimReport("escape", "s", "src", "dom", "how", outcome, 0.0)
+
+
+def test_escape_is_verified_on_measured_evidence_that_is_not_certified(
+    monkeypatch: pytest.MonkeyPatch, escape_result: Any
+) -> None:
+    assert escape_result.verdict == "verified"  # issue 5's verdict, decided by numeric.dynamics
+    out = _escape_outcome(monkeypatch, escape_result)
+    assert (out.verdict, out.evidence, out.cases) == ("verified", "approximate", 1)
+    assert "measured, not certified" in out.detail and "mpmath at 60 digits" in out.detail
+    rep = _report(out)
+    assert rep.certified is False and rep.to_json()["certified"] is False
+
+
+def test_escape_contradiction_is_refuted_with_the_exact_minimizer(
+    monkeypatch: pytest.MonkeyPatch, escape_result: Any
+) -> None:
+    out = _escape_outcome(monkeypatch, _with_status(escape_result, "contradicts", "refuted"))
+    assert out.verdict == "refuted" and out.evidence == "approximate"
+    cx = out.counterexample
+    assert cx is not None and not cx.shrunk
+    run = escape_result.details[1]
+    point = parse_point(cx.weights, cx.target)
+    assert list(point.dims) == run["dims"] and point.is_minimizer()
+    assert abs(_lam_float(point) - float(run["lambda_max_start"])) < 1e-9 * _lam_float(point)
+    assert "measured, not certified" in cx.gap
+    assert _report(out).certified is False
+
+
+def test_escape_undecided_or_unreconstructable_runs_are_inconclusive(
+    monkeypatch: pytest.MonkeyPatch, escape_result: Any
+) -> None:
+    out = _escape_outcome(monkeypatch,
+                          _with_status(escape_result, "inconclusive", "inconclusive"))
+    assert out.verdict == "inconclusive" and "undecided" in out.detail
+    wrong = _with_status(escape_result, "contradicts", "refuted", dims=[9, 9, 9])
+    out = _escape_outcome(monkeypatch, wrong)
+    assert out.verdict == "inconclusive" and "could not be reconstructed" in out.detail
