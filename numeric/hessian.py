@@ -128,27 +128,40 @@ def hessian_vector_product(
     ``dB_{l+1} = D_l B_l + W_l dB_l``, ``dR = sum_l A_l D_l B_l X``, and
     ``d grad_l = dA_l^T R X^T B_l^T + A_l^T dR X^T B_l^T + A_l^T R X^T dB_l^T``.
     """
-    depth = len(weights)
-    offsets = _offsets(weights)
-    d = [np.asarray(v[offsets[i] : offsets[i + 1]]).reshape(w.shape) for i, w in enumerate(weights)]
-    a = [left_factor(weights, l) for l in range(1, depth + 1)]
-    b = [right_factor(weights, l) for l in range(1, depth + 1)]
-    da = [np.zeros_like(x) for x in a]
-    for i in range(depth - 1, 0, -1):  # da[i-1] = da[i] W_{i+1} + A_{i+1} D_{i+1} (0-based)
-        da[i - 1] = da[i] @ weights[i] + a[i] @ d[i]
-    db = [np.zeros_like(x) for x in b]
-    for i in range(1, depth):
-        db[i] = d[i - 1] @ b[i - 1] + weights[i - 1] @ db[i - 1]
-    r = residual(weights, data, labels)
-    dr = sum(a[i] @ d[i] @ b[i] for i in range(depth))
-    xt = (lambda m: m) if data is None else (lambda m: m @ data.T)
-    rxt = xt(r)
-    drxt = xt(dr if data is None else dr @ data)
-    out = [
-        da[i].T @ rxt @ b[i].T + a[i].T @ drxt @ b[i].T + a[i].T @ rxt @ db[i].T
-        for i in range(depth)
-    ]
-    return np.concatenate([o.ravel() for o in out])
+    return _HvpFactors(weights, data, labels).apply(v)
+
+
+class _HvpFactors:
+    """What every Hessian-vector product at one point shares: ``A_l``, ``B_l``, ``R X^T``."""
+
+    def __init__(
+        self, weights: Sequence[np.ndarray], data: np.ndarray | None, labels: np.ndarray
+    ) -> None:
+        depth = len(weights)
+        self.weights, self.data = list(weights), data
+        self.offsets = _offsets(weights)
+        self.a = [left_factor(weights, l) for l in range(1, depth + 1)]
+        self.b = [right_factor(weights, l) for l in range(1, depth + 1)]
+        r = residual(weights, data, labels)
+        self.rxt = r if data is None else r @ data.T
+
+    def apply(self, v: np.ndarray) -> np.ndarray:
+        ws, a, b, off = self.weights, self.a, self.b, self.offsets
+        depth = len(ws)
+        d = [np.asarray(v[off[i] : off[i + 1]]).reshape(w.shape) for i, w in enumerate(ws)]
+        da = [np.zeros_like(x) for x in a]
+        for i in range(depth - 1, 0, -1):  # 0-based: dA_{i-1} = dA_i W_{i+1} + A_i D_{i+1}
+            da[i - 1] = da[i] @ ws[i] + a[i] @ d[i]
+        db = [np.zeros_like(x) for x in b]
+        for i in range(1, depth):
+            db[i] = d[i - 1] @ b[i - 1] + ws[i - 1] @ db[i - 1]
+        dr = sum(a[i] @ d[i] @ b[i] for i in range(depth))
+        drxt = dr if self.data is None else dr @ (self.data @ self.data.T)
+        out = [
+            da[i].T @ self.rxt @ b[i].T + a[i].T @ drxt @ b[i].T + a[i].T @ self.rxt @ db[i].T
+            for i in range(depth)
+        ]
+        return np.concatenate([o.ravel() for o in out])
 
 
 def hessian_operator(
@@ -157,10 +170,10 @@ def hessian_operator(
     """The Hessian as a float64 matrix-free ``LinearOperator`` (approximate arithmetic)."""
     ws = [np.asarray(w, dtype=np.float64) for w in weights]
     x = None if data is None else np.asarray(data, dtype=np.float64)
-    y = np.asarray(labels, dtype=np.float64)
+    factors = _HvpFactors(ws, x, np.asarray(labels, dtype=np.float64))
     p = sum(w.size for w in ws)
 
     def matvec(v: np.ndarray) -> np.ndarray:
-        return hessian_vector_product(ws, x, y, np.asarray(v, dtype=np.float64).ravel())
+        return factors.apply(np.asarray(v, dtype=np.float64).ravel())
 
     return LinearOperator((p, p), matvec=matvec, rmatvec=matvec, dtype=np.float64)

@@ -43,11 +43,18 @@ def eigh_mpmath(m: np.ndarray, dps: int) -> tuple[list[Any], np.ndarray]:
 
 
 def top_eigenpairs_float64(
-    op: LinearOperator | np.ndarray, k: int = 2, *, seed: int = 0, tol: float = 0.0
+    op: LinearOperator | np.ndarray,
+    k: int = 2,
+    *,
+    seed: int = 0,
+    tol: float = 0.0,
+    ncv: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` algebraically largest eigenpairs (descending) of a symmetric operator, by
     implicitly restarted Lanczos (ARPACK) with a seeded start vector; dense ``eigh`` when the
-    operator is too small for ARPACK (``n <= k + 1``)."""
+    operator is too small for ARPACK (``n <= k + 1``). ``ncv`` Lanczos vectors (default
+    ``max(20, 2k + 1)`` capped at ``n - 1``; more converge faster on clustered tops: for the
+    full Hessian at dims (64,128,128,128,64), 80 instead of 20 took 12 s instead of 51 s)."""
     n = op.shape[0]
     k = min(k, n)
     if n <= max(k + 1, 3):
@@ -55,6 +62,7 @@ def top_eigenpairs_float64(
         vals, vecs = np.linalg.eigh(dense)
         return vals[::-1][:k], vecs[:, ::-1][:, :k]
     v0 = np.random.default_rng(seed).standard_normal(n)
-    vals, vecs = eigsh(op, k=k, which="LA", v0=v0, tol=tol)
+    ncv = min(n - 1, ncv if ncv is not None else max(20, 2 * k + 1))
+    vals, vecs = eigsh(op, k=k, which="LA", v0=v0, tol=tol, ncv=ncv)
     order = np.argsort(vals)[::-1]
     return vals[order], vecs[:, order]
