@@ -31,6 +31,8 @@ default, and everything shrinks towards small integers, zeros and identities):
         a minimizer ``W*`` (of ``kind``; with data: labels ``Y = f(W*) X``) whose weights are
         moved by ``scale * E`` with a small rational ``E`` (which may shrink to zero: then the
         point is the minimizer itself). ``exact=False``: ``scale`` is rounded to a power of 2.
+    symmetric_matrices(*, max_n=5, max_numerator=6, max_denominator=4)
+        a square symmetric ``Fraction`` matrix (input for eigenvalue routines).
     points_with_data(*, dims=None, min_samples=1, max_samples=4, exact=True, minimizer=False)
         random weights, data ``X`` (``d_0 x N``) and labels ``Y`` (``d_L x N``): in general
         NOT a minimizer; ``minimizer=True`` sets ``Y = f(W) X`` (``R = 0``).
@@ -67,6 +69,7 @@ __all__ = [
     "near_minimizers",
     "points_with_data",
     "rational_matrices",
+    "symmetric_matrices",
 ]
 
 KINDS = ("plain", "gauge", "balanced", "overparameterized", "rank_deficient", "zero_target")
@@ -149,6 +152,27 @@ def rational_matrices(
     if exact:
         return out
     return out.astype(np.float64)
+
+
+@st.composite
+def symmetric_matrices(
+    draw: st.DrawFn,
+    *,
+    max_n: int = 5,
+    max_numerator: int = 6,
+    max_denominator: int = 4,
+) -> np.ndarray:
+    """A square symmetric ``Fraction`` object array of size ``1..max_n`` with entries ``p/q``
+    (``|p| <= max_numerator``, ``1 <= q <= max_denominator``): inputs for eigenvalue code."""
+    _check_positive("max_n", max_n)
+    n = draw(st.integers(1, max_n))
+    m = np.empty((n, n), dtype=object)
+    for i in range(n):
+        for j in range(i, n):
+            m[i, j] = m[j, i] = Fraction(
+                draw(st.integers(-max_numerator, max_numerator)), draw(st.integers(1, max_denominator))
+            )
+    return m
 
 
 def _exact(m: np.ndarray) -> ExactMatrix:

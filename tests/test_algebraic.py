@@ -7,6 +7,7 @@ precision, and comparisons against facts known by construction.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from fractions import Fraction as F
@@ -44,19 +45,13 @@ from derivations.errors import (
     TooLargeError,
 )
 from derivations.intervals import Enclosure
+from numeric import strategies
 from numeric.eigen import certified_eigvalsh, certified_lambda_max
 
 small_fracs = st.builds(F, st.integers(-6, 6), st.integers(1, 4))
 
 
-@st.composite
-def symmetric_matrices(draw, *, max_n: int = 5) -> np.ndarray:
-    n = draw(st.integers(1, max_n))
-    m = np.empty((n, n), dtype=object)
-    for i in range(n):
-        for j in range(i, n):
-            m[i, j] = m[j, i] = draw(small_fracs)
-    return m
+symmetric_matrices = functools.partial(strategies.symmetric_matrices, max_denominator=4)
 
 
 def exact(rows) -> np.ndarray:

@@ -11,6 +11,7 @@ deliberately perturbed eigenvector matrices so that its residual terms are activ
 
 from __future__ import annotations
 
+import functools
 import itertools
 from fractions import Fraction as F
 
@@ -30,6 +31,7 @@ from derivations.errors import (
     ShapeError,
 )
 from derivations.intervals import Enclosure, relative_tolerance
+from numeric import strategies
 from numeric.eigen import (
     certified_eigvalsh,
     certified_lambda_max,
@@ -57,14 +59,7 @@ def cayley(skew: np.ndarray) -> np.ndarray:
     return np.array([[F(int(v.p), int(v.q)) for v in q.row(i)] for i in range(n)], dtype=object)
 
 
-@st.composite
-def symmetric_matrices(draw, *, max_n: int = 5) -> np.ndarray:
-    n = draw(st.integers(1, max_n))
-    m = np.empty((n, n), dtype=object)
-    for i in range(n):
-        for j in range(i, n):
-            m[i, j] = m[j, i] = draw(small_fracs)
-    return m
+symmetric_matrices = functools.partial(strategies.symmetric_matrices, max_denominator=5)
 
 
 @st.composite
