@@ -65,21 +65,27 @@ UNCERTIFIED = ("approximate", "none")
 
 @dataclass(frozen=True)
 class Budget:
-    """A run budget: per-claim case counts and time caps come from the registry (keyed by
-    ``name``); ``search_examples`` is the Hypothesis example budget of a counterexample search;
-    ``dps`` the digits certified enclosures aim for; ``search_seconds`` caps one search (with its
-    shrinking)."""
+    """A run budget. Per-claim case counts and time caps come from the registry (keyed by
+    ``name``). ``search_examples`` is the Hypothesis example budget of a counterexample search
+    and ``shrink_calls`` the number of predicate calls its shrinking may make after the first
+    hit: COUNTS, so a search gives the same result for the same seed whatever the machine's
+    load. ``dps`` is the digits certified enclosures aim for. ``search_seconds`` is only a
+    safety net: a search (with its shrinking) that runs longer is cut, and the claim then
+    reports ``time_capped: true`` (its result may depend on load)."""
 
     name: str
     search_examples: int
     dps: int
     search_seconds: float
+    shrink_calls: int = 300
 
 
 BUDGETS: dict[str, Budget] = {
-    "quick": Budget("quick", search_examples=120, dps=30, search_seconds=5.0),
-    "default": Budget("default", search_examples=800, dps=50, search_seconds=25.0),
-    "thorough": Budget("thorough", search_examples=3000, dps=80, search_seconds=150.0),
+    "quick": Budget("quick", search_examples=120, dps=30, search_seconds=60.0, shrink_calls=300),
+    "default": Budget("default", search_examples=800, dps=50, search_seconds=240.0,
+                      shrink_calls=1200),
+    "thorough": Budget("thorough", search_examples=3000, dps=80, search_seconds=900.0,
+                       shrink_calls=5000),
 }
 
 
@@ -154,7 +160,9 @@ class Counterexample:
 
 @dataclass
 class Part:
-    """A labelled sub-decision (e.g. one direction of an "iff", one setting)."""
+    """A labelled sub-decision (e.g. one direction of an "iff", one setting).
+    ``time_capped``: a wall-clock safety net cut its search, shrinking or cases short (the
+    result may then depend on the machine's load)."""
 
     label: str
     verdict: str
@@ -163,6 +171,7 @@ class Part:
     evidence: str = "exact"
     counterexample: Counterexample | None = None
     digits: int | None = None
+    time_capped: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -171,6 +180,7 @@ class Part:
             "cases": self.cases,
             "evidence": self.evidence,
             "digits": self.digits,
+            "time_capped": self.time_capped,
             "detail": self.detail,
             "counterexample": None if self.counterexample is None else self.counterexample.to_json(),
         }
@@ -203,7 +213,10 @@ class ClaimOutcome:
 class CheckContext:
     """What a checker receives. ``rng(salt)`` is a NumPy generator seeded from the run seed,
     the claim id and ``salt`` (reproducible, no global state); ``time_up()`` says the claim's
-    time cap has passed (checkers stop between cases and report what they completed)."""
+    time cap has passed (checkers stop between cases and report what they completed, with
+    ``time_capped``). The caps are safety nets: case counts and search/shrink budgets, not
+    time, decide what a run does, so the same seed gives the same report unless a cap
+    triggers (then the report says so, and the result may depend on load)."""
 
     claim_id: str
     budget: Budget
@@ -438,7 +451,8 @@ def format_table(report: CheckReport, *, width: int = 160) -> str:
     lines += [fmt(r) for r in rows]
     lines.append(
         f"budget {report.budget}, seed {report.seed}, {report.seconds:.1f}s in total"
-        + ("; * = time cap reached, cases completed are reported" if any(
+        + ("; * = a time cap (a safety net) was reached: the cases completed are reported, "
+           "and the result may depend on the machine's load" if any(
             c.outcome.time_capped for c in report.claims) else "")
     )
     return "\n".join(lines)

@@ -51,6 +51,7 @@ from numeric.factors import left_factor, right_factor
 __all__ = [
     "ESCAPE_METHOD",
     "Relation",
+    "SearchOutcome",
     "alg_text",
     "check_depth2",
     "check_escape",
@@ -281,6 +282,43 @@ class Relation:
         )
 
 
+@dataclass(frozen=True)
+class SearchOutcome:
+    """What ``run_search`` found. ``example``: the most shrunk hit (``None``: no hit within the
+    example budget). ``shrunk``: Hypothesis finished shrinking within the ``shrink_calls``
+    budget (otherwise the simplest hit seen is returned). ``time_capped``: the wall-clock
+    safety net cut the search or the shrinking (the result may then depend on load).
+    ``calls``/``shrink_calls``: predicate calls in all and after the first hit."""
+
+    example: Any
+    shrunk: bool
+    time_capped: bool
+    calls: int
+    shrink_calls: int
+
+    def text(self) -> str:
+        """How the search ended, for a part's detail."""
+        if self.example is None:
+            how = f"no counterexample in {self.calls} search examples"
+        elif self.shrunk:
+            how = f"found and shrunk ({self.shrink_calls} shrink calls)"
+        else:
+            how = (f"found; shrinking stopped at the budget of {self.shrink_calls} calls "
+                   "(the simplest hit is reported)")
+        if self.time_capped:
+            how += ("; CUT BY THE WALL-CLOCK SAFETY NET, so this result may depend on the "
+                    "machine's load")
+        return how
+
+
+def _hit_size(x: Any) -> tuple[Any, ...]:
+    """A deterministic simplicity order on hits: fewer parameters, then smaller entries."""
+    if not isinstance(x, Point):
+        return (0,)
+    entries = [Fraction(v) for w in x.weights for v in np.asarray(w).flat]
+    return (x.num_params, x.depth, sum(abs(v.numerator) + v.denominator - 1 for v in entries))
+
+
 def run_search(
     ctx: CheckContext,
     strategy: st.SearchStrategy[Any],
@@ -288,20 +326,34 @@ def run_search(
     *,
     salt: int = 0,
     max_examples: int | None = None,
-) -> tuple[Any, bool] | None:
-    """``hypothesis.find`` for a shrunk example satisfying ``predicate``: ``(example,
-    fully_shrunk)``, or ``None`` if none was found within the budget. Deterministic for a given seed; errors in the predicate count as
-    "not a counterexample"; after the claim's time cap the predicate answers False, which ends
-    the search and the shrinking; so does the budget's ``search_seconds``."""
+) -> SearchOutcome:
+    """``hypothesis.find`` for a shrunk example satisfying ``predicate``, DETERMINISTIC given
+    the run seed, the claim id, ``salt`` and the budget: the search draws at most
+    ``max_examples`` (default ``ctx.search_examples``) examples from
+    ``random.Random(ctx.search_seed(salt))``, without the example database, and the shrinking
+    may call the predicate at most ``ctx.budget.shrink_calls`` times after the first hit;
+    past that budget the predicate answers False, which ends the shrinking at the same point
+    on every machine (the simplest hit seen, by ``_hit_size``, is returned, ``shrunk`` false).
+    Errors in the predicate count as "not a counterexample". Wall clock enters only as a
+    safety net: past the claim's time cap or ``ctx.budget.search_seconds`` the predicate
+    answers False too and the outcome says ``time_capped``."""
+    from hypothesis import Phase, Verbosity
 
     hits: list[Any] = []
+    calls = [0, 0]  # all calls, calls after the first hit
+    capped = [False, False]  # wall clock, shrink budget
     stop = time.perf_counter() + ctx.budget.search_seconds
-
-    def out_of_time() -> bool:
-        return ctx.time_up() or time.perf_counter() > stop
+    shrink_budget = ctx.budget.shrink_calls
 
     def pred(x: Any) -> bool:
-        if out_of_time():
+        calls[0] += 1
+        if hits:
+            calls[1] += 1
+            if calls[1] > shrink_budget:
+                capped[1] = True
+                return False
+        if ctx.time_up() or time.perf_counter() > stop:
+            capped[0] = True
             return False
         try:
             ok = bool(predicate(x))
@@ -315,16 +367,23 @@ def run_search(
         max_examples=max_examples or ctx.search_examples,
         database=None,
         deadline=None,
+        derandomize=False,
+        phases=(Phase.generate, Phase.shrink),
+        verbosity=Verbosity.quiet,
         suppress_health_check=list(HealthCheck),
     )
     try:
         found = find(strategy, pred, settings=conf, random=random.Random(ctx.search_seed(salt)))
     except (NoSuchExample, Unsatisfiable):
-        return None
+        found = None
     except Flaky:
-        # the time cap ended the shrinking: the last hit is the most shrunk example so far
-        return (hits[-1], False) if hits else None
-    return found, not out_of_time()
+        # a budget or the safety net ended the shrinking: report the simplest hit seen
+        found = None
+    cut = capped[0] or capped[1]
+    if found is None and hits:
+        found = min(hits, key=_hit_size)
+    used = min(calls[1], shrink_budget)
+    return SearchOutcome(found, found is not None and not cut, capped[0], calls[0], used)
 
 
 def reduce_hidden_units(point: Point, still_bad: Callable[[Point], bool]) -> Point:
@@ -414,27 +473,31 @@ def decide_relation(
     skipped). Returns a ``Part`` (verdict, cases, evidence, counterexample)."""
     dps = ctx.dps
     note = ""
+    search_capped = False
     if strategy is not None:
         found = run_search(
             ctx, strategy, lambda p: in_domain(p) and rel.float_violated(p), salt=salt
         )
-        if found is not None:
-            hit, complete = found
-            hit = reduce_hidden_units(hit, lambda p: in_domain(p) and rel.float_violated(p))
+        search_capped = found.time_capped
+        if found.example is not None:
+            hit = reduce_hidden_units(found.example,
+                                      lambda p: in_domain(p) and rel.float_violated(p))
             lhs, rhs = rel.lhs(hit), rel.rhs(hit)
             c = compare_formulas(lhs, rhs)
             if not rel.holds(c):
                 return Part(
                     label, "refuted", 1,
-                    f"Hypothesis found and shrank a counterexample"
-                    f"{'' if complete else ' (shrinking cut short by the search time limit; hidden units then removed greedily)'}; exact "
-                    f"re-check: {rel.lhs_name} {c.relation} {rel.rhs_name}",
+                    f"Hypothesis search: {found.text()}; hidden units then removed greedily; "
+                    f"exact re-check: {rel.lhs_name} {c.relation} {rel.rhs_name}",
                     "exact" if c.dps is None or c.relation == "=" else "certified",
-                    _counterexample(hit, rel, c, dps, shrunk=complete, lhs=lhs, rhs=rhs),
+                    _counterexample(hit, rel, c, dps, shrunk=found.shrunk, lhs=lhs, rhs=rhs),
                     None if c.dps is None else min(_digits(lhs, c.dps), _digits(rhs, c.dps)),
+                    found.time_capped,
                 )
             note = "a float64 search hit was a false alarm (exact re-check holds); "
-    tally = _Tally()
+        elif found.time_capped:
+            note = f"search: {found.text()}; "
+    tally = _Tally(capped=search_capped)
     rng = ctx.rng(salt)
     for i in range(ctx.cases):
         if ctx.time_up():
@@ -458,6 +521,7 @@ def decide_relation(
                 f"re-check: {rel.lhs_name} {c.relation} {rel.rhs_name}",
                 "exact" if c.relation == "=" or c.dps is None else "certified",
                 _counterexample(point, rel, c, dps, shrunk=False, lhs=lhs, rhs=rhs),
+                time_capped=tally.capped,
             )
         enc_digits = None if c.dps is None else _digits(lhs, c.dps)
         tally.add(c, enc_digits)
@@ -482,17 +546,17 @@ def _tally_part(label: str, t: _Tally, rel: Relation, note: str) -> Part:
     if t.skipped:
         extra += f"; {t.skipped} generated points outside the domain skipped"
     if t.capped:
-        extra += "; time cap reached"
+        extra += "; time cap (safety net) reached: the result may depend on the machine's load"
     if t.cases == 0:
         return Part(
             label, "inconclusive", 0,
             f"{note}no generated case was decided (none lies in the claim's domain or all were "
-            f"undecided){extra}", "none",
+            f"undecided){extra}", "none", time_capped=t.capped,
         )
     return Part(
         label, "verified", t.cases,
         f"{note}{rel.lhs_name} {rel.rel} {rel.rhs_name} held on {t.cases} cases: {how}{extra}",
-        t.evidence(), None, t.digits,
+        t.evidence(), None, t.digits, t.capped,
     )
 
 
@@ -518,6 +582,7 @@ def combine_parts(parts: list[Part], detail: str, *, capped: bool = False) -> Cl
     known = [p.digits for p in relevant if p.digits is not None]
     digits = min(known) if known and "certified" in evidence else None
     lines = [detail] + [f"[{p.label}] {p.verdict}: {p.detail}" for p in parts]
+    capped = capped or any(p.time_capped for p in parts)
     return ClaimOutcome(verdict, cases, evidence, "\n".join(lines), digits, cx,
                         parts if len(parts) > 1 else [], capped)
 
@@ -542,7 +607,7 @@ def _single(part: Part, detail: str) -> ClaimOutcome:
     return ClaimOutcome(
         part.verdict, part.cases, part.evidence, f"{part.detail}\n{detail}".strip(),
         part.digits if "certified" in part.evidence else None, part.counterexample, [],
-        "time cap" in part.detail,
+        part.time_capped,
     )
 
 

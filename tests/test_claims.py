@@ -284,3 +284,71 @@ def test_escape_undecided_or_unreconstructable_runs_are_inconclusive(
     wrong = _with_status(escape_result, "contradicts", "refuted", dims=[9, 9, 9])
     out = _escape_outcome(monkeypatch, wrong)
     assert out.verdict == "inconclusive" and "could not be reconstructed" in out.detail
+
+
+# ----------------------------------------------------------------------------- determinism
+
+
+def _without_timings(report: dict[str, Any]) -> dict[str, Any]:
+    report = {k: v for k, v in report.items() if k != "seconds"}
+    report["claims"] = [{k: v for k, v in c.items() if k != "seconds"} for c in report["claims"]]
+    return report
+
+
+def test_same_seed_gives_the_same_refutation_in_process() -> None:
+    """A refuting claim run twice in one process: identical verdicts, cases and shrunk
+    counterexamples (searches are bounded by example and shrink-call counts, not time, and use
+    no example database, so nothing from the first run leaks into the second, although the
+    test session's Hypothesis profile has one)."""
+    runs = [_without_timings(run_claims(["sum-formula"], budget="quick", seed=0,
+                                        progress=False).to_json()) for _ in range(2)]
+    assert runs[0] == runs[1]
+    claim = runs[0]["claims"][0]
+    assert claim["verdict"] == "refuted" and claim["time_capped"] is False
+    assert claim["counterexample"]["shrunk"] is True
+    assert [p["counterexample"]["weights"] for p in claim["parts"]] == [
+        p["counterexample"]["weights"] for p in runs[1]["claims"][0]["parts"]]
+
+
+def test_search_cut_by_the_shrink_budget_does_not_depend_on_load() -> None:
+    """With a shrink budget too small to finish, the reported (partly shrunk) counterexample is
+    the same on an idle and on a loaded machine (a predicate slowed by sleeps stands in for
+    load): the cut is made by counting predicate calls."""
+    import time
+
+    from numeric.checkers import SUM_FORMULA
+
+    tiny = dataclasses.replace(BUDGETS["quick"], shrink_calls=8)
+
+    def slowed(f: Callable[[Point], float]) -> Callable[[Point], float]:
+        def g(p: Point) -> float:
+            time.sleep(0.002)
+            return f(p)
+
+        return g
+
+    def part_json(rel: Relation) -> dict[str, Any]:
+        c = CheckContext("sum-formula", tiny, 3, 2, 600.0)
+        part = decide_relation(
+            c, rel, strategy=point_strategy(depths=(3, 3), first=(2, 2), last=(2, 2)),
+            generate=_minimizer_gen((3, 3), (1, 2), first=(2, 2), last=(2, 2)))
+        return part.to_json()
+
+    idle = part_json(SUM_FORMULA)
+    loaded = part_json(dataclasses.replace(SUM_FORMULA, lhs_float=slowed(SUM_FORMULA.lhs_float)))
+    assert idle == loaded
+    assert idle["verdict"] == "refuted" and idle["time_capped"] is False
+    assert idle["counterexample"]["shrunk"] is False  # the budget, not the clock, cut it
+    assert "budget of 8 calls" in idle["detail"]
+
+
+def test_wall_clock_safety_net_is_reported() -> None:
+    """When the wall-clock safety net cuts a search, the part says so (``time_capped``) and
+    warns that the result may depend on load."""
+    no_time = dataclasses.replace(BUDGETS["quick"], search_seconds=0.0)
+    c = CheckContext("depth2", no_time, 0, 2, 600.0)
+    part = decide_relation(c, DEPTH2, strategy=point_strategy(depths=(2, 2)),
+                           generate=_minimizer_gen((2, 2), (1, 2)))
+    assert part.time_capped and part.to_json()["time_capped"] is True
+    assert "may depend on the machine's load" in part.detail
+    assert part.verdict == "verified" and part.cases == 2  # the exact cases still ran
