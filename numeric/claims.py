@@ -81,8 +81,10 @@ CLAIMS: tuple[Claim, ...] = (
         "At a minimizer (R X^T = 0) the nonzero eigenvalues of H, with multiplicity, are those "
         "of K = sum_l (C^1/2 B_l^T B_l C^1/2) kron (A_l A_l^T); zero has multiplicity P - rank K.",
         "MATH.md K2",
-        "minimizers of depth 1-3, widths 1-3, with X = I and with data X (N = 1-3), including "
-        "rank-deficient and bottleneck points",
+        "generated: random rational minimizers (entries k/q, |k| <= 3, q <= 3; target or labels "
+        "= the product) of depth 1-3, widths 1-3, alternately X = I and random integer data X "
+        "(N = 1-3) with labels Y = f X + Z, Z X^T = 0 (R != 0); every 4th with a zero column in "
+        "W_1 (rank-deficient); random widths give bottlenecks",
         "exact: x^n charpoly(H)(x) == x^P charpoly(K_gram)(x) over Q (python-flint), with "
         "K_gram = sum_l (X^T B_l^T B_l X) kron (A_l A_l^T) of size n = d_L N (same nonzero "
         "spectrum as K); H is the exact K1 Hessian (numeric.hessian)",
@@ -93,9 +95,11 @@ CLAIMS: tuple[Claim, ...] = (
         "trace",
         "At a minimizer (R X^T = 0): tr H = sum_l ||A_l||_F^2 ||B_l X||_F^2.",
         "MATH.md K3",
-        "minimizers of depth 1-4, widths 1-3, X = I and with data; non-minimizers reported "
-        "separately",
-        "exact rational equality; a Hypothesis search for a counterexample first",
+        "minimizers of depth 1-4, widths 1-3, X = I and with data (random rational minimizers "
+        "as for reduced-spectrum, no special structure); non-minimizers (random labels) "
+        "reported separately",
+        "exact rational equality on the generated points, after a Hypothesis search over "
+        "integer-entry minimizers (depth 1-4) for a counterexample",
         f"{_C}:check_trace",
         cases=_budget(8, 40, 200),
     ),
@@ -103,8 +107,9 @@ CLAIMS: tuple[Claim, ...] = (
         "upper-bound",
         "At a minimizer (R X^T = 0): lambda_max(H) <= sum_l ||A_l||_2^2 ||B_l X||_2^2.",
         "MATH.md K4 (triangle + Cauchy-Schwarz)",
-        "minimizers of depth 1-3, widths 1-3, X = I and with data",
-        "exact comparison of algebraic numbers (charpoly roots, companion-matrix sums/products, "
+        "generated: random rational minimizers of depth 1-3, widths 1-3, X = I and with data "
+        "(generic points: the bound is strict there; equality cases such as depth 2 occur too)",
+        "Hypothesis search over integer-entry minimizers, then exact comparison of algebraic numbers (charpoly roots, companion-matrix sums/products, "
         "certified Arb enclosures until disjoint or provably equal)",
         f"{_C}:check_upper_bound",
         cases=_budget(6, 30, 150),
@@ -113,7 +118,8 @@ CLAIMS: tuple[Claim, ...] = (
         "depth2",
         "L = 2, X = I, every minimizer, all widths: lambda_max(H) = ||W_1||_2^2 + ||W_2||_2^2.",
         f"MATH.md K5; {KAMBER}",
-        "depth 2, widths 1-3 (and exact rational-norm points)",
+        "depth 2, widths 1-3: random rational minimizers alternating with W_l = P_l diag(s_l) "
+        "Q_l^T (independent rational orthogonal frames per layer, rational norms)",
         "Hypothesis search, then per case an exact algebraic comparison of lambda_max(H) with "
         "the sum of the two algebraic squared norms",
         f"{_C}:check_depth2",
@@ -123,7 +129,7 @@ CLAIMS: tuple[Claim, ...] = (
         "d_0 = d_L = 1, X = I, any depth and hidden widths, every minimizer: lambda_max(H) = "
         "sum_l ||A_l||_2^2 ||B_l||_2^2 (rational: A_l is a row, B_l a column).",
         f"MATH.md K6; {KAMBER}",
-        "scalar ends, depth 1-4, hidden widths 1-3",
+        "scalar ends, depth 1-4, hidden widths 1-3: random rational minimizers (generic)",
         "exact: charpoly(H) == x^(P-1) (x - rhs) over Q, after a Hypothesis search",
         f"{_C}:check_scalar_ends",
     ),
@@ -133,9 +139,10 @@ CLAIMS: tuple[Claim, ...] = (
         "||B_l||_2^2. Decided for matrix ends (d_0, d_L >= 2) and, separately, with exactly one "
         "scalar end.",
         f"{KAMBER} (exact in depth2 and scalar-ends)",
-        "depth 1-4, widths 1-3, X = I",
-        "Hypothesis search (float64 with a margin) for lambda_max < sum, shrunk, then exact "
-        "re-check: certified enclosures of both sides whose gap excludes 0",
+        "depth 1-4, widths 1-3, X = I; random rational minimizers (generic)",
+        "Hypothesis search over integer-entry minimizers (float64 with a margin) for "
+        "lambda_max < sum, shrunk, then exact re-check: certified enclosures of both sides "
+        "whose gap excludes 0",
         f"{_C}:check_sum_formula",
         cases=_budget(4, 20, 100),
         time_cap=_caps(20.0, 90.0, 600.0),
@@ -145,8 +152,8 @@ CLAIMS: tuple[Claim, ...] = (
         "X = I, target M, s = sigma_1(M): every minimizer has lambda_max(H) >= L s^(2(L-1)/L), "
         "with equality at balanced minimizers W_l = U_l S^(1/L) U_{l-1}^T.",
         "MATH.md K7 (Mulayoff & Michaeli 2020; Kamber & Parhi)",
-        "depth 1-4, widths 1-3; random minimizers (bound) and exactly rational balanced "
-        "minimizers (attainment)",
+        "depth 1-4, widths 1-3; bound: random rational minimizers (generic, not built to be "
+        "flat); attainment: exactly rational balanced minimizers (the claim's own domain)",
         "bound: exact algebraic comparison of lambda_max(H) with L * lambda_max(M^T M)^((L-1)/L); "
         "attainment: balanced minimizers with rational frames (Cayley) and rational s_i^(1/L), "
         "so the K7 value is rational and equality is exact",
@@ -158,9 +165,12 @@ CLAIMS: tuple[Claim, ...] = (
         "||W_1||_2 = ||W_2||_2.",
         f"{KAMBER}, abstract v4",
         "depth 2, square widths (d_0 = d_1 = d_2) and overparameterized widths (d_1 > d_0, d_2)",
-        "each direction separately; points satisfying the hypothesis EXACTLY "
-        "(W_l = P_l diag(sigma) Q_l^T with rational orthogonal frames: rational spectral norms); "
-        "Hypothesis search + exact re-check",
+        "each direction separately, Hypothesis search + exact re-check, then generated points. "
+        "'if': W_l = F_l D_l F_(l-1)^T (rational Cayley frames shared by consecutive layers, "
+        "independent diagonals whose largest entries are made equal, at possibly different "
+        "indices, so top directions need not align). 'only if': flattest points built with a "
+        "shared middle frame, flattest points found among monomial-frame points (independent "
+        "values, signed permutations), and generic points (usually not flattest: vacuous)",
         f"{_S}:check_spectral_balance",
         time_cap=_caps(20.0, 90.0, 600.0),
     ),
@@ -171,8 +181,11 @@ CLAIMS: tuple[Claim, ...] = (
         "corrected form of spectral-balance (this checker; follows from K5 and AM-GM: "
         "||W_1||^2 + ||W_2||^2 >= 2||W_1|| ||W_2|| >= 2||W_2 W_1||)",
         "depth 2, square and overparameterized widths",
-        "exact on points built with rational frames (rational norms), including non-balanced "
-        "flattest ones; random minimizers checked exactly for both sides of the iff",
+        "exact, both directions, on: flattest points built with a shared middle frame "
+        "(including non-balanced ones, W_1^T W_1 != W_2 W_2^T), flattest points found among "
+        "monomial-frame points (independent per-layer values and signed permutations, not "
+        "built to be flat), and generic frame points (usually outside both sides); after a "
+        "Hypothesis search over frame points",
         f"{_S}:check_spectral_balance_corrected",
         time_cap=_caps(15.0, 90.0, 600.0),
         corrects="spectral-balance",
@@ -182,9 +195,13 @@ CLAIMS: tuple[Claim, ...] = (
         "X = I: a minimizer whose products ||A_l||_2 ||B_l||_2 are equal for all l is flattest "
         "(lambda_max = L sigma_1(M)^(2(L-1)/L)).",
         f"{KAMBER}, abstract v5 (\"sufficient condition for flatness\")",
-        "depth 2 (matrix ends), scalar ends (depth 2-3), depth 3 matrix ends",
-        "points satisfying the hypothesis exactly (rational norms); Hypothesis search + exact "
-        "re-check",
+        "depth 2 (matrix ends), scalar ends (depth 2-3), depth 3-4 matrix ends",
+        "Hypothesis search + exact re-check over points satisfying the hypothesis EXACTLY, from "
+        "families that do not favour aligned top directions: depth 2, shared frames with "
+        "independent diagonals (equal largest entries); scalar ends, integer points and signed "
+        "shuffles; depth 3-4, W_l = F_l C_l F_(l-1)^T with rational frames F and generalized "
+        "monomial cores C_l (independent per-layer singular values, signed permutations), each "
+        "layer rescaled by its product ||A_l|| ||B_l|| so that all products are equal",
         f"{_S}:check_constant_product",
         time_cap=_caps(20.0, 90.0, 600.0),
     ),
@@ -195,7 +212,11 @@ CLAIMS: tuple[Claim, ...] = (
         "corrected form of constant-product (this checker; K4 gives lambda_max <= "
         "L sigma_1^(2(L-1)/L) and K7 gives >=)",
         "depth 1-4, widths 1-3",
-        "exact on balanced and gauge-perturbed balanced minimizers with rational norms",
+        "exact on points satisfying the hypothesis that are NOT built to be flat: equalized "
+        "monomial-frame points (independent per-layer values and signed permutations) kept when "
+        "c^L = sigma_1^(L-1) exactly (seeded rejection), plus every third case a balanced or a "
+        "depth-2 flattest non-balanced minimizer; after a Hypothesis search over monomial-frame "
+        "points. Also proved for all sizes (K4 + K7; see the detail)",
         f"{_S}:check_constant_product_corrected",
         corrects="constant-product",
     ),
@@ -205,7 +226,9 @@ CLAIMS: tuple[Claim, ...] = (
         "0^0 = 1), the nonzero Hessian eigenvalues are sum_{l=1..L} s_i^(2(L-l)/L) "
         "s_j^(2(l-1)/L) over pairs (i, j); for i = j, L s_i^(2-2/L).",
         "Ghosh et al. (ICLR 2025) for i = j; MATH.md",
-        "balanced minimizers, depth 1-4, widths 1-3, rank-deficient targets included",
+        "balanced minimizers (the claim's own domain: rational Cayley frames, rational "
+        "s_i^(1/L) in 0..3 with denominators 1-2), depth 1-4, widths 1-3, rank-deficient "
+        "targets included",
         "exact: charpoly(H) == x^(P - d_L d_0) prod_(i,j) (x - lambda_ij) over Q, with rational "
         "s_i^(1/L) and rational frames",
         f"{_S}:check_balanced_spectrum",
@@ -216,8 +239,9 @@ CLAIMS: tuple[Claim, ...] = (
         "rank H_o = q(r + k - q), rank H_f = 2q sum_l m_l + 2qs - L q^2, rank H = "
         "2q sum_l m_l - L q^2 + q(r + k); upper bounds attained generically.",
         "Singh, Bachmann & Hofmann, NeurIPS 2021",
-        "depth 2-3, widths 1-3, data N = 1-4; generic points, generic minimizers, special "
-        "(balanced, rank-deficient) minimizers",
+        "depth 2-3, widths 1-3, data N = 1-4; generic points (random entries |k| <= 40 and random "
+        "labels), generic minimizers (labels = f X), special minimizers (balanced of a rank-1 "
+        "target, or a zero row in W_1)",
         "exact ranks over Q (python-flint) of H, H_o = J^T J and H_f = H - H_o",
         f"{_S}:check_hessian_rank",
         cases=_budget(6, 24, 120),
@@ -227,7 +251,8 @@ CLAIMS: tuple[Claim, ...] = (
         "Data X with C = X X^T positive definite, T = Y X^T C^-1: the smallest sharpness over "
         "all global minima equals L max_{||v||=1} (v^T C v)^(1/L) ||T C^1/2 v||^(2(L-1)/L).",
         "MATH.md candidate (reduces to K7 when C = I); Mulayoff & Michaeli 2020",
-        "depth 2-3, widths 1-3, N >= d_0",
+        "depth 2-3, widths 1-3, N >= d_0; random integer minimizers with random integer data "
+        "(C positive definite)",
         "lower bound: certified at random minimizers against a certified upper bound of the "
         "candidate; attainment: search over minimizers (see detail)",
         f"{_S}:check_flattest_data",

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import example, given, settings
 
 from derivations.algebraic import AlgebraicFormula, compare_formulas
 from derivations.errors import DmfError
@@ -39,6 +40,7 @@ from numeric.checkers import (
     point_strategy,
     sq_norm,
 )
+from numeric.checkers_structure import flattest_value, monomial_frames_strategy
 from numeric.claims import CLAIM_IDS, CLAIMS, Claim, get_claim, select_claims
 from numeric.factors import left_factor, right_factor
 
@@ -352,3 +354,71 @@ def test_wall_clock_safety_net_is_reported() -> None:
     assert part.time_capped and part.to_json()["time_capped"] is True
     assert "may depend on the machine's load" in part.detail
     assert part.verdict == "verified" and part.cases == 2  # the exact cases still ran
+
+
+# ----------------------------------------------------------------------------- constant product
+
+
+# W_1 = I, W_2 = diag(1, 2), W_3 = diag(2, 1): every ||A_l|| ||B_l|| is 2, M = 2I, yet
+# lambda_max = 12 > 3 * 2^(4/3) (top directions of consecutive layers not aligned)
+UNALIGNED_DEPTH3 = parse_point([[[1, 0], [0, 1]], [[1, 0], [0, 2]], [[2, 0], [0, 1]]])
+
+
+@given(point=monomial_frames_strategy(dims=(2, 2, 2, 2)))
+@example(point=UNALIGNED_DEPTH3)
+@settings(max_examples=8, deadline=None)
+def test_equal_products_points_sit_between_k7_and_k4(point: Point) -> None:
+    """Equalized monomial-frame points satisfy the constant-product hypothesis exactly (unless
+    M = 0), and then flattest value <= lambda_max(H) <= L c^2 (K7, K4); the pinned point shows
+    the lower end can be strict, i.e. the literal claim fails at depth 3."""
+    from numeric.checkers_structure import _flattest_side, _product_sq, _products_equal_side
+
+    side = _products_equal_side(point)
+    if not side.holds:
+        assert all(x == 0 for x in point.labels.flat)
+        return
+    lam, flat = lambda_max_hessian(point), flattest_value(point)
+    assert compare_formulas(lam, flat).relation in ("=", ">")
+    assert compare_formulas(lam, _product_sq(point, 1) * 3).relation in ("=", "<")
+    if point is UNALIGNED_DEPTH3:
+        assert lam.rational == 12 and _product_sq(point, 1).rational == 4
+        assert not _flattest_side(point).holds
+
+
+def test_constant_product_depth3_is_refuted_by_the_search_itself() -> None:
+    from numeric.checkers_structure import check_constant_product
+
+    out = check_constant_product(CheckContext("constant-product", BUDGETS["quick"], 0, 3, 600.0))
+    part = next(p for p in out.parts if p.label.startswith("depth 3"))
+    assert part.verdict == "refuted" and "Hypothesis search" in part.detail, part.detail
+    cx = part.counterexample
+    assert cx is not None and cx.shrunk
+    point = parse_point(cx.weights)
+    assert point.depth == 3 and point.is_minimizer()
+    from numeric.checkers_structure import _products_equal_side
+
+    assert _products_equal_side(point).holds
+    c = compare_formulas(lambda_max_hessian(point), flattest_value(point))
+    assert c.relation == ">" and not c.gap.contains(0)
+
+
+def test_constant_product_corrected_sees_points_not_built_to_be_flat() -> None:
+    """The corrected entry's generator yields points satisfying its hypothesis exactly that are
+    not balanced (so 'verified' is not a statement about balanced minimizers only)."""
+    from numeric.checkers_structure import (
+        CONSTANT_PRODUCT_CORRECTED,
+        _corrected_gen,
+        check_constant_product_corrected,
+    )
+
+    rng = np.random.default_rng(5)
+    points = [p for i in range(9) if (p := _corrected_gen(rng, i)) is not None]
+    assert len(points) >= 6
+    unbalanced = [p for p in points if p.depth >= 2 and any(
+        (p.weights[l + 1].T @ p.weights[l + 1] != p.weights[l] @ p.weights[l].T).any()
+        for l in range(p.depth - 1))]
+    assert any(p.depth >= 3 for p in unbalanced)
+    assert all(CONSTANT_PRODUCT_CORRECTED.hyp(p).holds for p in points)
+    out = check_constant_product_corrected(
+        CheckContext("constant-product-corrected", BUDGETS["quick"], 0, 6, 600.0))
+    assert out.verdict == "verified" and out.cases == 6 and "vacuous" in out.detail
