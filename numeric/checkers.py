@@ -988,28 +988,37 @@ def check_escape(ctx: CheckContext) -> ClaimOutcome:
     if res.verdict == "verified":
         return ClaimOutcome("verified", res.cases, "approximate", detail)
     if res.verdict == "inconclusive":
-        undecided = [d for d in res.details if d["status"] == "inconclusive"][:2]
+        undecided = [_brief(d) for d in res.details if d["status"] == "inconclusive"][:2]
         return ClaimOutcome("inconclusive", res.cases, "approximate",
                             f"a run is undecided (step budget exhausted): {undecided}. {detail}")
     bad = [d for d in res.details if d["status"] == "contradicts"]
-    cx = _escape_counterexample(bad[0], ctx.seed, ctx.cases)
+    cx = _escape_counterexample(bad[0])
+    shown = [_brief(d) for d in bad[:2]]
     if cx is None:
         return ClaimOutcome(
             "inconclusive", res.cases, "approximate",
-            f"check_escape_claim reports a contradiction ({bad[:2]}) but its minimizer could "
+            f"check_escape_claim reports a contradiction ({shown}) but its minimizer could "
             f"not be reconstructed for the report. {detail}")
     return ClaimOutcome("refuted", res.cases, "approximate",
-                        f"runs contradicting the claim: {bad[:2]}. {detail}", None, cx)
+                        f"runs contradicting the claim: {shown}. {detail}", None, cx)
 
 
-def _escape_counterexample(run: dict[str, Any], seed: int, cases: int) -> Counterexample | None:
-    """The minimizer of a contradicting run, rebuilt exactly: from the run's ``weights`` when
-    the details carry them, else by replaying ``check_escape_claim``'s seeded generator (and
-    checked against the run's dims and ``lambda_max_start``)."""
-    point = parse_point(run["weights"]) if run.get("weights") else _replay_escape_point(
-        seed, cases, run)
-    if point is None:
+def _brief(run: dict[str, Any]) -> dict[str, Any]:
+    """A run's details without the weights (the counterexample carries them)."""
+    return {k: v for k, v in run.items() if k != "weights"}
+
+
+def _escape_counterexample(run: dict[str, Any]) -> Counterexample | None:
+    """The minimizer of a contradicting run, rebuilt exactly from the run's ``weights``
+    (``numeric.dynamics.check_escape_claim`` records them as ``"p/q"`` strings, with
+    ``lambda_max_start_method``); ``None`` when they are missing or do not rebuild a
+    minimizer of the run's dims."""
+    if not run.get("weights"):
         return None
+    point = parse_point(run["weights"])
+    if list(point.dims) != list(run["dims"]) or not point.is_minimizer():
+        return None
+    how = run.get("lambda_max_start_method") or "method not recorded"
     steps = f"escape step {run['escape_step']} (outcome {run['outcome']})"
     if run["factor"] > 1:
         want = f"escape at about step {run['predicted_escape_step']:.1f} (within 10%)"
@@ -1021,21 +1030,5 @@ def _escape_counterexample(run: dict[str, Any], seed: int, cases: int) -> Counte
         list(point.weights), steps, want, f"{gap}; measured, not certified", "measured",
         "predicted", target=point.labels, shrunk=False,
         note=(f"factor {run['factor']}, eps {run['eps']}, lambda_max(W*) = "
-              f"{run['lambda_max_start']}; {ESCAPE_METHOD}"),
+              f"{run['lambda_max_start']} ({how}); {ESCAPE_METHOD}"),
     )
-
-
-def _replay_escape_point(seed: int, cases: int, run: dict[str, Any]) -> Point | None:
-    from numeric import dynamics
-
-    rng = np.random.default_rng(seed)
-    for c in range(cases):
-        dims = dynamics._CLAIM_DIMS[c % len(dynamics._CLAIM_DIMS)]
-        point = dynamics._random_minimizer(dims, rng)
-        rng.integers(2**31)  # the run's direction seed, drawn after each minimizer
-        if c == run["case"]:
-            lam = _lam_float(point)
-            ok = list(point.dims) == list(run["dims"]) and abs(
-                lam - float(run["lambda_max_start"])) <= 1e-9 * max(1.0, lam)
-            return point if ok else None
-    return None

@@ -874,6 +874,10 @@ def check_escape_claim(
     predicted``; ``factor < 1`` and it converges without escaping to a point within
     ``10 eps`` of ``W*``. Verdict: ``"refuted"`` if some run contradicts the claim,
     ``"inconclusive"`` if some run is undecided (budget exhausted), else ``"verified"``.
+    Each run's details carry ``"weights"`` (the exact minimizer ``W*``, ``W_1`` first, entries
+    as ``"p/q"`` strings; its target is their product) and ``"lambda_max_start_method"`` (how
+    ``lambda_max(W*)`` was obtained: certified by the oracle, or the stated fallback), so a
+    report can rebuild and re-check ``W*`` without this module's private generator.
     """
     if cases < 1 or not factors:
         raise DmfError(f"need cases >= 1 and at least one factor; got cases={cases}, {factors=}")
@@ -884,14 +888,16 @@ def check_escape_claim(
     details: list[dict[str, Any]] = []
     for c in range(cases):
         point = _random_minimizer(_CLAIM_DIMS[c % len(_CLAIM_DIMS)], rng)
-        lam, _ = _start_lambda_max(point, dps, None)
+        lam, lam_method = _start_lambda_max(point, dps, None)
+        weights = [[[str(Fraction(x)) for x in row] for row in w] for w in point.weights]
         dseed = int(rng.integers(2**31))
         for f in factors:
             run = escape_run(
                 point, factor=f, eps=eps, dps=dps, seed=dseed, delta=delta, every=10**9,
                 stop_at_escape=True, lambda_max=lam,
             )
-            details.append(_judge(c, run, tolerance))
+            details.append({**_judge(c, run, tolerance), "weights": weights,
+                            "lambda_max_start_method": lam_method})
     return _claim_result(details, cases, tolerance, time.perf_counter() - t0)
 
 

@@ -274,6 +274,7 @@ def test_escape_contradiction_is_refuted_with_the_exact_minimizer(
     assert list(point.dims) == run["dims"] and point.is_minimizer()
     assert abs(_lam_float(point) - float(run["lambda_max_start"])) < 1e-9 * _lam_float(point)
     assert "measured, not certified" in cx.gap
+    assert run["lambda_max_start_method"].startswith("certified") and "certified" in cx.note
     assert _report(out).certified is False
 
 
@@ -285,6 +286,9 @@ def test_escape_undecided_or_unreconstructable_runs_are_inconclusive(
     assert out.verdict == "inconclusive" and "undecided" in out.detail
     wrong = _with_status(escape_result, "contradicts", "refuted", dims=[9, 9, 9])
     out = _escape_outcome(monkeypatch, wrong)
+    assert out.verdict == "inconclusive" and "could not be reconstructed" in out.detail
+    missing = _with_status(escape_result, "contradicts", "refuted", weights=None)
+    out = _escape_outcome(monkeypatch, missing)
     assert out.verdict == "inconclusive" and "could not be reconstructed" in out.detail
 
 

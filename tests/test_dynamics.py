@@ -189,6 +189,10 @@ def test_escape_claim_verified_on_small_run() -> None:
     assert res.worst_relative_error is not None and res.worst_relative_error <= 0.10
     assert {d["status"] for d in res.details} == {"agrees"}
     json.dumps(res.to_json(), allow_nan=False)
+    for d in res.details:  # W* exactly, and how lambda_max(W*) was obtained
+        point = parse_point(d["weights"])
+        assert list(point.dims) == d["dims"] and point.is_minimizer()
+        assert d["lambda_max_start_method"].startswith(("certified", "approximate"))
 
 
 def test_escape_claim_refuses_the_threshold_itself() -> None:
