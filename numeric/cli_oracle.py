@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from numeric.io import MAX_DPS, MIN_DPS, check_dps, load_arrays
+from numeric.sharpness import magnitude_note
 
 __all__ = ["format_human", "oracle_json", "register", "run_oracle", "run_vectors"]
 
@@ -120,8 +121,7 @@ def format_human(result: Any, meta: dict[str, Any]) -> str:
         f"{result.loss_factor} relative to 0.5*||R||_F^2)",
         f"lambda_min = {doc['lambda_min']}",
         f"largest magnitude = {doc['largest_magnitude']}"
-        + ("  (|lambda_min| > lambda_max: power iteration would find lambda_min)"
-           if result.largest_magnitude_is_lambda_min else ""),
+        + (f"  ({note})" if (note := magnitude_note(result)) else ""),
         f"multiplicity of lambda_max = {result.multiplicity}; gap lambda_1 - lambda_2 = "
         f"{doc['gap'] if doc['gap'] is not None else 'n/a (a single distinct eigenvalue)'}",
     ]

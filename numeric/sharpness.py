@@ -64,7 +64,7 @@ from derivations.errors import DmfError, NonFiniteError, NotAMinimizerError
 from derivations.exact import Point, check_chain, parse_point, to_fmpq_mat
 from numeric.kinds import point_arrays
 
-__all__ = ["LOSSES", "SharpnessResult", "loss_factor", "sharpness"]
+__all__ = ["LOSSES", "SharpnessResult", "loss_factor", "magnitude_note", "sharpness"]
 
 LossName = Literal["half-sum", "sum", "mean", "mse"]
 RouteName = Literal["auto", "reduced", "full"]
@@ -175,8 +175,9 @@ class SharpnessResult:
             f"lambda_min = {self._fmt(self.lambda_min)}; largest magnitude = "
             f"{self._fmt(self.largest_magnitude)}",
         ]
-        if self.largest_magnitude_is_lambda_min:
-            lines.append("note: |lambda_min| > lambda_max, power iteration would find lambda_min")
+        note = magnitude_note(self)
+        if note:
+            lines.append(f"note: {note}")
         if self.spectrum is not None:
             lines.append(
                 f"nonzero spectrum ({len(self.spectrum)} values), zero with multiplicity "
@@ -213,6 +214,18 @@ class SharpnessResult:
             out["spectrum"] = [_num_string(x, digits) for x in self.spectrum]
             out["zero_multiplicity"] = self.zero_multiplicity
         return out
+
+
+def magnitude_note(result: SharpnessResult) -> str:
+    """What a power iteration on this Hessian converges to, when that is not ``lambda_max``."""
+    if result.lambda_min is None or result.lambda_min >= 0:
+        return ""
+    if result.largest_magnitude_is_lambda_min:
+        return "|lambda_min| > lambda_max: power iteration would find lambda_min"
+    if result.largest_magnitude_is_lambda_min is None:
+        return ("|lambda_min| and lambda_max are not separated at this precision: power "
+                "iteration need not converge to either")
+    return ""
 
 
 def _num_string(x: Any, digits: int) -> str | None:
@@ -293,13 +306,17 @@ def _sub(a: _Ev, b: _Ev, dps: int | None) -> _Ev:
     return _Ev(a.value - b.value, enc)
 
 
-def _dominance(top: _Ev, low: _Ev) -> bool | None:
-    """Whether ``|lambda_min| > lambda_max`` (``None`` if the enclosures do not decide it)."""
+def _dominance(top: _Ev, low: _Ev, tol: Any) -> bool | None:
+    """Whether ``|lambda_min| > lambda_max`` (``None`` if the enclosures do not decide it, or,
+    without enclosures, if the two magnitudes agree within ``tol``: a tie, as at the saddle
+    ``W = 0``, where power iteration converges to neither)."""
     if top.enc is not None and low.enc is not None:
         if -low.enc.lo > top.enc.hi:
             return True
         if -low.enc.hi < top.enc.lo or low.enc.lo >= 0:
             return False
+        return None
+    if low.value < 0 and abs(-low.value - top.value) <= tol:
         return None
     return bool(-low.value > top.value)
 
@@ -667,7 +684,7 @@ def _result(
         nxt = None if _same(spec.lambda_min, top, spec.tol) else spec.lambda_min
     gap = None if nxt is None else _sub(top, nxt, dps)
     low = spec.lambda_min
-    dominated = None if low is None else _dominance(top, low)
+    dominated = None if low is None else _dominance(top, low, spec.tol)
     largest = top if (low is None or not dominated) else low
     method = spec.method
     if not spec.complete:

@@ -251,3 +251,22 @@ def test_bad_input(args: tuple[Any, Any, dict[str, Any]], error: type, match: st
     weights, target, kw = args
     with pytest.raises(error, match=match):
         sharpness(weights, target, **kw)
+
+
+@pytest.mark.parametrize("float64", [False, True], ids=["certified", "float64"])
+def test_saddle_tie_between_lambda_min_and_lambda_max_is_reported(float64: bool) -> None:
+    """At W = 0 with M = diag(1, 2) the Hessian's spectrum is symmetric (+-2, +-1): power
+    iteration converges to neither end, and the result must not claim a winner."""
+    r = sharpness([[[0, 0]], [[0], [0]]], [[1, 0], [0, 2]], dps=20, float64=float64)
+    assert float(r.value) == pytest.approx(2.0) and float(r.lambda_min) == pytest.approx(-2.0)
+    assert r.largest_magnitude_is_lambda_min is None
+    assert "not separated" in str(r)
+
+
+def test_dominant_negative_eigenvalue_is_flagged() -> None:
+    """A depth-4 scalar chain with product 1 and target 4 (R = -3): the Hessian has eigenvalues 3
+    (three times) and -5, so |lambda_min| > lambda_max and power iteration finds -5."""
+    r = sharpness([[[-1]], [[-1]], [[1]], [[1]]], [[4]], dps=20)
+    assert r.enclosure.contains(3) and r.lambda_min_enclosure.contains(-5)
+    assert r.largest_magnitude_is_lambda_min is True
+    assert "power iteration would find lambda_min" in str(r)
