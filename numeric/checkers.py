@@ -46,7 +46,7 @@ from derivations.algebraic import (
 from derivations.errors import PrecisionExhausted
 from derivations.exact import Point, parse_point
 from numeric.check_runner import CheckContext, ClaimOutcome, Counterexample, Part, fraction_str
-from numeric.factors import left_factor, right_factor
+from numeric.factors import data_right_factor, left_factor, right_factor
 
 __all__ = [
     "ESCAPE_METHOD",
@@ -189,8 +189,7 @@ def lambda_max_hessian(point: Point) -> AlgebraicFormula:
 
 
 def _bx(point: Point, l: int) -> np.ndarray:
-    b = right_factor(list(point.weights), l)
-    return np.asarray(b if point.data is None else b @ point.data, dtype=object)
+    return np.asarray(data_right_factor(list(point.weights), l, point.data), dtype=object)
 
 
 def _a(point: Point, l: int) -> np.ndarray:

@@ -32,7 +32,7 @@ import mpmath
 import numpy as np
 
 from derivations.errors import ShapeError
-from numeric.factors import left_factor, right_factor
+from numeric.factors import data_right_factor, left_factor
 from numeric.kinds import to_mp_matrix
 
 __all__ = [
@@ -72,17 +72,12 @@ def _frob_sq(m: np.ndarray) -> Any:
     return sum((x * x for x in np.asarray(m).flat), start=0 * np.asarray(m).flat[0])
 
 
-def _bx(weights: Sequence[np.ndarray], l: int, data: np.ndarray | None) -> np.ndarray:
-    b = right_factor(weights, l)
-    return b if data is None else b @ data
-
-
 def hessian_trace(
     weights: Sequence[np.ndarray], data: np.ndarray | None = None, *, dps: int | None = None
 ) -> Any:
     """K3: ``tr H = sum_l ||A_l||_F^2 ||B_l X||_F^2`` at minimizers with ``R X^T = 0``. Computed
     in the inputs' own arithmetic (exact for ``Fraction``) unless ``dps`` asks for mpmath."""
-    terms = [(left_factor(weights, l), _bx(weights, l, data)) for l in range(1, len(weights) + 1)]
+    terms = [(left_factor(weights, l), data_right_factor(weights, l, data)) for l in range(1, len(weights) + 1)]
     if dps is None:
         return sum(_frob_sq(a) * _frob_sq(b) for a, b in terms)
     with mpmath.workdps(dps):
@@ -99,7 +94,7 @@ def sharpness_upper_bound(
 ) -> Any:
     """K4: ``lambda_max <= sum_l ||A_l||_2^2 ||B_l X||_2^2`` (triangle + Cauchy-Schwarz)."""
     return _sum_of_products(
-        [(left_factor(weights, l), _bx(weights, l, data)) for l in range(1, len(weights) + 1)], dps
+        [(left_factor(weights, l), data_right_factor(weights, l, data)) for l in range(1, len(weights) + 1)], dps
     )
 
 

@@ -4,6 +4,7 @@ Public:
     product(weights)          f = W_L ... W_1                       (d_L x d_0)
     left_factor(weights, l)   A_l = W_L ... W_{l+1},  A_L = I        (d_L x d_l)
     right_factor(weights, l)  B_l = W_{l-1} ... W_1,  B_1 = I        (d_{l-1} x d_0)
+    data_right_factor(weights, l, data)   B_l X (B_l when data is None, i.e. X = I)
     identity_like(ref, n)     an n x n identity of the same element kind as ``ref``
 
 ``f = A_l W_l B_l`` for every ``l`` (layers are 1-based, ``weights[0]`` is ``W_1``).
@@ -23,7 +24,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["identity_like", "left_factor", "product", "right_factor"]
+__all__ = ["data_right_factor", "identity_like", "left_factor", "product", "right_factor"]
 
 
 def identity_like(ref: np.ndarray, n: int) -> np.ndarray:
@@ -63,6 +64,15 @@ def right_factor(weights: Sequence[np.ndarray], l: int) -> np.ndarray:
     """``B_l = W_{l-1} ... W_1`` (``d_{l-1} x d_0``); ``B_1 = I``. ``l`` is 1-based."""
     _check_layer(weights, l)
     return _chain(weights[: l - 1], weights[0], weights[0].shape[1])
+
+
+def data_right_factor(
+    weights: Sequence[np.ndarray], l: int, data: np.ndarray | None
+) -> np.ndarray:
+    """``B_l X`` (``d_{l-1} x N``), the right factor seen through the data; ``B_l`` when
+    ``data is None`` (``X = I``)."""
+    b = right_factor(weights, l)
+    return b if data is None else b @ data
 
 
 def _check_layer(weights: Sequence[np.ndarray], l: int) -> None:

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
-from numeric.factors import _chain, left_factor, right_factor
+from numeric.factors import _chain, data_right_factor, left_factor, right_factor
 from numeric.loss import residual
 
 __all__ = [
@@ -61,15 +61,10 @@ def _zeros(ref: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return np.zeros(shape, dtype=ref.dtype)
 
 
-def _bx(weights: Sequence[np.ndarray], l: int, data: np.ndarray | None) -> np.ndarray:
-    b = right_factor(weights, l)
-    return b if data is None else b @ data
-
-
 def jacobian(weights: Sequence[np.ndarray], data: np.ndarray | None = None) -> np.ndarray:
     """``J`` of ``theta -> vec_r(f(W) X)``: ``(d_L N) x P``, blocks ``J_l = A_l kron (B_l X)^T``."""
     blocks = [
-        np.kron(left_factor(weights, l), _bx(weights, l, data).T)
+        np.kron(left_factor(weights, l), data_right_factor(weights, l, data).T)
         for l in range(1, len(weights) + 1)
     ]
     return np.concatenate(blocks, axis=1)
@@ -80,7 +75,7 @@ def gauss_newton(weights: Sequence[np.ndarray], data: np.ndarray | None = None) 
     depth = len(weights)
     off = _offsets(weights)
     a = [left_factor(weights, l) for l in range(1, depth + 1)]
-    bx = [_bx(weights, l, data) for l in range(1, depth + 1)]
+    bx = [data_right_factor(weights, l, data) for l in range(1, depth + 1)]
     out = _zeros(weights[0], (off[-1], off[-1]))
     for k in range(depth):
         for l in range(k, depth):
@@ -104,7 +99,7 @@ def residual_term(
         a_l = left_factor(weights, l)
         for k in range(1, l):
             mid = _chain(weights[k : l - 1], weights[0], weights[k - 1].shape[0])
-            g = _bx(weights, k, data) @ r.T @ a_l  # d_{k-1} x d_l
+            g = data_right_factor(weights, k, data) @ r.T @ a_l  # d_{k-1} x d_l
             block = np.multiply.outer(g.T, mid).transpose(0, 2, 3, 1)  # [a, b, c, e]
             block = block.reshape(weights[l - 1].size, weights[k - 1].size)
             out[off[l - 1] : off[l], off[k - 1] : off[k]] = block
