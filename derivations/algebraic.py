@@ -75,7 +75,7 @@ from derivations.errors import (
     ShapeError,
     TooLargeError,
 )
-from derivations.intervals import Enclosure, as_enclosure, relative_tolerance
+from derivations.intervals import Enclosure, arb_to_fraction, as_enclosure, relative_tolerance
 
 __all__ = [
     "MAX_DEGREE",
@@ -293,19 +293,13 @@ def _count_roots(f: Any, lo: Fraction | None, hi: Fraction | None) -> int:
 # --------------------------------------------------------------------------------------------
 # real-root isolation
 # --------------------------------------------------------------------------------------------
-def _arb_fraction(x: Any) -> Fraction:
-    man, exp = x.man_exp()
-    man, exp = int(man), int(exp)
-    return Fraction(man << exp) if exp >= 0 else Fraction(man, 1 << -exp)
-
-
 def _candidate_intervals(f: Any) -> tuple[list[tuple[Fraction, Fraction]], int]:
     """Isolating-interval candidates for the real roots, from FLINT's certified complex root
     finder, and the number of roots it certifies non-real (imaginary part excluding 0)."""
     out, nonreal = [], 0
     for root, _ in f.complex_roots():
         if root.imag.is_zero():
-            out.append((_arb_fraction(root.real.lower()), _arb_fraction(root.real.upper())))
+            out.append((arb_to_fraction(root.real.lower()), arb_to_fraction(root.real.upper())))
         elif not root.imag.contains(0):
             nonreal += 1
     return sorted(out), nonreal
@@ -1122,7 +1116,7 @@ def _enclose(expr: Any, bits: int) -> Enclosure:
 
         with ctx.workprec(bits + 10):
             v = arb.pi() if expr is sympy.pi else arb.const_e()
-            return Enclosure(_arb_fraction(v.lower()), _arb_fraction(v.upper()))
+            return Enclosure(arb_to_fraction(v.lower()), arb_to_fraction(v.upper()))
     if isinstance(expr, sympy.CRootOf):
         if not expr.is_real:
             raise DmfError(f"{expr} is not real")

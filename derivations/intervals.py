@@ -27,7 +27,7 @@ from typing import Any
 
 from derivations.errors import DmfError, EntryError
 
-__all__ = ["Enclosure", "as_enclosure", "relative_tolerance"]
+__all__ = ["Enclosure", "arb_to_fraction", "as_enclosure", "relative_tolerance"]
 
 
 def _frac(x: Any, where: str = "value") -> Fraction:
@@ -48,6 +48,14 @@ def _mpf_fraction(x: Any, where: str) -> Fraction:
         raise NonFiniteError(f"{where} is {x}; it must be finite")
     value = Fraction(int(man) << int(exp)) if exp >= 0 else Fraction(int(man), 1 << -int(exp))
     return -value if sign else value
+
+
+def arb_to_fraction(x: Any) -> Fraction:
+    """An exactly representable python-flint ``arb`` (a midpoint or an endpoint: radius 0) as
+    the binary rational it stores."""
+    man, exp = x.man_exp()
+    man, exp = int(man), int(exp)
+    return Fraction(man << exp) if exp >= 0 else Fraction(man, 1 << -exp)
 
 
 def _floor_log2(x: Fraction) -> int:

@@ -80,7 +80,7 @@ import numpy as np
 
 from derivations.algebraic import as_fmpq_mat
 from derivations.errors import DmfError, PrecisionExhausted
-from derivations.intervals import Enclosure, relative_tolerance
+from derivations.intervals import Enclosure, arb_to_fraction, relative_tolerance
 
 __all__ = [
     "Enclosure",
@@ -129,16 +129,9 @@ def _float_matrix(m: Any) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # arb helpers
 # --------------------------------------------------------------------------------------------
-def _arb_to_fraction(x: Any) -> Fraction:
-    """An exact arb (radius 0) as a Fraction."""
-    man, exp = x.man_exp()
-    man, exp = int(man), int(exp)
-    return Fraction(man << exp) if exp >= 0 else Fraction(man, 1 << -exp)
-
-
 def _upper(x: Any) -> Fraction:
     """A rational upper bound of every point of the arb ball ``x``."""
-    return _arb_to_fraction(x.upper())
+    return arb_to_fraction(x.upper())
 
 
 def _frobenius_upper(entries: list[Any]) -> Fraction:
@@ -210,7 +203,7 @@ def _clusters(lam: list[Any], delta: Any, coupled: list[tuple[int, int]]) -> lis
             i = parent[i]
         return i
 
-    order = sorted(range(len(lam)), key=lambda i: _arb_to_fraction(lam[i].mid()))
+    order = sorted(range(len(lam)), key=lambda i: arb_to_fraction(lam[i].mid()))
     links = [(p, c) for p, c in itertools.pairwise(order) if (lam[c] - lam[p]).mid() <= delta]
     for i, j in [*links, *coupled]:
         parent[root(i)] = root(j)
@@ -292,7 +285,7 @@ def _refine_step(a_mid: Any, x: Any, prec: int, *, rotate: bool) -> tuple[Any, f
         r_e = [(1 if i % (n + 1) == 0 else 0) - g for i, g in enumerate(g_e)]
         lam = [s_e[i * (n + 1)] / (1 - r_e[i * (n + 1)]) for i in range(n)]
         off = [s_e[i * n + j] - (lam[i] if i == j else 0) for i in range(n) for j in range(n)]
-        norm_a = max((abs(v.mid()) for v in lam), key=lambda v: _arb_to_fraction(v))
+        norm_a = max((abs(v.mid()) for v in lam), key=lambda v: arb_to_fraction(v))
         off_norm, r_norm = _arb_norm(off), _arb_norm(r_e)
         rel_off = off_norm / norm_a if not norm_a.is_zero() else off_norm
         accuracy = max(_log2(r_norm), _log2(rel_off))
@@ -373,7 +366,7 @@ def _certify(a_q: Any, x: Any, prec: int) -> list[Enclosure]:
         t = xt * ax
         gram = xt * x
         t_e, g_e = t.entries(), gram.entries()
-        d = [_arb_to_fraction(t_e[i * (n + 1)].mid()) for i in range(n)]
+        d = [arb_to_fraction(t_e[i * (n + 1)].mid()) for i in range(n)]
         resid = [
             t_e[k] - arb(d[k // n].numerator) / d[k // n].denominator
             if k % (n + 1) == 0
@@ -461,7 +454,7 @@ def _kato_temple(
             rho_ball = num / den
             if not (den > 0 and rho_ball.is_finite()):
                 continue
-            rho = Enclosure(_arb_to_fraction(rho_ball.lower()), _upper(rho_ball))
+            rho = Enclosure(arb_to_fraction(rho_ball.lower()), _upper(rho_ball))
             col = arb_mat(n, 1, [x[i, j] for i in range(n)])
             res = arb_mat(n, 1, [ax[i, j] for i in range(n)]) - col * rho_ball
             total = arb(0)

@@ -42,6 +42,7 @@ from typing import Any
 import mpmath
 import numpy as np
 
+from derivations.algebraic import exact_rank
 from derivations.errors import DmfError, ShapeError
 from derivations.exact import (
     ExactMatrix,
@@ -71,11 +72,6 @@ def _zeros(rows: int, cols: int) -> ExactMatrix:
     out = np.empty((rows, cols), dtype=object)
     out[...] = Fraction(0)
     return out
-
-
-def _exact_rank(m: ExactMatrix) -> int:
-    """Rank over Q (exact, python-flint)."""
-    return int(to_fmpq_mat(m).rank())
 
 
 def _exact_inverse(m: ExactMatrix, name: str) -> ExactMatrix:
@@ -192,7 +188,7 @@ def balanced_minimizer(
         raise ShapeError(
             f"target M has shape {m.shape}; expected (d_L, d_0) = ({dims_t[-1]}, {dims_t[0]})"
         )
-    r = _exact_rank(m)
+    r = exact_rank(m)
     _check_hidden_widths(dims_t, r, "rank M")
     if dps is None:
         return _balanced_float64(m, dims_t, r)
@@ -276,7 +272,7 @@ def exact_balanced_minimizer(
 
     >>> from fractions import Fraction as F
     >>> p = exact_balanced_minimizer([F(1, 2), F(0)], (2, 2, 3, 2), rng=np.random.default_rng(0))
-    >>> int(_exact_rank(p.target)), p.is_minimizer()
+    >>> int(exact_rank(p.target)), p.is_minimizer()
     (1, True)
     """
     dims_t = _check_dims(dims)
@@ -415,7 +411,7 @@ def random_gauges(
         while True:
             g = rng.integers(-max_entry, max_entry + 1, size=(d, d))
             gm = np.array([[Fraction(int(x)) for x in row] for row in g], dtype=object)
-            if _exact_rank(gm) == d:
+            if exact_rank(gm) == d:
                 out.append(gm)
                 break
     return out

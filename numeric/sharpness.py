@@ -60,8 +60,9 @@ from typing import Any, Literal
 import mpmath
 import numpy as np
 
+from derivations.algebraic import exact_rank
 from derivations.errors import DmfError, NonFiniteError, NotAMinimizerError
-from derivations.exact import Point, check_chain, parse_point, to_fmpq_mat
+from derivations.exact import Point, check_chain, parse_point
 from numeric.kinds import point_arrays
 
 __all__ = ["LOSSES", "SharpnessResult", "loss_factor", "magnitude_note", "sharpness"]
@@ -345,10 +346,6 @@ def _pad_reduced(k_evs: list[_Ev], rank: int, params: int) -> list[_Ev]:
     return nonzero + [_exact_zero(zero_template)] * (params - rank)
 
 
-def _exact_rank(m: np.ndarray) -> int:
-    return int(to_fmpq_mat(m).rank())
-
-
 def _drop_zeros(evs: list[_Ev], rank: int) -> list[_Ev]:
     """Replace the ``len - rank`` eigenvalues closest to 0 by exact zeros (the rank is exact)."""
     n_zero = len(evs) - rank
@@ -373,7 +370,7 @@ def _mode_exact(point: Point, route: str, dps: int, certify: bool) -> _Spectrum:
         from numeric.reduced import reduced_operator
 
         k_exact = reduced_operator(ws, x, form="gram")
-        rank = _exact_rank(k_exact)
+        rank = exact_rank(k_exact)
         if certify:
             k_evs = _certified_list(k_exact, dps)
             method = (
@@ -391,7 +388,7 @@ def _mode_exact(point: Point, route: str, dps: int, certify: bool) -> _Spectrum:
     from numeric.hessian import full_hessian
 
     h_exact = full_hessian(ws, x, y)
-    rank = _exact_rank(h_exact)
+    rank = exact_rank(h_exact)
     if certify:
         evs = _certified_list(h_exact, dps)
         method = (
