@@ -32,7 +32,7 @@ import numpy as np
 
 from derivations.errors import DmfError
 from derivations.exact import Point, exact_product, parse_matrix, parse_point
-from numeric.dynamics import EscapeRun, EscapeSweep, _to_fraction, escape_run, escape_sweep
+from numeric.dynamics import EscapeRun, EscapeSweep, escape_run, escape_sweep
 
 __all__ = ["build_minimizer", "register"]
 
@@ -129,7 +129,7 @@ def build_minimizer(
     digits = max(dps or 0, 50) + 10  # rounding far below the run's (and the oracle's) digits
     ws = balanced_minimizer(m, dims, dps=digits)
     # the rounded weights read exactly (binary rationals); target := their exact product
-    point = parse_point([_exact(w) for w in ws])
+    point = parse_point(list(ws))  # float64 / mpf entries read as the exact rationals they store
     if minimizer == "gauge" and len(dims) > 2:
         point = gauge_transform(point, random_gauges(dims, rng))
     dev = point.labels - m
@@ -142,14 +142,6 @@ def build_minimizer(
         "target_used": "exact product of the (rounded) weights",
         "max_abs_deviation_from_M": deviation,
     }
-
-
-def _exact(w: np.ndarray) -> np.ndarray:
-    """A float64 or mpf array as the exact binary rationals it stores (sign included)."""
-    out = np.empty(w.shape, dtype=object)
-    for idx, x in np.ndenumerate(w):
-        out[idx] = _to_fraction(x)
-    return out
 
 
 def _start_point(args: argparse.Namespace) -> tuple[Point, dict[str, Any]]:

@@ -70,7 +70,7 @@ import mpmath
 import numpy as np
 
 from derivations.errors import DmfError, PrecisionExhausted
-from derivations.exact import Point, parse_point
+from derivations.exact import Point, parse_entry, parse_point
 from numeric.kinds import point_arrays
 from numeric.loss import flatten, gradient, loss, unflatten
 
@@ -479,7 +479,7 @@ def _setup(
     d = conv(d64)
     d = d / _norm(d)
     theta0 = theta_star + d * _scalar(eps, dps)
-    eta = _scalar(Fraction(f).limit_denominator(10**12), dps) * 2 / _scalar(_to_fraction(lam), dps)
+    eta = _scalar(Fraction(f).limit_denominator(10**12), dps) * 2 / _scalar(parse_entry(lam, "lambda_max(W*)"), dps)
     delta_abs = _scalar(delta, dps) * _norm(theta_star)
     return _Setup(
         dims=point.dims, data=data, labels=labels, theta_star=theta_star, theta0=theta0,
@@ -487,19 +487,6 @@ def _setup(
         eps_top=eps_top, contraction=_contraction(vals, float(eta)),
         data64=data64, labels64=labels64, notes=notes,
     )
-
-
-def _to_fraction(x: Any) -> Fraction:
-    """A float, int, Fraction or finite mpf as the exact rational it stores."""
-    if isinstance(x, Fraction):
-        return x
-    if isinstance(x, int):
-        return Fraction(x)
-    if isinstance(x, float):
-        return Fraction(x)
-    raw = x._mpf_ if isinstance(x, mpmath.mpf) else mpmath.mpf(x)._mpf_  # no re-rounding
-    num, den = mpmath.libmp.to_rational(raw)  # exact, sign included
-    return Fraction(int(num), int(den))
 
 
 def _to_mpf_array(a: np.ndarray) -> np.ndarray:
