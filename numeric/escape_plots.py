@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from numeric.dynamics import EscapeRun, EscapeSweep
+from numeric.io import atomic_write
 
 __all__ = ["plot_run", "plot_sweep"]
 
@@ -192,21 +192,10 @@ def _eps_panel(ax: Any, sweep: EscapeSweep) -> None:
 
 
 def _save(fig: Any, path: str | os.PathLike[str]) -> Path:
-    """Write ``fig`` as PNG atomically: temp file in the same directory, then ``os.replace``."""
+    """Write ``fig`` as PNG atomically (``numeric.io.atomic_write``) and close it."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format="png", dpi=110)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; give the usual file mode
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        return atomic_write(target, lambda fh: fig.savefig(fh, format="png", dpi=110), binary=True)
     finally:
         plt.close(fig)
-    return target

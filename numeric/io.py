@@ -6,7 +6,8 @@ Public:
     load_json_text(text)          the same for JSON text already in memory
     save_point_json(point, path)  write a point as exact fraction strings, atomically
     point_to_json_dict(point)     the JSON object of a point (exact fraction strings)
-    atomic_write_text(path, text) write a text file through a temporary file and ``os.replace``
+    atomic_write(path, write, *, binary)  write a file through a temporary file and ``os.replace``
+    atomic_write_text(path, text) the same for a text
     check_dps(dps)                refuse a precision outside ``MIN_DPS..MAX_DPS``
     limits: MAX_FILE_BYTES, MAX_NPZ_UNCOMPRESSED_BYTES, MAX_PARAMETERS, MAX_DATA_ENTRIES,
             MAX_DEPTH, MIN_DPS, MAX_DPS
@@ -36,7 +37,7 @@ import math
 import os
 import tempfile
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -67,6 +68,7 @@ __all__ = [
     "MIN_DPS",
     "NPZ_OPTIONAL_KEYS",
     "InputArrays",
+    "atomic_write",
     "atomic_write_text",
     "check_dps",
     "load_arrays",
@@ -488,19 +490,31 @@ def save_point_json(
     return atomic_write_text(path, json.dumps(doc, indent=1) + "\n")
 
 
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file in the same directory and
-    ``os.replace`` (atomic on POSIX); the temporary file is removed on any failure."""
+def atomic_write(
+    path: str | os.PathLike[str], write: Callable[[Any], Any], *, binary: bool = False
+) -> Path:
+    """Call ``write(fh)`` on a temporary file in the target's directory, then ``os.replace`` it
+    onto ``path`` (atomic on POSIX): a reader never sees a half-written file, and the temporary
+    file is removed on any failure. The file gets the usual mode ``0666 & ~umask`` (``mkstemp``
+    alone would leave it ``0600``)."""
     target = Path(path)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8") as fh:
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
         os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
     return target
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` with :func:`atomic_write`."""
+    return atomic_write(path, lambda fh: fh.write(text))

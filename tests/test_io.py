@@ -249,3 +249,21 @@ def test_npz_members_are_checked_before_loading(tmp_path: Path) -> None:
         zf.writestr("readme.txt", b"hello")
     with pytest.raises(InputFileError, match=r"'readme\.txt' is not a \.npy array"):
         io.load_point(p)
+
+
+@pytest.mark.parametrize("binary", [False, True], ids=["text", "binary"])
+def test_atomic_write_gives_the_usual_file_mode_and_leaves_no_temporary(tmp_path, binary: bool) -> None:
+    """mkstemp creates 0600 files; a written vector or figure must get 0666 & ~umask like any
+    other file, and no temporary file may be left behind, also when the writer fails."""
+    from numeric.io import atomic_write
+
+    old = os.umask(0o022)
+    try:
+        target = tmp_path / "out.bin"
+        atomic_write(target, lambda fh: fh.write(b"x" if binary else "x"), binary=binary)
+        assert target.stat().st_mode & 0o777 == 0o644
+        with pytest.raises(RuntimeError):
+            atomic_write(tmp_path / "bad", lambda fh: (_ for _ in ()).throw(RuntimeError("boom")))
+    finally:
+        os.umask(old)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.bin"]
