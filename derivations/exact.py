@@ -91,7 +91,9 @@ def parse_entry(x: Any, where: str = "entry") -> Fraction:
     if isinstance(x, float | np.floating):
         if not np.isfinite(x):
             raise NonFiniteError(f"{where} is {x!r}; every entry must be finite")
-        return Fraction(float(x))
+        # The exact binary rational stored, whatever the width (float16 ... longdouble):
+        # ``float(x)`` would round a longdouble to float64.
+        return Fraction(*x.as_integer_ratio())
     if isinstance(x, str):
         return _parse_string(x, where)
     if isinstance(x, Decimal):

@@ -267,3 +267,43 @@ def test_atomic_write_gives_the_usual_file_mode_and_leaves_no_temporary(tmp_path
     finally:
         os.umask(old)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.bin"]
+
+
+_FLOAT_DTYPES = [np.float16, np.float32, np.float64, np.longdouble]
+
+
+@pytest.mark.parametrize("dtype", _FLOAT_DTYPES, ids=lambda t: np.dtype(t).name)
+def test_every_float_dtype_is_read_as_the_rational_it_stores(tmp_path: Path, dtype: Any) -> None:
+    """W_1 = [[1 + ulp]], W_2 = [[1]], M = [[1]] stored in ``dtype``: the entry read must be the
+    stored value itself (not its float64 rounding), and the certified enclosure must contain the
+    lambda_max recomputed independently (SymPy, exact) from the exact stored entries."""
+    import sympy
+
+    from numeric.sharpness import sharpness
+
+    info = np.finfo(dtype)
+    w1 = np.array([[dtype(1) + info.eps]], dtype=dtype)
+    exact_w1 = Fraction(*w1[0, 0].as_integer_ratio())
+    assert exact_w1 == 1 + Fraction(2) ** int(np.log2(info.eps))
+    np.savez(tmp_path / "p.npz", W1=w1, W2=np.ones((1, 1), dtype), M=np.ones((1, 1), dtype))
+    point, _ = io.load_point(tmp_path / "p.npz")
+    assert point.weights[0][0, 0] == exact_w1
+    a, b = sympy.Rational(exact_w1.numerator, exact_w1.denominator), sympy.Integer(1)
+    # H of 0.5 (w2 w1 - 1)^2 in (w1, w2): [[w2^2, 2 w1 w2 - 1], [2 w1 w2 - 1, w1^2]].
+    hess = sympy.Matrix([[b**2, 2 * a * b - 1], [2 * a * b - 1, a**2]])
+    trace, det = hess.trace(), hess.det()
+    truth = (trace + sympy.sqrt(trace**2 - 4 * det)) / 2  # the larger root, exactly
+    result = sharpness(list(point.weights), point.labels, dps=40)
+    assert not result.at_minimizer
+    lo, hi = (sympy.Rational(e.numerator, e.denominator) for e in (result.enclosure.lo, result.enclosure.hi))
+    assert bool(lo <= truth) and bool(truth <= hi), (result.enclosure, sympy.N(truth, 50))
+
+
+def test_tiny_longdouble_is_not_flushed_to_zero(tmp_path: Path) -> None:
+    if np.finfo(np.longdouble).minexp >= np.finfo(np.float64).minexp:
+        pytest.skip("this platform's longdouble has the range of float64: no such value exists")
+    tiny = np.array([[np.longdouble("1e-400")]])
+    np.savez(tmp_path / "p.npz", W1=tiny, W2=np.ones((1, 1), np.longdouble))
+    point, _ = io.load_point(tmp_path / "p.npz")
+    assert point.weights[0][0, 0] != 0
+    assert point.weights[0][0, 0] == Fraction(*tiny[0, 0].as_integer_ratio())
