@@ -85,7 +85,7 @@ def _torch_problem(ws: Sequence[np.ndarray]) -> tuple[Any, Any, list[Any]]:
 
 def autograd_full_hessian(ws: Sequence[np.ndarray]) -> Any:
     """A zero-argument callable: the adapter's ``autograd_full_hessian_sharpness``."""
-    from numeric.torch_adapter import autograd_full_hessian_sharpness
+    from numeric.adapters.torch import autograd_full_hessian_sharpness
 
     inputs, targets, tw = _torch_problem(ws)
     return lambda: autograd_full_hessian_sharpness(tw, inputs, targets)
@@ -93,7 +93,7 @@ def autograd_full_hessian(ws: Sequence[np.ndarray]) -> Any:
 
 def hvp_power_iteration(ws: Sequence[np.ndarray], *, iterations: int = 100) -> Any:
     """A zero-argument callable: the adapter's ``hvp_power_iteration_sharpness``."""
-    from numeric.torch_adapter import hvp_power_iteration_sharpness
+    from numeric.adapters.torch import hvp_power_iteration_sharpness
 
     inputs, targets, tw = _torch_problem(ws)
     return lambda: hvp_power_iteration_sharpness(tw, inputs, targets, iterations=iterations)

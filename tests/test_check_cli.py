@@ -16,10 +16,10 @@ import pytest
 
 from derivations.algebraic import compare_formulas
 from derivations.exact import parse_point
-from numeric.check_runner import VERDICTS
-from numeric.checkers import SUM_FORMULA
-from numeric.checkers_structure import flattest_value
-from numeric.claims import CLAIM_IDS
+from numeric.claims.engine import SUM_FORMULA
+from numeric.claims.flatness import flattest_value
+from numeric.claims.registry import CLAIM_IDS
+from numeric.claims.runner import VERDICTS
 from numeric.cli import main
 
 

@@ -1,4 +1,4 @@
-"""The ``dmf-sharpness escape`` and ``escape-sweep`` subcommands (numeric.cli_escape)."""
+"""The ``dmf-sharpness escape`` and ``escape-sweep`` subcommands (numeric.cli.escape)."""
 
 from __future__ import annotations
 

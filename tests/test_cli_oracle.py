@@ -14,9 +14,9 @@ import pytest
 
 from derivations.errors import DmfError
 from derivations.exact import parse_point
-from numeric import vectors
 from numeric.cli import main
 from numeric.hessian import full_hessian
+from numeric.oracle import vectors
 from numeric.sharpness import sharpness
 from numeric.spectrum import eigvalsh_float64
 

@@ -1,4 +1,4 @@
-"""Gradient descent near minima (numeric.dynamics): the ``escape`` claim of MATH.md.
+"""Gradient descent near minima (numeric.dynamics.escape): the ``escape`` claim of MATH.md.
 
 Tolerances: the escape step is an integer and the prediction is a linearization, so measured
 and predicted steps are compared with the claim's 10% (they agree to about one step when the
@@ -17,7 +17,7 @@ import pytest
 
 from derivations.errors import DmfError
 from derivations.exact import Point, parse_point
-from numeric.dynamics import (
+from numeric.dynamics.escape import (
     check_escape_claim,
     escape_run,
     escape_sweep,
@@ -170,7 +170,7 @@ def test_zero_sharpness_is_refused() -> None:
 
 
 def test_plots_are_png(point: Point, tmp_path) -> None:
-    from numeric.escape_plots import plot_run, plot_sweep
+    from numeric.dynamics.plots import plot_run, plot_sweep
 
     run = escape_run(point, factor=1.2, eps=1e-8, dps=30, steps=150, every=5)
     p1 = plot_run(run, tmp_path / "run.png")

@@ -1,4 +1,4 @@
-"""Input files of the oracle (numeric.io): exact parsing, the bad-input table, atomic writes."""
+"""Input files of the oracle (numeric.oracle.files): exact parsing, the bad-input table, atomic writes."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from derivations.errors import (
     TooLargeError,
 )
 from derivations.exact import parse_point
-from numeric import io
+from numeric.oracle import files as io
 
 GOOD = {"weights": [[[1, "1/2"], ["0.1", 2]], [[3, "-2/3"]]]}
 
@@ -255,7 +255,7 @@ def test_npz_members_are_checked_before_loading(tmp_path: Path) -> None:
 def test_atomic_write_gives_the_usual_file_mode_and_leaves_no_temporary(tmp_path, binary: bool) -> None:
     """mkstemp creates 0600 files; a written vector or figure must get 0666 & ~umask like any
     other file, and no temporary file may be left behind, also when the writer fails."""
-    from numeric.io import atomic_write
+    from numeric.oracle.files import atomic_write
 
     old = os.umask(0o022)
     try:

@@ -19,9 +19,7 @@ torch = pytest.importorskip(
 from hypothesis import given, settings  # noqa: E402
 
 from derivations.exact import parse_point, to_float64  # noqa: E402
-from numeric.loss import flatten, loss  # noqa: E402
-from numeric.strategies import minimizers  # noqa: E402
-from numeric.torch_adapter import (  # noqa: E402
+from numeric.adapters.torch import (  # noqa: E402
     autograd_full_hessian_sharpness,
     check_implementation,
     from_sequential,
@@ -29,7 +27,9 @@ from numeric.torch_adapter import (  # noqa: E402
     to_sequential,
     torch_data,
 )
-from numeric.vectors import load_vectors  # noqa: E402
+from numeric.loss import flatten, loss  # noqa: E402
+from numeric.oracle.vectors import load_vectors  # noqa: E402
+from numeric.strategies import minimizers  # noqa: E402
 
 VECTORS = load_vectors()
 EPS = float(np.finfo(np.float64).eps)
@@ -137,6 +137,6 @@ def test_import_without_torch_says_how_to_install(monkeypatch: pytest.MonkeyPatc
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_torch)
-    monkeypatch.delitem(sys.modules, "numeric.torch_adapter")
+    monkeypatch.delitem(sys.modules, "numeric.adapters.torch")
     with pytest.raises(ImportError, match=r"pip install -e '\.\[torch\]'"):
-        importlib.import_module("numeric.torch_adapter")
+        importlib.import_module("numeric.adapters.torch")

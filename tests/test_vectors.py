@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from derivations.exact import Point
-from numeric import vectors
 from numeric.closed_forms import hessian_trace
 from numeric.hessian import full_hessian
-from numeric.io import load_point
+from numeric.oracle import vectors
+from numeric.oracle.files import load_point
 
 SHIPPED = vectors.load_vectors()
 BY_NAME = {v.name: v for v in SHIPPED}

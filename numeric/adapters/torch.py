@@ -38,13 +38,13 @@ try:
     from torch import nn
 except ImportError as _exc:  # pragma: no cover - exercised only without torch
     raise ImportError(
-        "numeric.torch_adapter needs PyTorch, an optional extra of dmf-sharpness: install it "
+        "numeric.adapters.torch needs PyTorch, an optional extra of dmf-sharpness: install it "
         "with  pip install -e '.[torch]'  (or  pip install torch==2.13.0 )"
     ) from _exc
 
 from derivations.errors import DmfError, ShapeError
 from derivations.exact import Point, parse_point
-from numeric.io import check_dps, load_point
+from numeric.oracle.files import check_dps, load_point
 
 __all__ = [
     "CaseReport",
@@ -287,7 +287,7 @@ def _loss_factor(loss: str, point: Point) -> Fraction:
 
 
 def _cases(cases: Any, dps: int) -> list[_Case]:
-    from numeric.vectors import Vector, load_vectors
+    from numeric.oracle.vectors import Vector, load_vectors
 
     if cases is None:
         cases = load_vectors()
@@ -341,7 +341,7 @@ def check_implementation(
     sharpness.
 
     ``cases``: ``None`` (the conformance vectors shipped in the package), a directory of vector
-    files, or an iterable of ``numeric.vectors.Vector``, ``Point`` (e.g. strategy draws from
+    files, or an iterable of ``numeric.oracle.vectors.Vector``, ``Point`` (e.g. strategy draws from
     ``numeric.strategies``), input-file paths, or weight lists. ``fn`` gets the
     ``nn.Sequential`` of :func:`to_sequential` (or, with ``as_model=False``, the list of float64
     weight tensors) and ``(inputs, targets) = (X^T, Y^T)`` from :func:`torch_data`. ``loss``

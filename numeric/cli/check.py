@@ -25,7 +25,7 @@ def register(subparsers: Any) -> None:
         "check",
         help="decide every claim of the registry (proved / verified / refuted / inconclusive)",
         description=(
-            "Run the claims registry (numeric.claims): each claim is proved symbolically, "
+            "Run the claims registry (numeric.claims.registry): each claim is proved symbolically, "
             "verified exactly or with certified intervals on generated cases, or refuted by a "
             "shrunk counterexample re-checked exactly; otherwise inconclusive with the reason."
         ),
@@ -47,8 +47,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from numeric.check_runner import run_claims
-    from numeric.claims import CLAIMS, select_claims
+    from numeric.claims.registry import CLAIMS, select_claims
+    from numeric.claims.runner import run_claims
 
     if args.list:
         for c in CLAIMS:

@@ -1,4 +1,4 @@
-"""Figures for the escape experiments of :mod:`numeric.dynamics` (matplotlib, Agg, PNG).
+"""Figures for the escape experiments of :mod:`numeric.dynamics.escape` (matplotlib, Agg, PNG).
 
 Public:
     plot_run(run, path)       loss, distance to W* (with the top component and its predicted
@@ -23,8 +23,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from numeric.dynamics import EscapeRun, EscapeSweep
-from numeric.io import atomic_write
+from numeric.dynamics.escape import EscapeRun, EscapeSweep
+from numeric.oracle.files import atomic_write
 
 __all__ = ["plot_run", "plot_sweep"]
 
@@ -192,7 +192,7 @@ def _eps_panel(ax: Any, sweep: EscapeSweep) -> None:
 
 
 def _save(fig: Any, path: str | os.PathLike[str]) -> Path:
-    """Write ``fig`` as PNG atomically (``numeric.io.atomic_write``) and close it."""
+    """Write ``fig`` as PNG atomically (``numeric.oracle.files.atomic_write``) and close it."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     try:

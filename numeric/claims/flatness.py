@@ -42,8 +42,7 @@ from derivations.algebraic import (
 )
 from derivations.errors import PrecisionExhausted
 from derivations.exact import Point, parse_point
-from numeric.check_runner import CheckContext, ClaimOutcome, Counterexample, Part
-from numeric.checkers import (
+from numeric.claims.engine import (
     Relation,
     _a,
     _bx,
@@ -60,6 +59,7 @@ from numeric.checkers import (
     run_search,
     sq_norm,
 )
+from numeric.claims.runner import CheckContext, ClaimOutcome, Counterexample, Part
 from numeric.factors import left_factor, right_factor
 
 __all__ = [

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from numeric.io import MAX_DPS, MIN_DPS, check_dps, load_arrays
+from numeric.oracle.files import MAX_DPS, MIN_DPS, check_dps, load_arrays
 from numeric.sharpness import magnitude_note
 
 __all__ = ["format_human", "oracle_json", "register", "run_oracle", "run_vectors"]
@@ -160,7 +160,7 @@ def run_oracle(args: argparse.Namespace) -> int:
 def run_vectors(args: argparse.Namespace) -> int:
     """``dmf-sharpness vectors``: all cases are computed in memory before anything is written;
     each file is then written atomically (temporary file + ``os.replace``)."""
-    from numeric import vectors
+    from numeric.oracle import vectors
 
     if args.check:
         directory = args.out if args.out is not None else vectors.shipped_directory()

@@ -17,7 +17,7 @@ from numeric import __version__
 
 __all__ = ["build_parser", "main"]
 
-_SUBCOMMAND_MODULES: list[str] = ["numeric.cli_check", "numeric.cli_oracle", "numeric.cli_escape"]
+_SUBCOMMAND_MODULES: list[str] = ["numeric.cli.check", "numeric.cli.oracle", "numeric.cli.escape"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -367,7 +367,7 @@ def run_claims(
 ) -> CheckReport:
     """Run the selected claims (all when ``ids`` is None) under ``budget``. ``claims`` replaces
     the registry (tests plant false formulas this way). A tqdm bar goes to stderr."""
-    from numeric.claims import CLAIMS, select_claims
+    from numeric.claims.registry import CLAIMS, select_claims
 
     pool = list(CLAIMS if claims is None else claims)
     chosen = select_claims(ids, pool) if ids else pool

@@ -45,7 +45,7 @@ from derivations.algebraic import (
 )
 from derivations.errors import PrecisionExhausted
 from derivations.exact import Point, parse_point
-from numeric.check_runner import CheckContext, ClaimOutcome, Counterexample, Part, fraction_str
+from numeric.claims.runner import CheckContext, ClaimOutcome, Counterexample, Part, fraction_str
 from numeric.factors import data_right_factor, left_factor, right_factor
 
 __all__ = [
@@ -958,7 +958,7 @@ ESCAPE_METHOD = (
     f"gradient descent in mpmath at {ESCAPE_DPS} digits from W* + eps D (eps = {ESCAPE_EPS}, D a "
     f"seeded random unit direction), eta = factor * 2 / lambda_max(W*) for factors "
     f"{', '.join(map(str, ESCAPE_FACTORS))}; lambda_max(W*) certified (numeric.sharpness, "
-    "certify=True; numeric.dynamics falls back to an uncertified value only if certification "
+    "certify=True; numeric.dynamics.escape falls back to an uncertified value only if certification "
     "fails); escape steps measured, not certified"
 )
 
@@ -966,14 +966,14 @@ ESCAPE_METHOD = (
 def check_escape(ctx: CheckContext) -> ClaimOutcome:
     """The ``escape`` claim, decided as issue 5 defines it: verified when, over generated
     minimizers and factors on both sides of 1, the outcome matches the threshold and the escape
-    steps match the prediction within 10% (``numeric.dynamics.check_escape_claim``); refuted
+    steps match the prediction within 10% (``numeric.dynamics.escape.check_escape_claim``); refuted
     when a run contradicts it, inconclusive when a run is undecided. The evidence is measured,
     not proved: kind ``"approximate"`` (the report says ``certified: false``), see
     ``ESCAPE_METHOD``."""
     try:
-        from numeric.dynamics import check_escape_claim
+        from numeric.dynamics.escape import check_escape_claim
     except ImportError:
-        return ClaimOutcome("inconclusive", 0, "none", "numeric.dynamics is not available")
+        return ClaimOutcome("inconclusive", 0, "none", "numeric.dynamics.escape is not available")
     res = check_escape_claim(seed=ctx.seed, cases=ctx.cases, factors=ESCAPE_FACTORS,
                              dps=ESCAPE_DPS, eps=ESCAPE_EPS, tolerance=ESCAPE_TOLERANCE)
     methods = sorted({d["lambda_max_start_method"] for d in res.details
@@ -1009,7 +1009,7 @@ def _brief(run: dict[str, Any]) -> dict[str, Any]:
 
 def _escape_counterexample(run: dict[str, Any]) -> Counterexample | None:
     """The minimizer of a contradicting run, rebuilt exactly from the run's ``weights``
-    (``numeric.dynamics.check_escape_claim`` records them as ``"p/q"`` strings, with
+    (``numeric.dynamics.escape.check_escape_claim`` records them as ``"p/q"`` strings, with
     ``lambda_max_start_method``); ``None`` when they are missing or do not rebuild a
     minimizer of the run's dims."""
     if not run.get("weights"):

@@ -4,10 +4,10 @@ Public:
     register(subparsers)    add both subcommands to the ``dmf-sharpness`` parser
     build_minimizer(dims, *, target, seed, minimizer, dps) -> (Point, description)
 
-``escape`` runs one :func:`numeric.dynamics.escape_run` and prints a summary (or, with
+``escape`` runs one :func:`numeric.dynamics.escape.escape_run` and prints a summary (or, with
 ``--json``, the issue-5 JSON document on stdout; the progress bar goes to stderr and only when
 stderr is a terminal). ``escape-sweep`` runs a ``factors x eps`` grid
-(:func:`numeric.dynamics.escape_sweep`). ``--plot`` writes a PNG atomically.
+(:func:`numeric.dynamics.escape.escape_sweep`). ``--plot`` writes a PNG atomically.
 
 The start minimizer ``W*``: ``--target`` (rows separated by ``;``, entries by ``,``, exact
 strings such as ``1/2``) or, without it, a random target ``M`` (the product of random integer
@@ -32,7 +32,7 @@ import numpy as np
 
 from derivations.errors import DmfError
 from derivations.exact import Point, exact_product, parse_matrix, parse_point
-from numeric.dynamics import EscapeRun, EscapeSweep, escape_run, escape_sweep
+from numeric.dynamics.escape import EscapeRun, EscapeSweep, escape_run, escape_sweep
 
 __all__ = ["build_minimizer", "register"]
 
@@ -187,7 +187,7 @@ def _run_escape(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     if args.plot:
-        from numeric.escape_plots import plot_run
+        from numeric.dynamics.plots import plot_run
 
         plot_run(run, args.plot)
     if args.json:
@@ -262,7 +262,7 @@ def _run_sweep(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     if args.plot:
-        from numeric.escape_plots import plot_sweep
+        from numeric.dynamics.plots import plot_sweep
 
         plot_sweep(sweep, args.plot)
     if args.json:

@@ -8,11 +8,11 @@ Public:
     generate_vectors()      every case with its ``expected`` block
     write_vectors(vs, dir)  one JSON file per case; all files written atomically
     load_vectors(dir=None)  read a directory of vector files (``None``: the set in the package)
-    shipped_directory()     where the frozen set lives (``numeric/vectors/``)
+    shipped_directory()     where the frozen set lives (``numeric/oracle/vectors/``)
     compare_expected(a, b)  the fields where two ``expected`` blocks differ (string equality)
     check_directory(dir)    regenerate and compare with the files in ``dir``
 
-A vector file is an oracle input file (``numeric.io``: ``weights`` and ``target`` or
+A vector file is an oracle input file (``numeric.oracle.files``: ``weights`` and ``target`` or
 ``data``/``labels``, every entry an exact fraction string) plus ``name``, ``description`` and
 ``expected``:
 
@@ -53,7 +53,7 @@ import numpy as np
 
 from derivations.errors import DmfError, InputFileError, PrecisionExhausted
 from derivations.exact import ExactMatrix, Point, parse_point
-from numeric.io import atomic_write_text, load_point, point_to_json_dict
+from numeric.oracle.files import atomic_write_text, load_point, point_to_json_dict
 
 __all__ = [
     "CASES",
@@ -417,7 +417,7 @@ def write_vectors(vectors: Sequence[Vector], directory: str | os.PathLike[str]) 
 
 
 def shipped_directory() -> Path:
-    """The frozen set inside the package (``numeric/vectors/``)."""
+    """The frozen set inside the package (``numeric/oracle/vectors/``)."""
     return Path(__file__).with_name("vectors")
 
 

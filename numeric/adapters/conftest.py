@@ -17,7 +17,7 @@ import pytest
 
 # module path relative to this folder -> (importable name it needs, extra that installs it)
 OPTIONAL_MODULES: dict[str, tuple[str, str]] = {
-    "torch_adapter.py": ("torch", "torch"),
+    "torch.py": ("torch", "torch"),
 }
 
 
@@ -42,7 +42,7 @@ def _missing_extra(file_path: Path) -> str | None:
         importlib.import_module(name)
     except ImportError as exc:
         return (
-            f"doctests of numeric/{key} need the optional extra '{extra}' "
+            f"doctests of numeric/adapters/{key} need the optional extra '{extra}' "
             f"(pip install -e '.[{extra}]'): {exc}"
         )
     return None

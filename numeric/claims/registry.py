@@ -39,7 +39,7 @@ def _caps(quick: float, default: float, thorough: float) -> dict[str, float]:
 @dataclass(frozen=True)
 class Claim:
     """One registered claim. ``checker`` is ``"module:function"`` (or a callable) taking a
-    ``numeric.check_runner.CheckContext`` and returning a ``ClaimOutcome``."""
+    ``numeric.claims.runner.CheckContext`` and returning a ``ClaimOutcome``."""
 
     id: str
     statement: str
@@ -59,8 +59,8 @@ class Claim:
         return fn
 
 
-_C = "numeric.checkers"
-_S = "numeric.checkers_structure"
+_C = "numeric.claims.engine"
+_S = "numeric.claims.flatness"
 
 CLAIMS: tuple[Claim, ...] = (
     Claim(
@@ -267,7 +267,7 @@ CLAIMS: tuple[Claim, ...] = (
         "MATH.md; Cohen et al. 2021",
         "small generated minimizers (Hessian condition <= 100), factors 0.8, 1.25, 1.5 of "
         "2/lambda_max, eps = 1e-30 (far below float64's 1e-16) at 60 digits",
-        "numeric.dynamics.check_escape_claim, as issue 5 defines the verdict (every outcome "
+        "numeric.dynamics.escape.check_escape_claim, as issue 5 defines the verdict (every outcome "
         "on the predicted side of the threshold, escape steps within 10% of the prediction): "
         "gradient descent in mpmath at 60 digits; lambda_max(W*) certified; escape steps "
         "measured, not certified (evidence 'approximate', certified: false)",

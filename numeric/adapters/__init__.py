@@ -1,0 +1,1 @@
+"""numeric.adapters (package docstring to be written with the layout)."""

@@ -1,0 +1,1 @@
+"""numeric.claims (package docstring to be written with the layout)."""

@@ -1,0 +1,1 @@
+"""numeric.dynamics (package docstring to be written with the layout)."""

@@ -1,0 +1,1 @@
+"""numeric.oracle (package docstring to be written with the layout)."""
