@@ -16,7 +16,7 @@ import pytest
 
 from derivations.algebraic import compare_formulas
 from derivations.exact import parse_point
-from numeric.claims.engine import SUM_FORMULA
+from numeric.claims.closed_forms import SUM_FORMULA
 from numeric.claims.flatness import flattest_value
 from numeric.claims.registry import CLAIM_IDS
 from numeric.claims.runner import VERDICTS

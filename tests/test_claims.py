@@ -19,19 +19,12 @@ from hypothesis import example, given, settings
 from derivations.algebraic import AlgebraicFormula, compare_formulas
 from derivations.errors import DmfError
 from derivations.exact import Point, parse_point
-from numeric.claims.engine import (
-    DEPTH2,
-    Relation,
-    _frob2,
-    _lam_float,
-    _minimizer_gen,
-    decide_relation,
-    float_weights,
-    lambda_max_hessian,
-    point_strategy,
-    sq_norm,
-)
-from numeric.claims.flatness import flattest_value, monomial_frames_strategy
+from numeric.claims.closed_forms import DEPTH2
+from numeric.claims.engine import Relation, decide_relation
+from numeric.claims.flatness import flattest_value
+from numeric.claims.frames import monomial_frames_strategy
+from numeric.claims.points import _minimizer_gen, point_strategy
+from numeric.claims.quantities import _frob2, _lam_float, float_weights, lambda_max_hessian, sq_norm
 from numeric.claims.registry import CLAIM_IDS, CLAIMS, Claim, get_claim, select_claims
 from numeric.claims.runner import (
     BUDGETS,
@@ -120,7 +113,7 @@ def _frob_formula_missing_bx(p: Point) -> Fraction:
 
 
 def _trace(p: Point) -> Fraction:
-    from numeric.claims.engine import exact_hessian
+    from numeric.claims.quantities import exact_hessian
 
     h = exact_hessian(p)
     return sum((h[i, i] for i in range(h.shape[0])), Fraction(0))
@@ -168,7 +161,7 @@ def test_planted_false_formula_is_refuted_with_a_shrunk_exact_counterexample(nam
 
 
 def test_sum_formula_is_refuted_for_matrix_ends_with_an_exact_gap() -> None:
-    from numeric.claims.engine import SUM_FORMULA
+    from numeric.claims.closed_forms import SUM_FORMULA
 
     part = decide_relation(
         ctx(), SUM_FORMULA, strategy=point_strategy(depths=(3, 3), first=(2, 2), last=(2, 2)),
@@ -192,7 +185,7 @@ def test_claim_outside_its_domain_is_inconclusive() -> None:
 
 def test_true_identity_is_proved() -> None:
     pytest.importorskip("derivations.identities", reason="helper 'symbolic' not merged yet")
-    from numeric.claims.engine import check_gauss_newton
+    from numeric.claims.identities import check_gauss_newton
 
     out = check_gauss_newton(ctx(cases=2))
     assert out.verdict == "proved" and out.evidence == "symbolic"
@@ -226,7 +219,7 @@ def test_refuted_without_counterexample_is_rejected() -> None:
 @pytest.fixture(scope="module")
 def escape_result() -> Any:
     """One real ``check_escape_claim`` run (1 minimizer, 3 factors, about a second)."""
-    from numeric.claims.engine import ESCAPE_DPS, ESCAPE_EPS, ESCAPE_FACTORS, ESCAPE_TOLERANCE
+    from numeric.claims.escape import ESCAPE_DPS, ESCAPE_EPS, ESCAPE_FACTORS, ESCAPE_TOLERANCE
     from numeric.dynamics.escape import check_escape_claim
 
     return check_escape_claim(seed=0, cases=1, factors=ESCAPE_FACTORS, dps=ESCAPE_DPS,
@@ -235,7 +228,7 @@ def escape_result() -> Any:
 
 def _escape_outcome(monkeypatch: pytest.MonkeyPatch, result: Any) -> ClaimOutcome:
     import numeric.dynamics.escape
-    from numeric.claims.engine import check_escape
+    from numeric.claims.escape import check_escape
 
     monkeypatch.setattr(numeric.dynamics.escape, "check_escape_claim", lambda **kw: result)
     return check_escape(ctx(cases=1))
@@ -322,7 +315,7 @@ def test_search_cut_by_the_shrink_budget_does_not_depend_on_load() -> None:
     load): the cut is made by counting predicate calls."""
     import time
 
-    from numeric.claims.engine import SUM_FORMULA
+    from numeric.claims.closed_forms import SUM_FORMULA
 
     tiny = dataclasses.replace(BUDGETS["quick"], shrink_calls=8)
 
@@ -375,7 +368,8 @@ def test_equal_products_points_sit_between_k7_and_k4(point: Point) -> None:
     """Equalized monomial-frame points satisfy the constant-product hypothesis exactly (unless
     M = 0), and then flattest value <= lambda_max(H) <= L c^2 (K7, K4); the pinned point shows
     the lower end can be strict, i.e. the literal claim fails at depth 3."""
-    from numeric.claims.flatness import _flattest_side, _product_sq, _products_equal_side
+    from numeric.claims.balance import _products_equal_side
+    from numeric.claims.flatness import _flattest_side, _product_sq
 
     side = _products_equal_side(point)
     if not side.holds:
@@ -390,7 +384,7 @@ def test_equal_products_points_sit_between_k7_and_k4(point: Point) -> None:
 
 
 def test_constant_product_depth3_is_refuted_by_the_search_itself() -> None:
-    from numeric.claims.flatness import check_constant_product
+    from numeric.claims.balance import check_constant_product
 
     out = check_constant_product(CheckContext("constant-product", BUDGETS["quick"], 0, 3, 600.0))
     part = next(p for p in out.parts if p.label.startswith("depth 3"))
@@ -399,7 +393,7 @@ def test_constant_product_depth3_is_refuted_by_the_search_itself() -> None:
     assert cx is not None and cx.shrunk
     point = parse_point(cx.weights)
     assert point.depth == 3 and point.is_minimizer()
-    from numeric.claims.flatness import _products_equal_side
+    from numeric.claims.balance import _products_equal_side
 
     assert _products_equal_side(point).holds
     c = compare_formulas(lambda_max_hessian(point), flattest_value(point))
@@ -409,7 +403,7 @@ def test_constant_product_depth3_is_refuted_by_the_search_itself() -> None:
 def test_constant_product_corrected_sees_points_not_built_to_be_flat() -> None:
     """The corrected entry's generator yields points satisfying its hypothesis exactly that are
     not balanced (so 'verified' is not a statement about balanced minimizers only)."""
-    from numeric.claims.flatness import (
+    from numeric.claims.balance import (
         CONSTANT_PRODUCT_CORRECTED,
         _corrected_gen,
         check_constant_product_corrected,

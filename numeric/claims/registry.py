@@ -59,9 +59,6 @@ class Claim:
         return fn
 
 
-_C = "numeric.claims.engine"
-_S = "numeric.claims.flatness"
-
 CLAIMS: tuple[Claim, ...] = (
     Claim(
         "gauss-newton",
@@ -72,7 +69,7 @@ CLAIMS: tuple[Claim, ...] = (
         "calculus where SymPy can",
         "derivations.identities.prove_gauss_newton for each listed dims (SymPy differentiation "
         "of the loss, exact simplification) and prove_gauss_newton_all_sizes",
-        f"{_C}:check_gauss_newton",
+        "numeric.claims.identities:check_gauss_newton",
         cases=_budget(3, 6, 10),
         time_cap=_caps(25.0, 120.0, 900.0),
     ),
@@ -88,7 +85,7 @@ CLAIMS: tuple[Claim, ...] = (
         "exact: x^n charpoly(H)(x) == x^P charpoly(K_gram)(x) over Q (python-flint), with "
         "K_gram = sum_l (X^T B_l^T B_l X) kron (A_l A_l^T) of size n = d_L N (same nonzero "
         "spectrum as K); H is the exact K1 Hessian (numeric.hessian)",
-        f"{_C}:check_reduced_spectrum",
+        "numeric.claims.identities:check_reduced_spectrum",
         cases=_budget(8, 40, 200),
     ),
     Claim(
@@ -100,7 +97,7 @@ CLAIMS: tuple[Claim, ...] = (
         "reported separately",
         "exact rational equality on the generated points, after a Hypothesis search over "
         "integer-entry minimizers (depth 1-4) for a counterexample",
-        f"{_C}:check_trace",
+        "numeric.claims.closed_forms:check_trace",
         cases=_budget(8, 40, 200),
     ),
     Claim(
@@ -111,7 +108,7 @@ CLAIMS: tuple[Claim, ...] = (
         "(generic points: the bound is strict there; equality cases such as depth 2 occur too)",
         "Hypothesis search over integer-entry minimizers, then exact comparison of algebraic numbers (charpoly roots, companion-matrix sums/products, "
         "certified Arb enclosures until disjoint or provably equal)",
-        f"{_C}:check_upper_bound",
+        "numeric.claims.closed_forms:check_upper_bound",
         cases=_budget(6, 30, 150),
     ),
     Claim(
@@ -122,7 +119,7 @@ CLAIMS: tuple[Claim, ...] = (
         "Q_l^T (independent rational orthogonal frames per layer, rational norms)",
         "Hypothesis search, then per case an exact algebraic comparison of lambda_max(H) with "
         "the sum of the two algebraic squared norms",
-        f"{_C}:check_depth2",
+        "numeric.claims.closed_forms:check_depth2",
     ),
     Claim(
         "scalar-ends",
@@ -131,7 +128,7 @@ CLAIMS: tuple[Claim, ...] = (
         f"MATH.md K6; {KAMBER}",
         "scalar ends, depth 1-4, hidden widths 1-3: random rational minimizers (generic)",
         "exact: charpoly(H) == x^(P-1) (x - rhs) over Q, after a Hypothesis search",
-        f"{_C}:check_scalar_ends",
+        "numeric.claims.closed_forms:check_scalar_ends",
     ),
     Claim(
         "sum-formula",
@@ -143,7 +140,7 @@ CLAIMS: tuple[Claim, ...] = (
         "Hypothesis search over integer-entry minimizers (float64 with a margin) for "
         "lambda_max < sum, shrunk, then exact re-check: certified enclosures of both sides "
         "whose gap excludes 0",
-        f"{_C}:check_sum_formula",
+        "numeric.claims.closed_forms:check_sum_formula",
         cases=_budget(4, 20, 100),
         time_cap=_caps(20.0, 90.0, 600.0),
     ),
@@ -157,7 +154,7 @@ CLAIMS: tuple[Claim, ...] = (
         "bound: exact algebraic comparison of lambda_max(H) with L * lambda_max(M^T M)^((L-1)/L); "
         "attainment: balanced minimizers with rational frames (Cayley) and rational s_i^(1/L), "
         "so the K7 value is rational and equality is exact",
-        f"{_S}:check_flattest",
+        "numeric.claims.flatness:check_flattest",
     ),
     Claim(
         "spectral-balance",
@@ -171,7 +168,7 @@ CLAIMS: tuple[Claim, ...] = (
         "indices, so top directions need not align). 'only if': flattest points built with a "
         "shared middle frame, flattest points found among monomial-frame points (independent "
         "values, signed permutations), and generic points (usually not flattest: vacuous)",
-        f"{_S}:check_spectral_balance",
+        "numeric.claims.balance:check_spectral_balance",
         time_cap=_caps(20.0, 90.0, 600.0),
     ),
     Claim(
@@ -186,7 +183,7 @@ CLAIMS: tuple[Claim, ...] = (
         "monomial-frame points (independent per-layer values and signed permutations, not "
         "built to be flat), and generic frame points (usually outside both sides); after a "
         "Hypothesis search over frame points",
-        f"{_S}:check_spectral_balance_corrected",
+        "numeric.claims.balance:check_spectral_balance_corrected",
         time_cap=_caps(15.0, 90.0, 600.0),
         corrects="spectral-balance",
     ),
@@ -202,7 +199,7 @@ CLAIMS: tuple[Claim, ...] = (
         "shuffles; depth 3-4, W_l = F_l C_l F_(l-1)^T with rational frames F and generalized "
         "monomial cores C_l (independent per-layer singular values, signed permutations), each "
         "layer rescaled by its product ||A_l|| ||B_l|| so that all products are equal",
-        f"{_S}:check_constant_product",
+        "numeric.claims.balance:check_constant_product",
         time_cap=_caps(20.0, 90.0, 600.0),
     ),
     Claim(
@@ -217,7 +214,7 @@ CLAIMS: tuple[Claim, ...] = (
         "c^L = sigma_1^(L-1) exactly (seeded rejection), plus every third case a balanced or a "
         "depth-2 flattest non-balanced minimizer; after a Hypothesis search over monomial-frame "
         "points. Also proved for all sizes (K4 + K7; see the detail)",
-        f"{_S}:check_constant_product_corrected",
+        "numeric.claims.balance:check_constant_product_corrected",
         corrects="constant-product",
     ),
     Claim(
@@ -231,7 +228,7 @@ CLAIMS: tuple[Claim, ...] = (
         "targets included",
         "exact: charpoly(H) == x^(P - d_L d_0) prod_(i,j) (x - lambda_ij) over Q, with rational "
         "s_i^(1/L) and rational frames",
-        f"{_S}:check_balanced_spectrum",
+        "numeric.claims.spectra:check_balanced_spectrum",
     ),
     Claim(
         "hessian-rank",
@@ -243,7 +240,7 @@ CLAIMS: tuple[Claim, ...] = (
         "labels), generic minimizers (labels = f X), special minimizers (balanced of a rank-1 "
         "target, or a zero row in W_1)",
         "exact ranks over Q (python-flint) of H, H_o = J^T J and H_f = H - H_o",
-        f"{_S}:check_hessian_rank",
+        "numeric.claims.spectra:check_hessian_rank",
         cases=_budget(6, 24, 120),
     ),
     Claim(
@@ -255,7 +252,7 @@ CLAIMS: tuple[Claim, ...] = (
         "(C positive definite)",
         "lower bound: certified at random minimizers against a certified upper bound of the "
         "candidate; attainment: search over minimizers (see detail)",
-        f"{_S}:check_flattest_data",
+        "numeric.claims.flatness:check_flattest_data",
         cases=_budget(4, 20, 80),
         time_cap=_caps(12.0, 60.0, 400.0),
     ),
@@ -271,7 +268,7 @@ CLAIMS: tuple[Claim, ...] = (
         "on the predicted side of the threshold, escape steps within 10% of the prediction): "
         "gradient descent in mpmath at 60 digits; lambda_max(W*) certified; escape steps "
         "measured, not certified (evidence 'approximate', certified: false)",
-        f"{_C}:check_escape",
+        "numeric.claims.escape:check_escape",
         cases=_budget(1, 3, 10),
         time_cap=_caps(25.0, 120.0, 600.0),
     ),
