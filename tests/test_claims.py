@@ -219,18 +219,23 @@ def test_refuted_without_counterexample_is_rejected() -> None:
 @pytest.fixture(scope="module")
 def escape_result() -> Any:
     """One real ``check_escape_claim`` run (1 minimizer, 3 factors, about a second)."""
-    from numeric.claims.escape import ESCAPE_DPS, ESCAPE_EPS, ESCAPE_FACTORS, ESCAPE_TOLERANCE
-    from numeric.dynamics.escape import check_escape_claim
+    from numeric.claims.escape import (
+        ESCAPE_DPS,
+        ESCAPE_EPS,
+        ESCAPE_FACTORS,
+        ESCAPE_TOLERANCE,
+        check_escape_claim,
+    )
 
     return check_escape_claim(seed=0, cases=1, factors=ESCAPE_FACTORS, dps=ESCAPE_DPS,
                               eps=ESCAPE_EPS, tolerance=ESCAPE_TOLERANCE)
 
 
 def _escape_outcome(monkeypatch: pytest.MonkeyPatch, result: Any) -> ClaimOutcome:
-    import numeric.dynamics.escape
+    import numeric.claims.escape
     from numeric.claims.escape import check_escape
 
-    monkeypatch.setattr(numeric.dynamics.escape, "check_escape_claim", lambda **kw: result)
+    monkeypatch.setattr(numeric.claims.escape, "check_escape_claim", lambda **kw: result)
     return check_escape(ctx(cases=1))
 
 

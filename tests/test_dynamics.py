@@ -17,8 +17,8 @@ import pytest
 
 from derivations.errors import DmfError
 from derivations.exact import Point, parse_point
+from numeric.claims.escape import check_escape_claim
 from numeric.dynamics.escape import (
-    check_escape_claim,
     escape_run,
     escape_sweep,
     fit_escape_slope,

@@ -264,7 +264,7 @@ CLAIMS: tuple[Claim, ...] = (
         "MATH.md; Cohen et al. 2021",
         "small generated minimizers (Hessian condition <= 100), factors 0.8, 1.25, 1.5 of "
         "2/lambda_max, eps = 1e-30 (far below float64's 1e-16) at 60 digits",
-        "numeric.dynamics.escape.check_escape_claim, as issue 5 defines the verdict (every outcome "
+        "numeric.claims.escape.check_escape_claim, as issue 5 defines the verdict (every outcome "
         "on the predicted side of the threshold, escape steps within 10% of the prediction): "
         "gradient descent in mpmath at 60 digits; lambda_max(W*) certified; escape steps "
         "measured, not certified (evidence 'approximate', certified: false)",

@@ -1,6 +1,6 @@
 """Gradient descent near a minimizer: escape above ``eta * lambda_max = 2``, convergence below.
 
-This module decides the MATH.md claim ``escape``. Gradient descent
+Gradient descent
 ``theta <- theta - eta grad L(theta)`` on ``L = 1/2 ||W_L ... W_1 X - Y||_F^2`` starts at
 ``theta_0 = theta* + eps D`` (``theta*`` a minimizer, ``D`` a unit direction) with
 ``eta = factor * 2 / lambda_max(theta*)``. Linearizing, ``grad L(theta* + x) = H x + O(|x|^2)``
@@ -26,12 +26,10 @@ Public:
     EscapeRun              one run: trajectory, outcome, measured vs predicted escape step
     SlopeFit               least-squares fit of escape step against ``log10(1/eps)``
     EscapeSweep            a ``factors x eps`` grid of runs with slope fits per factor
-    EscapeClaimResult      the verdict of the ``escape`` claim, with per-case details
     escape_run(point, *, factor, eps, dps=None, ...)     one run (float64 if ``dps`` is None)
     predicted_escape_step(delta_abs, eps_top, factor)   the linearized prediction
     fit_escape_slope(runs)                              slope of escape step vs log10(1/eps)
     escape_sweep(point, *, factors, epss, ...)          the grid
-    check_escape_claim(*, seed, cases, ...)             the claims-registry entry point
 
 Conventions. Distances are Euclidean in parameter space (MATH.md parameter order). ``eps`` is
 absolute (``||theta_0 - theta*|| = eps``); ``delta`` is *relative*: a run has escaped when
@@ -58,7 +56,6 @@ component ``<theta_t - theta*, v>``, both to relative accuracy ``~1e-15``.
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -70,17 +67,16 @@ import mpmath
 import numpy as np
 
 from derivations.errors import DmfError, PrecisionExhausted
-from derivations.exact import Point, parse_entry, parse_point
+from derivations.exact import Point, parse_entry
 from numeric.kinds import point_arrays
 from numeric.loss import flatten, gradient, loss, unflatten
 
 __all__ = [
     "Direction",
-    "EscapeClaimResult",
     "EscapeRun",
     "EscapeSweep",
+    "Number",
     "SlopeFit",
-    "check_escape_claim",
     "escape_run",
     "escape_sweep",
     "fit_escape_slope",
@@ -270,34 +266,6 @@ class EscapeSweep:
                 }
                 for f in self.fits
             ],
-            "seconds": round(self.seconds, 3),
-        }
-
-
-@dataclass(frozen=True)
-class EscapeClaimResult:
-    """The ``escape`` claim over generated minimizers and factors on both sides of 1."""
-
-    claim: str
-    verdict: Literal["verified", "refuted", "inconclusive"]
-    cases: int
-    runs: int
-    worst_relative_error: float | None
-    tolerance: float
-    details: list[dict[str, Any]]
-    summary: str
-    seconds: float
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "claim": self.claim,
-            "verdict": self.verdict,
-            "cases": self.cases,
-            "runs": self.runs,
-            "worst_relative_error": self.worst_relative_error,
-            "tolerance": self.tolerance,
-            "summary": self.summary,
-            "details": self.details,
             "seconds": round(self.seconds, 3),
         }
 
@@ -833,128 +801,5 @@ def escape_sweep(
     )
 
 
-_CLAIM_DIMS: tuple[tuple[int, ...], ...] = ((2, 2, 2), (2, 3, 2), (1, 2, 2), (2, 2, 2, 2), (2, 3, 3, 2))
-_MAX_CONDITION = 100.0
 """Generated cases have ``lambda_max / mu_min`` at most this (see ``_random_minimizer``)."""
-_O_EPS_BOUND = 10.0
 """Below the threshold the limit must lie within this many ``eps`` of ``theta*``."""
-
-
-def check_escape_claim(
-    *,
-    seed: int,
-    cases: int,
-    factors: Sequence[float] = (0.8, 1.25, 1.5),
-    dps: int = 60,
-    eps: Number = "1e-30",
-    delta: float = 1e-2,
-    tolerance: float = 0.10,
-) -> EscapeClaimResult:
-    """Decide the MATH.md ``escape`` claim on ``cases`` generated minimizers.
-
-    Each case is an exact minimizer ``W*`` (random small rational weights, target = their
-    product; dims cycle through small shapes; drawn with Hessian condition number
-    ``lambda_max / mu_min <= 100`` so that convergence below the threshold is decided within
-    the step budget; ill-conditioned minimizers converge too, only slower), run at ``dps`` digits from
-    ``W* + eps D`` (``D`` a seeded random unit direction) for every factor. A run agrees with the
-    claim when: ``factor > 1`` and it escapes with ``|measured - predicted| <= tolerance *
-    predicted``; ``factor < 1`` and it converges without escaping to a point within
-    ``10 eps`` of ``W*``. Verdict: ``"refuted"`` if some run contradicts the claim,
-    ``"inconclusive"`` if some run is undecided (budget exhausted), else ``"verified"``.
-    Each run's details carry ``"weights"`` (the exact minimizer ``W*``, ``W_1`` first, entries
-    as ``"p/q"`` strings; its target is their product) and ``"lambda_max_start_method"`` (how
-    ``lambda_max(W*)`` was obtained: certified by the oracle, or the stated fallback), so a
-    report can rebuild and re-check ``W*`` without this module's private generator.
-    """
-    if cases < 1 or not factors:
-        raise DmfError(f"need cases >= 1 and at least one factor; got cases={cases}, {factors=}")
-    if any(f == 1 for f in factors):
-        raise DmfError("factor 1 is the threshold itself; the claim says nothing there")
-    t0 = time.perf_counter()
-    rng = np.random.default_rng(seed)
-    details: list[dict[str, Any]] = []
-    for c in range(cases):
-        point = _random_minimizer(_CLAIM_DIMS[c % len(_CLAIM_DIMS)], rng)
-        lam, lam_method = _start_lambda_max(point, dps, None)
-        weights = [[[str(Fraction(x)) for x in row] for row in w] for w in point.weights]
-        dseed = int(rng.integers(2**31))
-        for f in factors:
-            run = escape_run(
-                point, factor=f, eps=eps, dps=dps, seed=dseed, delta=delta, every=10**9,
-                stop_at_escape=True, lambda_max=lam,
-            )
-            details.append({**_judge(c, run, tolerance), "weights": weights,
-                            "lambda_max_start_method": lam_method})
-    return _claim_result(details, cases, tolerance, time.perf_counter() - t0)
-
-
-def _random_minimizer(
-    dims: tuple[int, ...], rng: np.random.Generator, *, max_condition: float = _MAX_CONDITION
-) -> Point:
-    """An exact minimizer: random weights with entries k/4, k in -4..4, target their product,
-    redrawn until ``lambda_max / mu_min <= max_condition`` (``mu_min`` the smallest nonzero
-    Hessian eigenvalue, float64): below the threshold GD needs about ``lambda_max / mu_min``
-    steps to converge, so ill-conditioned minimizers would exhaust the step budget."""
-    while True:
-        ws = [
-            [[Fraction(int(k), 4) for k in row] for row in rng.integers(-4, 5, size=(b, a))]
-            for a, b in itertools.pairwise(dims)
-        ]
-        point = parse_point(ws)
-        if any(x != 0 for x in point.labels.flat) and _condition(point) <= max_condition:
-            return point
-
-
-def _condition(point: Point) -> float:
-    """``lambda_max / mu_min`` of the float64 Hessian at the point (``mu`` above 1e-9 lambda)."""
-    vals, _ = _float64_eigh(*point_arrays(point, "float64"))
-    nonzero = vals[vals > 1e-9 * abs(vals[-1])]
-    return float(vals[-1] / nonzero[0]) if nonzero.size and vals[-1] > 0 else math.inf
-
-
-def _judge(case: int, run: EscapeRun, tol: float) -> dict[str, Any]:
-    err = run.relative_step_error
-    if run.factor > 1:
-        if run.outcome == "undecided":
-            status = "inconclusive"
-        else:
-            status = "agrees" if run.escaped and err is not None and err <= tol else "contradicts"
-    elif run.outcome == "undecided":
-        status = "inconclusive"
-    else:
-        ratio = run.distance_over_eps
-        ok = run.outcome == "converged" and ratio is not None and ratio <= _O_EPS_BOUND
-        status = "agrees" if ok else "contradicts"
-    return {
-        "case": case, "dims": list(run.dims), "factor": run.factor, "eps": run.eps,
-        "lambda_max_start": _num_str(run.lambda_max_start, 20), "outcome": run.outcome,
-        "escape_step": run.escape_step, "predicted_escape_step": run.predicted_escape_step,
-        "relative_step_error": err, "final_distance_over_eps": run.distance_over_eps,
-        "status": status,
-    }
-
-
-def _claim_result(
-    details: list[dict[str, Any]], cases: int, tol: float, seconds: float
-) -> EscapeClaimResult:
-    errs = [d["relative_step_error"] for d in details if d["relative_step_error"] is not None]
-    worst = max(errs) if errs else None
-    statuses = {d["status"] for d in details}
-    if "contradicts" in statuses:
-        verdict = "refuted"
-    elif "inconclusive" in statuses:
-        verdict = "inconclusive"
-    else:
-        verdict = "verified"
-    bad = sum(d["status"] != "agrees" for d in details)
-    summary = (
-        f"{len(details)} runs on {cases} minimizers (Hessian condition <= {_MAX_CONDITION:g}): "
-        f"{len(details) - bad} agree with the "
-        f"threshold and the predicted escape step (worst relative error "
-        f"{'n/a' if worst is None else f'{worst:.3%}'}, tolerance {tol:.0%})"
-    )
-    return EscapeClaimResult(
-        claim="escape", verdict=verdict, cases=cases, runs=len(details),  # type: ignore[arg-type]
-        worst_relative_error=worst, tolerance=tol, details=details, summary=summary,
-        seconds=seconds,
-    )
