@@ -17,7 +17,9 @@ from numeric import __version__
 
 __all__ = ["build_parser", "main"]
 
-_SUBCOMMAND_MODULES: list[str] = ["numeric.cli.check", "numeric.cli.oracle", "numeric.cli.escape"]
+_SUBCOMMAND_MODULES: list[str] = [
+    "numeric.cli.check", "numeric.cli.oracle", "numeric.cli.vectors", "numeric.cli.escape",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

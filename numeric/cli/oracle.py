@@ -1,29 +1,26 @@
-"""The ``oracle`` and ``vectors`` subcommands of ``dmf-sharpness``.
+"""The ``oracle`` subcommand of ``dmf-sharpness``.
 
 Public:
-    register(subparsers)      add both subcommands to the ``dmf-sharpness`` parser
+    register(subparsers)      add the subcommand to the ``dmf-sharpness`` parser
     run_oracle(args)          ``dmf-sharpness oracle FILE [--dps N] [--json] [--spectrum]
                               [--float64] [--loss half-sum|sum|mean|mse] [--no-certify]``
-    run_vectors(args)         ``dmf-sharpness vectors --out DIR [--check]``
     format_human(result, meta)   the human-readable report of one oracle run
     oracle_json(result, meta)    the ``--json`` document
 
 Every failure is a ``DmfError``; ``numeric.cli.main`` prints it as one line on stderr and exits
-with status 2. ``vectors --check`` exits with status 1 when a regenerated vector differs.
+with status 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
-from pathlib import Path
 from typing import Any
 
 from numeric.oracle.files import MAX_DPS, MIN_DPS, check_dps, load_arrays
 from numeric.sharpness import magnitude_note
 
-__all__ = ["format_human", "oracle_json", "register", "run_oracle", "run_vectors"]
+__all__ = ["format_human", "oracle_json", "register", "run_oracle"]
 
 _LOSSES = ("half-sum", "sum", "mean", "mse")
 _ISSUE_FIELDS = (
@@ -33,7 +30,7 @@ _ISSUE_FIELDS = (
 
 
 def register(subparsers: Any) -> None:
-    """Add ``oracle`` and ``vectors`` to the ``dmf-sharpness`` subcommands."""
+    """Add ``oracle`` to the ``dmf-sharpness`` subcommands."""
     p = subparsers.add_parser(
         "oracle",
         help="certified sharpness of the point in a .json or .npz file",
@@ -67,18 +64,6 @@ def register(subparsers: Any) -> None:
     )
     p.set_defaults(func=run_oracle)
 
-    v = subparsers.add_parser(
-        "vectors",
-        help="write (or check) the conformance vectors",
-        description=(
-            "Write the known-answer conformance vectors (one JSON file per case, input format "
-            "plus 'expected'), or with --check regenerate them and compare digit by digit with "
-            "the files in --out (default: the set shipped in the package)."
-        ),
-    )
-    v.add_argument("--out", type=Path, metavar="DIR", help="directory to write to (or check)")
-    v.add_argument("--check", action="store_true", help="compare instead of writing")
-    v.set_defaults(func=run_vectors)
 
 
 def _status(result: Any) -> str:
@@ -154,29 +139,4 @@ def run_oracle(args: argparse.Namespace) -> int:
         print(json.dumps(oracle_json(result, arrays.meta), indent=2))
     else:
         print(format_human(result, arrays.meta))
-    return 0
-
-
-def run_vectors(args: argparse.Namespace) -> int:
-    """``dmf-sharpness vectors``: all cases are computed in memory before anything is written;
-    each file is then written atomically (temporary file + ``os.replace``)."""
-    from numeric.oracle import vectors
-
-    if args.check:
-        directory = args.out if args.out is not None else vectors.shipped_directory()
-        diffs = vectors.check_directory(directory)
-        if diffs:
-            for line in diffs:
-                print(line, file=sys.stderr)
-            print(f"{len(diffs)} difference(s) against {directory}", file=sys.stderr)
-            return 1
-        print(f"all vectors in {directory} agree digit by digit with a fresh computation")
-        return 0
-    if args.out is None:
-        from derivations.errors import DmfError
-
-        raise DmfError("vectors needs --out DIR (or --check to compare with the shipped set)")
-    generated = vectors.generate_vectors()
-    paths = vectors.write_vectors(generated, args.out)
-    print(f"wrote {len(paths)} conformance vectors to {args.out}")
     return 0

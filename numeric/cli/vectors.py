@@ -1,0 +1,59 @@
+"""The ``vectors`` subcommand of ``dmf-sharpness``: write or check the conformance vectors.
+
+Public:
+    register(subparsers)      add the subcommand to the ``dmf-sharpness`` parser
+    run_vectors(args)         ``dmf-sharpness vectors --out DIR [--check]``
+
+Every failure is a ``DmfError``; ``numeric.cli.main`` prints it as one line on stderr and exits
+with status 2. ``vectors --check`` exits with status 1 when a regenerated vector differs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["register", "run_vectors"]
+
+
+def register(subparsers: Any) -> None:
+    """Add ``vectors`` to the ``dmf-sharpness`` subcommands."""
+    v = subparsers.add_parser(
+        "vectors",
+        help="write (or check) the conformance vectors",
+        description=(
+            "Write the known-answer conformance vectors (one JSON file per case, input format "
+            "plus 'expected'), or with --check regenerate them and compare digit by digit with "
+            "the files in --out (default: the set shipped in the package)."
+        ),
+    )
+    v.add_argument("--out", type=Path, metavar="DIR", help="directory to write to (or check)")
+    v.add_argument("--check", action="store_true", help="compare instead of writing")
+    v.set_defaults(func=run_vectors)
+
+
+def run_vectors(args: argparse.Namespace) -> int:
+    """``dmf-sharpness vectors``: all cases are computed in memory before anything is written;
+    each file is then written atomically (temporary file + ``os.replace``)."""
+    from numeric.oracle import vectors
+
+    if args.check:
+        directory = args.out if args.out is not None else vectors.shipped_directory()
+        diffs = vectors.check_directory(directory)
+        if diffs:
+            for line in diffs:
+                print(line, file=sys.stderr)
+            print(f"{len(diffs)} difference(s) against {directory}", file=sys.stderr)
+            return 1
+        print(f"all vectors in {directory} agree digit by digit with a fresh computation")
+        return 0
+    if args.out is None:
+        from derivations.errors import DmfError
+
+        raise DmfError("vectors needs --out DIR (or --check to compare with the shipped set)")
+    generated = vectors.generate_vectors()
+    paths = vectors.write_vectors(generated, args.out)
+    print(f"wrote {len(paths)} conformance vectors to {args.out}")
+    return 0
