@@ -1,24 +1,75 @@
-"""dmf-sharpness, numeric side: Hessians at points, certified eigenvalues, minimizers,
-gradient-descent dynamics, the reference oracle and the ``dmf-sharpness`` command line.
+"""dmf-sharpness, numeric side: the sharpness at a point, certified; minimizers; and everything
+built on both sides (claims, dynamics, the oracle's files, adapters, the command line).
 
-The main entry point is the function :func:`numeric.sharpness` (imported eagerly below: were it
-lazy, importing the submodule ``numeric.sharpness`` would rebind the name to the module). Submodules, one per mathematical object:
-    numeric.factors     product, left factors A_l, right factors B_l
-    numeric.loss        residual, loss, gradient, parameter flattening
-    numeric.kinds       float64 / mpmath / exact views of a validated point
-    numeric.hessian     the explicit full Hessian from MATH.md K1
-    numeric.reduced     the reduced operator K (MATH.md K2) and its spectrum
-    numeric.closed_forms  K3-K7 closed forms
-    numeric.minimizers  minimizer construction (balanced, gauge transforms, padding)
-    numeric.eigen       certified eigenvalue enclosures (python-flint / Arb)
-    numeric.sharpness   ``sharpness(...)``: the oracle's Python API
-    numeric.cli         the ``dmf-sharpness`` command
+The mathematics sits at the top of this package, one module per object:
+    numeric.factors       product ``f``, left factors ``A_l``, right factors ``B_l``
+    numeric.loss          residual, loss, gradient, parameter flattening
+    numeric.kinds         float64 / mpmath / exact views of a validated point
+    numeric.hessian       the explicit full Hessian (docs/mathematics.md K1)
+    numeric.reduced       the reduced operator ``K`` (K2) and its spectrum
+    numeric.closed_forms  the closed forms K3-K7
+    numeric.spectrum      approximate eigenvalues (float64, mpmath), labelled as such
+    numeric.eigen         certified eigenvalue enclosures (python-flint / Arb)
+    numeric.minimizers    minimizers: balanced, gauge transforms, padding
+    numeric.strategies    public Hypothesis strategies of points
+    numeric.sharpness     ``sharpness(...)``: the oracle's Python API
+Subpackages, by responsibility (each docstring says what it may import):
+    numeric.claims        the claims registry and the engine deciding them
+    numeric.dynamics      gradient descent near a minimizer (escape)
+    numeric.oracle        input/output files and the conformance vectors
+    numeric.adapters      PyTorch (optional extra), one module per library
+    numeric.cli           the ``dmf-sharpness`` command, one module per command
+The dependency order is one way: ``derivations`` <- the mathematics <- ``oracle``,
+``dynamics`` <- ``claims``, ``adapters`` <- ``cli``; the mathematics never imports a subpackage.
+
+Public names are importable from here; all but ``sharpness`` load lazily, so ``import numeric``
+stays cheap (``sharpness`` is eager: were it lazy, importing the submodule ``numeric.sharpness``
+would rebind the name to the module):
+
+>>> import numeric
+>>> numeric.sharpness([[[1, 0], [0, 2]], [[3, 0], [0, 1]]]).enclosure.contains(13)
+True
+>>> numeric.load_vectors()[0].name
+'depth1-square'
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
 from numeric.sharpness import SharpnessResult, sharpness
 
-__all__ = ["SharpnessResult", "__version__", "sharpness"]
+# public name -> module that defines it (loaded on first access)
+_LAZY: dict[str, str] = {
+    "balanced_minimizer": "numeric.minimizers",
+    "gauge_transform": "numeric.minimizers",
+    "minimizer_from_weights": "numeric.minimizers",
+    "full_hessian": "numeric.hessian",
+    "reduced_operator": "numeric.reduced",
+    "certified_eigvalsh": "numeric.eigen",
+    "certified_lambda_max": "numeric.eigen",
+    "load_point": "numeric.oracle.files",
+    "save_point_json": "numeric.oracle.files",
+    "load_vectors": "numeric.oracle.vectors",
+    "CLAIMS": "numeric.claims.registry",
+    "run_claims": "numeric.claims.runner",
+    "escape_run": "numeric.dynamics.escape",
+    "escape_sweep": "numeric.dynamics.escape",
+}
+
+__all__ = ["SharpnessResult", "__version__", "sharpness", *sorted(_LAZY)]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'numeric' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

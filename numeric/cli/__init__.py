@@ -1,8 +1,14 @@
-"""The ``dmf-sharpness`` command line.
+"""The ``dmf-sharpness`` command line: one module per command.
 
-Each subcommand lives in its own module exposing ``register(subparsers) -> None``; the
-module names are listed in ``_SUBCOMMAND_MODULES`` (add yours there). Errors raised as
-``DmfError`` print one clear line on stderr and exit with status 2.
+    check     decide every claim of the registry
+    oracle    the sharpness of the point in a file, certified
+    vectors   write or check the conformance vectors
+    escape    ``escape`` and ``escape-sweep``: gradient descent near a minimizer
+
+Each module exposes ``register(subparsers) -> None``; the module names are listed in
+``_SUBCOMMAND_MODULES`` (add yours there). Errors raised as ``DmfError`` print one clear line on
+stderr and exit with status 2. May import everything in ``numeric`` and ``derivations``; nothing
+imports it (it is the top of the dependency order).
 """
 
 from __future__ import annotations

@@ -1,1 +1,11 @@
-"""numeric.oracle (package docstring to be written with the layout)."""
+"""The oracle's files: reading and writing points, and the conformance vectors.
+
+    files     ``.json``/``.npz`` input read exactly and refused in one line when wrong; the
+              limits; atomic writes
+    vectors   the known-answer conformance vectors: generation from fixed seeds, the shipped
+              set (``vectors/*.json``, data of this package), checking a directory
+
+May import: ``derivations`` and the mathematics at the top of ``numeric`` (the vectors' expected
+values come from ``numeric.sharpness``). Not ``claims``, ``dynamics``, ``adapters`` or ``cli``.
+The oracle's Python API itself is :func:`numeric.sharpness`.
+"""
