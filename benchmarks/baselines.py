@@ -10,7 +10,7 @@ Public:
                                     ``LinearOperator`` whose matvec is a torch double-backprop HVP
     hvp_power_iteration(ws)         PyHessian-style power iteration on the same HVP, 100 steps
                                     (the adapter's reference)
-    mpmath_full_eigsy(point, dps)   the full ``P x P`` Hessian in mpf (MATH.md K1 formulas),
+    mpmath_full_eigsy(point, dps)   the full ``P x P`` Hessian in mpf (docs/mathematics.md K1 formulas),
                                     then ``mpmath.eigsy`` at ``dps`` digits
     sympy_naive_hessian(dims)       SymPy ``Expr`` loss, ``sympy.hessian``, and the Gauss-Newton
                                     identity at a minimizer checked by ``expand``
@@ -134,7 +134,7 @@ def hvp_lanczos(ws: Sequence[np.ndarray], *, seed: int = 0) -> Any:
 
 def mpmath_full_eigsy(point: Any, dps: int) -> Any:
     """A zero-argument callable: the full Hessian (``numeric.hessian.full_hessian`` on mpf
-    entries, MATH.md K1), then ``mpmath.eigsy(..., eigvals_only=True)`` (Jacobi) at ``dps``
+    entries, docs/mathematics.md K1), then ``mpmath.eigsy(..., eigvals_only=True)`` (Jacobi) at ``dps``
     digits; returns ``lambda_max`` as a ``dps``-digit string (approximate, not certified)."""
     import mpmath
 

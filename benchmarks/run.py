@@ -219,7 +219,7 @@ def _speed_target(row: Any, goal: float, digits: float) -> dict[str, Any]:
 
 
 def evaluate_targets(rows: list[Any], dps: int) -> list[dict[str, Any]]:
-    """The targets of issue 7, each with its measured value and met / missed."""
+    """The speed targets (README, Performance), each with its measured value and met / missed."""
     by = lambda s: [r for r in rows if r.suite == s]  # noqa: E731
     out = []
     auto = _closest(by("autograd"), 1000, 400, 2500)
@@ -288,7 +288,7 @@ def _growth_target(rows: list[Any]) -> dict[str, Any]:
 
 
 def print_targets(targets: list[dict[str, Any]]) -> None:
-    print("\nTargets (issue 7)")
+    print("\nSpeed targets")
     for t in targets:
         verdict = {True: "MET", False: "MISSED", None: "n/a"}[t["met"]]
         if t["met"] is None and t["measured"] is not None:

@@ -15,7 +15,7 @@ Public:
     to_sympy, to_fmpq_mat, to_float64, to_mpmath   the conversions out of the exact world
     from_fmpq_mat        back from python-flint
 
-Conventions follow ../shared/MATH.md: layer ``l`` is ``W_l`` of shape ``(d_l, d_{l-1})``,
+Conventions follow docs/mathematics.md: layer ``l`` is ``W_l`` of shape ``(d_l, d_{l-1})``,
 ``W_1`` first; data ``X`` is ``(d_0, N)``, labels ``Y`` are ``(d_L, N)``; without data ``X = I``
 and ``Y = M`` (the target). ``target=None`` (and ``labels=None`` with data) means "the product
 of the weights", i.e. the point is a global minimizer with zero residual.

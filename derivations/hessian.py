@@ -13,10 +13,10 @@ Public:
                           by the hashable key ``(dims, X, Y)`` of ``symbolic.normalize_inputs``
                           (``derivations.identities`` works on these)
 
-Conventions (MATH.md): ``L(W) = 1/2 ||W_L ... W_1 X - Y||_F^2``; ``theta`` is
+Conventions (docs/mathematics.md): ``L(W) = 1/2 ||W_L ... W_1 X - Y||_F^2``; ``theta`` is
 ``concat(W_1.ravel(), ..., W_L.ravel())`` (layer 1 first, row-major), and ``params`` lists the
 weight symbols (``w{l}_{i}_{j}``) in that order. The Jacobian's rows follow the **column-major**
-vec of ``f X`` (MATH.md's vec): row ``i + d_L * j`` is entry ``(i, j)`` of ``f X``.
+vec of ``f X`` (docs/mathematics.md's vec): row ``i + d_L * j`` is entry ``(i, j)`` of ``f X``.
 
 How it is obtained: the loss is expanded as an exact polynomial over ``QQ``, differentiated once
 per parameter for the gradient, and each gradient entry is differentiated once per parameter
@@ -135,7 +135,7 @@ def _to_matrix(kind: str, dims: tuple[int, ...], x: Any, y: Any) -> sympy.Immuta
 def loss_gradient(
     dims: Sequence[int], *, data: Any = None, labels: Any = None
 ) -> tuple[sympy.ImmutableMatrix, list[sympy.Symbol]]:
-    """The gradient ``dL/dtheta`` (``P x 1``, MATH.md K1) and the parameter symbols.
+    """The gradient ``dL/dtheta`` (``P x 1``, docs/mathematics.md K1) and the parameter symbols.
 
     >>> g, params = loss_gradient((1, 1))
     >>> g
@@ -149,7 +149,7 @@ def loss_hessian(
     dims: Sequence[int], *, data: Any = None, labels: Any = None
 ) -> tuple[sympy.ImmutableMatrix, list[sympy.Symbol]]:
     """The ``P x P`` Hessian of ``L`` obtained by differentiating the loss (gradient first, then
-    its Jacobian), and the ``P`` parameter symbols in MATH.md order.
+    its Jacobian), and the ``P`` parameter symbols in docs/mathematics.md order.
 
     ``data``/``labels``: ``None`` (``X = I``, ``Y`` = symbolic ``M`` with entries ``m_i_j``), a
     rational array-like, or a SymPy matrix of polynomials (see ``derivations.symbolic``).
@@ -167,7 +167,7 @@ def product_jacobian(
 ) -> tuple[sympy.ImmutableMatrix, list[sympy.Symbol]]:
     """``J = d vec(f(W) X) / d theta`` (``d_L N x P``; ``N = d_0`` when ``X = I``), rows in
     column-major vec order (entry ``(i, j)`` of ``f X`` is row ``i + d_L j``), columns in
-    MATH.md parameter order. ``J theta_dot = vec(sum_l A_l D_l B_l X)`` (MATH.md K1).
+    docs/mathematics.md parameter order. ``J theta_dot = vec(sum_l A_l D_l B_l X)`` (docs/mathematics.md K1).
 
     >>> J, _ = product_jacobian((1, 1, 2))
     >>> J
@@ -182,7 +182,7 @@ def product_jacobian(
 def gauss_newton_matrix(
     dims: Sequence[int], *, data: Any = None
 ) -> tuple[sympy.ImmutableMatrix, list[sympy.Symbol]]:
-    """The Gauss-Newton matrix ``J^T J`` (``P x P``), the first term of MATH.md K1.
+    """The Gauss-Newton matrix ``J^T J`` (``P x P``), the first term of docs/mathematics.md K1.
 
     >>> G, _ = gauss_newton_matrix((1, 1, 1))
     >>> G
@@ -231,7 +231,7 @@ def _qq(x: Fraction) -> Any:
 
 def symbolic_hessian_at(point: Point) -> ExactMatrix:
     """The symbolic Hessian (:func:`loss_hessian`) evaluated exactly at ``point``: a ``P x P``
-    ``Fraction`` object array in MATH.md order.
+    ``Fraction`` object array in docs/mathematics.md order.
 
     Without data the cached Hessian with symbolic target ``M`` is evaluated at the point's
     weights and target. With data, the point's ``X`` and ``Y`` are substituted as rationals into

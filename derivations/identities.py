@@ -1,4 +1,4 @@
-"""Identities of MATH.md proved symbolically: polynomial identities for given dims, and
+"""Identities of docs/mathematics.md proved symbolically: polynomial identities for given dims, and
 matrix-calculus identities for symbolic sizes.
 
 Public:
@@ -161,7 +161,7 @@ def _dims_text(dims: tuple[int, ...], data: Any) -> str:
 
 
 def prove_gradient_formula(dims: Sequence[int], *, data: Any = None) -> ProofResult:
-    """``dL/dW_l = A_l^T R X^T B_l^T`` for every layer (MATH.md K1), with ``Y`` symbolic: the
+    """``dL/dW_l = A_l^T R X^T B_l^T`` for every layer (docs/mathematics.md K1), with ``Y`` symbolic: the
     gradient from differentiating the loss, reshaped row-major, against the matrix formula.
 
     >>> prove_gradient_formula((2, 3, 2)).holds_for
@@ -212,7 +212,7 @@ def _residual_term(pm: PolyModel) -> DomainMatrix:
 
 
 def prove_gauss_newton(dims: Sequence[int], *, data: Any = None) -> ProofResult:
-    """MATH.md K1/K2: ``H - J^T J = sum_{i,n} (R X^T)_{in} Hess(f_{in})`` as a polynomial
+    """docs/mathematics.md K1/K2: ``H - J^T J = sum_{i,n} (R X^T)_{in} Hess(f_{in})`` as a polynomial
     identity in the weights and the symbolic labels ``Y`` (and ``X`` when symbolic). The right
     side is linear in the entries of ``R X^T``, so ``H = J^T J`` wherever ``R X^T = 0``. Also
     checked directly: ``H - J^T J`` becomes the zero polynomial after substituting
@@ -267,7 +267,7 @@ def _substitute_labels(pm: PolyModel, y: sympy.ImmutableMatrix, m: DomainMatrix)
 def symbolic_reduced_operator(
     dims: Sequence[int], *, data: Any = None, layers: Sequence[int] | None = None
 ) -> DomainMatrix:
-    """``K = sum_l (X^T B_l^T B_l X) kron (A_l A_l^T)`` (MATH.md K2; with ``X = I`` it is
+    """``K = sum_l (X^T B_l^T B_l X) kron (A_l A_l^T)`` (docs/mathematics.md K2; with ``X = I`` it is
     ``sum_l (B_l^T B_l) kron (A_l A_l^T)``, size ``d_L d_0``), built from the symbolic ``A_l``,
     ``B_l``; ``layers`` restricts the sum (default: all layers). Matches the column-major vec of
     :func:`derivations.hessian.product_jacobian`.
@@ -290,7 +290,7 @@ def symbolic_reduced_operator(
 
 
 def prove_jjt_equals_k(dims: Sequence[int], *, data: Any = None) -> ProofResult:
-    """MATH.md K2: ``J J^T = K``, with ``J`` the Jacobian of ``vec(f(W) X)`` (column-major vec,
+    """docs/mathematics.md K2: ``J J^T = K``, with ``J`` the Jacobian of ``vec(f(W) X)`` (column-major vec,
     from differentiation) and ``K = sum_l (X^T B_l^T B_l X) kron (A_l A_l^T)`` built from the
     symbolic factors (``X = I``: ``sum_l (B_l^T B_l) kron (A_l A_l^T)``).
 
@@ -310,7 +310,7 @@ def prove_jjt_equals_k(dims: Sequence[int], *, data: Any = None) -> ProofResult:
 
 
 def prove_kronecker_sum(dims: Sequence[int]) -> ProofResult:
-    """MATH.md K5 (depth 2, ``X = I``): ``J J^T = I kron W_2 W_2^T + W_1^T W_1 kron I``.
+    """docs/mathematics.md K5 (depth 2, ``X = I``): ``J J^T = I kron W_2 W_2^T + W_1^T W_1 kron I``.
 
     >>> prove_kronecker_sum((2, 3, 2)).proved
     True
@@ -459,7 +459,7 @@ def _combine(identity: str, depths: Sequence[int], parts: list[ProofResult], t0:
 
 
 def prove_gradient_formula_all_sizes(*, depths: Sequence[int] = (1, 2, 3)) -> ProofResult:
-    """MATH.md K1 for symbolic widths: SymPy's ``Trace(R^T R)/2 .diff(W_l)`` equals
+    """docs/mathematics.md K1 for symbolic widths: SymPy's ``Trace(R^T R)/2 .diff(W_l)`` equals
     ``A_l^T R X^T B_l^T`` for each ``l``, at each depth in ``depths``."""
     t0 = time.perf_counter()
     parts = []
@@ -487,7 +487,7 @@ def _merge_layers(depth: int, what: str, sub: list[ProofResult]) -> ProofResult:
 
 
 def prove_gauss_newton_all_sizes(*, depths: Sequence[int] = (1, 2, 3)) -> ProofResult:
-    """MATH.md K1/K2 for symbolic widths, through Hessian-vector products along a symbolic
+    """docs/mathematics.md K1/K2 for symbolic widths, through Hessian-vector products along a symbolic
     direction ``D = (D_1, ..., D_L)``:
 
     ``(H D)_l = (J^T J D)_l + dA_l^T G B_l^T + A_l^T G dB_l^T`` with ``G = R X^T``,

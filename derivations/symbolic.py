@@ -1,4 +1,4 @@
-"""Symbolic weights, product and loss of a deep linear network (MATH.md "Objects and conventions").
+"""Symbolic weights, product and loss of a deep linear network (docs/mathematics.md "Objects and conventions").
 
 Public:
     SYMBOLIC_PARAM_LIMIT  the largest parameter count ``P`` the symbolic routes accept
@@ -9,7 +9,7 @@ Public:
     weight_symbol         the SymPy ``Symbol`` ``w{l}_{i}_{j}`` for entry ``(i, j)`` of ``W_l``
     matrix_symbols        a matrix of symbols ``{prefix}_{i}_{j}`` (targets ``m``, labels ``y``, data ``x``)
     symbolic_weights      ``(W_1, ..., W_L)`` as SymPy matrices of weight symbols
-    parameters            the ``P`` weight symbols in MATH.md order (layer 1 first, row-major)
+    parameters            the ``P`` weight symbols in docs/mathematics.md order (layer 1 first, row-major)
     product, left_factor, right_factor   ``f = W_L ... W_1``, ``A_l``, ``B_l`` on SymPy matrices
     loss                  the SymPy expression ``1/2 ||W_L ... W_1 X - Y||_F^2``
     normalize_inputs      ``(dims, X, Y)`` checked, defaults filled in, hashable (a cache key)
@@ -181,7 +181,7 @@ def symbolic_weights(dims: Sequence[int]) -> tuple[sympy.ImmutableMatrix, ...]:
 
 
 def parameters(dims: Sequence[int]) -> list[sympy.Symbol]:
-    """``theta``: the weight symbols in MATH.md order, ``concat(W_1.ravel(), ..., W_L.ravel())``
+    """``theta``: the weight symbols in docs/mathematics.md order, ``concat(W_1.ravel(), ..., W_L.ravel())``
     (layer 1 first, each layer row-major)."""
     return [s for w in symbolic_weights(dims) for s in w]  # ImmutableMatrix iterates row-major
 
@@ -259,7 +259,7 @@ def normalize_inputs(
 class PolyModel:
     """The loss of dims ``(d_0, ..., d_L)`` as exact polynomials.
 
-    ``ring`` is ``QQ[theta, extras]`` (weights first, in MATH.md order, then the symbols of
+    ``ring`` is ``QQ[theta, extras]`` (weights first, in docs/mathematics.md order, then the symbols of
     ``X``/``Y`` sorted by name); ``weights``, ``data`` (``None`` for ``X = I``), ``labels`` are
     ``DomainMatrix`` objects over it; ``params`` are the ring generators of ``theta``.
     """
@@ -361,7 +361,7 @@ def poly_model(dims: Sequence[int], *, data: Any = None, labels: Any = None) -> 
 
 def loss(dims: Sequence[int], *, data: Any = None, labels: Any = None) -> sympy.Expr:
     """``L(W) = 1/2 ||W_L ... W_1 X - Y||_F^2`` as an (unexpanded) SymPy expression
-    (MATH.md "Objects and conventions")."""
+    (docs/mathematics.md "Objects and conventions")."""
     dims, x, y = normalize_inputs(dims, data, labels)
     f = product(symbolic_weights(dims))
     r = (f if x is None else f * x) - y

@@ -1,4 +1,4 @@
-"""Closed forms for the sharpness and its bounds (MATH.md K3-K7, and the `sum-formula` claim).
+"""Closed forms for the sharpness and its bounds (docs/mathematics.md K3-K7, and the `sum-formula` claim).
 
 Public (each ``*, dps``: ``None`` computes in float64 -- approximate --, an int computes with
 mpmath at that many decimal digits -- approximate to about that many digits, not certified):

@@ -1,4 +1,4 @@
-"""Left and right factors of a deep linear network (MATH.md "Objects and conventions").
+"""Left and right factors of a deep linear network (docs/mathematics.md "Objects and conventions").
 
 Public:
     product(weights)          f = W_L ... W_1                       (d_L x d_0)

@@ -1,14 +1,14 @@
-"""The explicit Hessian of the loss at any point, from MATH.md K1 (not from SymPy).
+"""The explicit Hessian of the loss at any point, from docs/mathematics.md K1 (not from SymPy).
 
 Public:
     jacobian(weights, data=None)            J = [J_1 ... J_L],  J_l = A_l kron (B_l X)^T
     gauss_newton(weights, data=None)        H_o = J^T J, blocks (A_k^T A_l) kron (B_k C B_l^T)
     residual_term(weights, data, labels)    H_f = H - J^T J (the term with the residual R)
-    full_hessian(weights, data, labels)     H = H_o + H_f   (P x P, MATH.md parameter order)
+    full_hessian(weights, data, labels)     H = H_o + H_f   (P x P, docs/mathematics.md parameter order)
     hessian_vector_product(weights, data, labels, v)   H v without forming H (float64)
     hessian_operator(weights, data, labels) H as a ``scipy.sparse.linalg.LinearOperator``
 
-Derivation (MATH.md K1, with row-major ``vec_r`` so that ``vec_r(A D C) = (A kron C^T) vec_r(D)``):
+Derivation (docs/mathematics.md K1, with row-major ``vec_r`` so that ``vec_r(A D C) = (A kron C^T) vec_r(D)``):
 ``Df[D] X = sum_l A_l D_l B_l X`` gives the Jacobian blocks ``J_l = A_l kron (B_l X)^T`` (rows:
 ``vec_r`` of the ``d_L x N`` output). The second-order term of
 ``H[D, D] = ||J D||^2 + 2 sum_{k<l} <R, A_l D_l W_{l-1}...W_{k+1} D_k B_k X>`` is bilinear in
@@ -110,7 +110,7 @@ def residual_term(
 def full_hessian(
     weights: Sequence[np.ndarray], data: np.ndarray | None, labels: np.ndarray
 ) -> np.ndarray:
-    """The ``P x P`` Hessian of ``1/2 ||W_L...W_1 X - Y||_F^2`` (MATH.md K1): ``J^T J + H_f``."""
+    """The ``P x P`` Hessian of ``1/2 ||W_L...W_1 X - Y||_F^2`` (docs/mathematics.md K1): ``J^T J + H_f``."""
     return gauss_newton(weights, data) + residual_term(weights, data, labels)
 
 

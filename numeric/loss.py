@@ -1,10 +1,10 @@
-"""The squared loss, its residual and its gradient (MATH.md K1).
+"""The squared loss, its residual and its gradient (docs/mathematics.md K1).
 
 Public:
     residual(weights, data, labels)   R = W_L ... W_1 X - Y    (X = None means X = I)
     loss(weights, data, labels)       L = 1/2 ||R||_F^2
     gradient(weights, data, labels)   [grad_{W_l} L]_l with grad_{W_l} L = A_l^T R X^T B_l^T
-    flatten(mats), unflatten(theta, dims)   the MATH.md parameter order (layer 1 first, row-major)
+    flatten(mats), unflatten(theta, dims)   the docs/mathematics.md parameter order (layer 1 first, row-major)
 
 Generic over float64 / exact ``Fraction`` / ``mpmath.mpf`` (inside ``mpmath.workdps``) arrays.
 
@@ -35,7 +35,7 @@ def residual(weights: Sequence[np.ndarray], data: np.ndarray | None, labels: np.
 
 
 def loss(weights: Sequence[np.ndarray], data: np.ndarray | None, labels: np.ndarray) -> Any:
-    """``1/2 ||W_L ... W_1 X - Y||_F^2`` (the MATH.md convention, with the 1/2)."""
+    """``1/2 ||W_L ... W_1 X - Y||_F^2`` (the docs/mathematics.md convention, with the 1/2)."""
     r = residual(weights, data, labels)
     return sum((x * x for x in r.flat), start=0 * r.flat[0]) / 2
 
@@ -43,7 +43,7 @@ def loss(weights: Sequence[np.ndarray], data: np.ndarray | None, labels: np.ndar
 def gradient(
     weights: Sequence[np.ndarray], data: np.ndarray | None, labels: np.ndarray
 ) -> list[np.ndarray]:
-    """``grad_{W_l} L = A_l^T R X^T B_l^T`` for ``l = 1..L`` (MATH.md K1)."""
+    """``grad_{W_l} L = A_l^T R X^T B_l^T`` for ``l = 1..L`` (docs/mathematics.md K1)."""
     r = residual(weights, data, labels)
     rxt = r if data is None else r @ data.T
     return [

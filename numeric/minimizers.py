@@ -17,11 +17,11 @@ Public:
 
 Helpers (private): exact rank/inverse through python-flint, frame checks.
 
-Conventions (../shared/MATH.md): ``dims = (d_0, ..., d_L)``, ``W_l`` is ``d_l x d_{l-1}``,
+Conventions (docs/mathematics.md): ``dims = (d_0, ..., d_L)``, ``W_l`` is ``d_l x d_{l-1}``,
 ``weights[0]`` is ``W_1``. Exact results are ``derivations.exact.Point`` objects holding
 ``Fraction`` object arrays; every exact constructor's product equals its target *exactly*.
 
-Balanced minimizers (MATH.md K7): from an SVD ``M = U_L S U_0^T`` (``r = rank M`` columns) and
+Balanced minimizers (docs/mathematics.md K7): from an SVD ``M = U_L S U_0^T`` (``r = rank M`` columns) and
 frames ``U_l`` (``d_l x r``, orthonormal columns) for the hidden layers,
 ``W_l = U_l S^(1/L) U_{l-1}^T``. Then ``W_L ... W_1 = U_L S U_0^T = M`` and
 ``W_{l+1}^T W_{l+1} = W_l W_l^T`` (balanced); the sharpness there is ``L s_1^(2(L-1)/L)``.
@@ -165,7 +165,7 @@ def _check_hidden_widths(dims: tuple[int, ...], rank: int, what: str) -> None:
 def balanced_minimizer(
     target: Any, dims: Sequence[int], *, dps: int | None = None
 ) -> list[np.ndarray]:
-    """The balanced (flattest) minimizer of MATH.md K7 for the target ``M`` and ``dims``.
+    """The balanced (flattest) minimizer of docs/mathematics.md K7 for the target ``M`` and ``dims``.
 
     ``W_l = U_l S^(1/L) U_{l-1}^T`` with the compact SVD ``M = U_L S U_0^T`` (``r = rank M``,
     decided exactly over Q) and the hidden frames ``U_l = [I_r; 0]`` (``d_l x r``), i.e. wider
@@ -260,7 +260,7 @@ def exact_balanced_minimizer(
     and exact rational frames ``U_l`` (``d_l x k``, orthonormal columns, ``k = len(s)``).
 
     Its target is ``M = U_L diag(s_i^L) U_0^T`` (singular values ``s_i^L``), exactly, and it is
-    exactly balanced: ``W_{l+1}^T W_{l+1} = W_l W_l^T``. MATH.md K7 says its sharpness is
+    exactly balanced: ``W_{l+1}^T W_{l+1} = W_l W_l^T``. docs/mathematics.md K7 says its sharpness is
     ``L max_i s_i^(2(L-1))`` -- for rational ``s`` an exact rational, which lets exact and
     certified checks of the ``flattest`` and ``balanced-spectrum`` claims compare exactly.
     Zero ``s_i`` give rank-deficient (all zero: the zero) targets.

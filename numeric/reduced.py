@@ -1,4 +1,4 @@
-"""The reduced operator K of MATH.md K2, dense and matrix-free.
+"""The reduced operator K of docs/mathematics.md K2, dense and matrix-free.
 
 Public:
     reduced_operator(weights, data=None, *, form="sqrt")   dense K
@@ -6,7 +6,7 @@ Public:
     reduced_terms(weights, data=None, *, form="sqrt")      the pairs (S_l, G_l) with K = sum S_l kron G_l
 
 At a minimizer with ``R X^T = 0`` the Hessian is ``J^T J`` and its nonzero eigenvalues, with
-multiplicity, are those of (MATH.md K2)
+multiplicity, are those of (docs/mathematics.md K2)
 
     K = sum_l (C^{1/2} B_l^T B_l C^{1/2}) kron (A_l A_l^T),     C = X X^T,
 
@@ -114,7 +114,7 @@ def _kron_sum_exact(terms: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
 def reduced_operator(
     weights: Sequence[np.ndarray], data: np.ndarray | None = None, *, form: Form = "sqrt"
 ) -> np.ndarray:
-    """Dense ``K = sum_l S_l kron G_l`` (MATH.md K2); exact for ``Fraction`` inputs."""
+    """Dense ``K = sum_l S_l kron G_l`` (docs/mathematics.md K2); exact for ``Fraction`` inputs."""
     terms = reduced_terms(weights, data, form=form)
     if all(isinstance(x, Fraction | int) for s, g in terms for m in (s, g) for x in m.flat):
         return _kron_sum_exact(terms)

@@ -11,7 +11,7 @@ Public:
 Helpers (private): the three evaluation modes (certified / mpmath / float64), the exact
 minimizer test for large float64 input, spectrum summaries.
 
-**Routes** (MATH.md K1, K2). At a global minimizer with ``R X^T = 0`` (decided EXACTLY) the
+**Routes** (docs/mathematics.md K1, K2). At a global minimizer with ``R X^T = 0`` (decided EXACTLY) the
 Hessian is ``J^T J`` and its nonzero spectrum is that of the reduced operator
 ``K = sum_l (B_l^T B_l) kron (A_l A_l^T)`` (with data: the ``gram`` form
 ``sum_l (X^T B_l^T B_l X) kron (A_l A_l^T)``, rational, or the ``C^{1/2}`` ``sqrt`` form), of size
@@ -30,7 +30,7 @@ Hessian is ``J^T J`` and its nonzero spectrum is that of the reduced operator
                              input skips exact parsing (shapes and finiteness still checked, the
                              minimizer test stays exact).
 
-**Loss conventions** (``loss=``). Write ``L_half = 1/2 ||W_L ... W_1 X - Y||_F^2`` (MATH.md) and
+**Loss conventions** (``loss=``). Write ``L_half = 1/2 ||W_L ... W_1 X - Y||_F^2`` (docs/mathematics.md) and
 ``N`` the number of samples (columns of ``X``; ``N = d_0`` when ``X = I``):
     "half-sum"  L_half                          Hessian factor 1
     "sum"       ||R||_F^2                       factor 2
@@ -170,7 +170,7 @@ class SharpnessResult:
         lines = [
             f"lambda_max = {self._fmt(self.value)}  [{status}]",
             f"route: {self.route}; {where}; residual norm {self._fmt(self.residual_norm)}",
-            f"loss: {self.loss} (Hessian factor {self.loss_factor} relative to MATH.md's 1/2)",
+            f"loss: {self.loss} (Hessian factor {self.loss_factor} relative to docs/mathematics.md's 1/2)",
             f"dims {self.dims}, {self.parameters} parameters; multiplicity of lambda_max "
             f"{self.multiplicity}; gap lambda_1 - lambda_2 = {self._fmt(self.gap)}",
             f"lambda_min = {self._fmt(self.lambda_min)}; largest magnitude = "
@@ -187,7 +187,7 @@ class SharpnessResult:
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict (numbers as decimal strings; issue 4's oracle format)."""
+        """A JSON-ready dict (numbers as decimal strings; the oracle's JSON format, README "The oracle command")."""
         digits = self.dps or 17
         out: dict[str, Any] = {
             "lambda_max": _num_string(self.value, digits),
@@ -340,7 +340,7 @@ def _exact_zero(template: _Ev) -> _Ev:
 
 def _pad_reduced(k_evs: list[_Ev], rank: int, params: int) -> list[_Ev]:
     """Hessian spectrum at a minimizer: the ``rank`` nonzero eigenvalues of K and
-    ``P - rank`` zeros (MATH.md K2), descending (K is positive semidefinite)."""
+    ``P - rank`` zeros (docs/mathematics.md K2), descending (K is positive semidefinite)."""
     nonzero = k_evs[:rank]
     zero_template = k_evs[0] if k_evs else _Ev(0.0)
     return nonzero + [_exact_zero(zero_template)] * (params - rank)
@@ -393,7 +393,7 @@ def _mode_exact(point: Point, route: str, dps: int, certify: bool) -> _Spectrum:
         evs = _certified_list(h_exact, dps)
         method = (
             "certified: enclosures (numeric.eigen.certified_eigvalsh) of the eigenvalues of the "
-            "exact rational full Hessian (MATH.md K1); rank exact over Q"
+            "exact rational full Hessian (docs/mathematics.md K1); rank exact over Q"
         )
     else:
         pw, px, py = point_arrays(point, "mpmath", dps)

@@ -35,7 +35,7 @@ def test_benchmark_script_smoke(tmp_path: Path) -> None:
         cwd=ROOT, capture_output=True, text=True, timeout=180, check=False,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "speed-up (theirs/ours)" in proc.stdout and "Targets (issue 7)" in proc.stdout
+    assert "speed-up (theirs/ours)" in proc.stdout and "Speed targets" in proc.stdout
     doc = json.loads(out_json.read_text())
 
     suites = {r["suite"] for r in doc["rows"]}

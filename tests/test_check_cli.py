@@ -71,7 +71,7 @@ def test_quick_refutations_recheck_exactly(quick_report: dict[str, Any]) -> None
                 "scalar-ends", "balanced-spectrum", "reduced-spectrum"):
         assert claims[cid]["verdict"] == "verified", claims[cid]["detail"]
         assert claims[cid]["evidence"] in ("exact", "exact+certified", "certified")
-    # issue 5 defines the escape verdict by measurement: verified, but never "certified"
+    # the escape verdict is defined by measurement: verified, but never "certified"
     esc = claims["escape"]
     assert (esc["verdict"], esc["evidence"], esc["certified"]) == ("verified", "approximate", False)
     assert "not certified" in esc["method"] and "not certified" in esc["detail"]

@@ -213,7 +213,7 @@ def test_refuted_without_counterexample_is_rejected() -> None:
         ClaimOutcome("refuted", 1, "exact", "no evidence")
 
 
-# ----------------------------------------------------------------------------- escape (issue 5)
+# ----------------------------------------------------------------------------- escape
 
 
 @pytest.fixture(scope="module")
@@ -252,7 +252,7 @@ def _report(outcome: ClaimOutcome) -> ClaimReport:
 def test_escape_is_verified_on_measured_evidence_that_is_not_certified(
     monkeypatch: pytest.MonkeyPatch, escape_result: Any
 ) -> None:
-    assert escape_result.verdict == "verified"  # issue 5's verdict, decided by numeric.dynamics.escape
+    assert escape_result.verdict == "verified"  # the measured verdict of numeric.claims.escape
     out = _escape_outcome(monkeypatch, escape_result)
     assert (out.verdict, out.evidence, out.cases) == ("verified", "approximate", 1)
     assert "measured, not certified" in out.detail and "mpmath at 60 digits" in out.detail

@@ -20,7 +20,7 @@ from numeric.oracle import vectors
 from numeric.sharpness import sharpness
 from numeric.spectrum import eigvalsh_float64
 
-ISSUE_FIELDS = (
+STABLE_FIELDS = (
     "lambda_max", "enclosure", "certified", "route", "at_minimizer", "residual_norm", "loss",
     "dims", "parameters",
 )
@@ -45,11 +45,11 @@ def minimizer_file(tmp_path: Path) -> Path:
     return _write_json(tmp_path / "min.json", {"weights": WEIGHTS})
 
 
-def test_json_output_has_the_issue_fields(capsys: pytest.CaptureFixture[str], minimizer_file: Path) -> None:
+def test_json_output_has_the_stable_fields_first(capsys: pytest.CaptureFixture[str], minimizer_file: Path) -> None:
     code, out, err = _run(capsys, "oracle", str(minimizer_file), "--json", "--dps", "30")
     assert code == 0 and err == ""
     doc = json.loads(out)
-    assert list(doc)[: len(ISSUE_FIELDS)] == list(ISSUE_FIELDS)
+    assert list(doc)[: len(STABLE_FIELDS)] == list(STABLE_FIELDS)
     assert doc["certified"] is True and doc["status"] == "certified"
     assert doc["route"] == "reduced" and doc["at_minimizer"] is True
     assert doc["dims"] == [2, 3, 2] and doc["parameters"] == 12
@@ -127,7 +127,7 @@ def test_no_certify_is_approximate(capsys: pytest.CaptureFixture[str], minimizer
 
 
 def test_exact_json_npz_and_api_agree(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """Same point three ways: identical certified answers (the issue's 'Done when')."""
+    """Same point three ways: identical certified answers (JSON, npz and the API agree)."""
     rng = np.random.default_rng(11)
     ws = [rng.integers(-3, 4, (3, 2)) / 4, rng.integers(-3, 4, (2, 3)) / 8]  # dyadic: exact
     x = rng.integers(-2, 3, (2, 4)).astype(float)

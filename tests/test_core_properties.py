@@ -1,5 +1,5 @@
-"""Issue 2's core properties: three independent Hessian routes agree, and the closed forms of
-MATH.md K2-K7 hold, exactly on rational points and to >= 40 digits with mpmath.
+"""The core properties: three independent Hessian routes agree, and the closed forms of
+docs/mathematics.md K2-K7 hold, exactly on rational points and to >= 40 digits with mpmath.
 
 Routes: (1) SymPy differentiation of the loss (``derivations.hessian``), (2) the explicit K1
 block formulas (``numeric.hessian``), (3) the reduced operator K (``numeric.reduced``).

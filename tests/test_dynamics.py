@@ -1,4 +1,4 @@
-"""Gradient descent near minima (numeric.dynamics.escape): the ``escape`` claim of MATH.md.
+"""Gradient descent near minima (numeric.dynamics.escape): the ``escape`` claim of docs/mathematics.md.
 
 Tolerances: the escape step is an integer and the prediction is a linearization, so measured
 and predicted steps are compared with the claim's 10% (they agree to about one step when the

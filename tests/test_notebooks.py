@@ -1,4 +1,4 @@
-"""The notebooks in ``notebooks/`` run top to bottom and stay tidy (issue 6).
+"""The notebooks in ``notebooks/`` run top to bottom and stay tidy.
 
 Each notebook is executed with ``nbclient`` in the ``python3`` kernel of the interpreter running
 the tests (``jupyter_client`` starts the ``python3`` kernelspec with ``sys.executable``, i.e. the

@@ -110,7 +110,7 @@ def test_hessian_is_symmetric_and_gauss_newton_is_jtj(dims: tuple[int, ...]) -> 
 
 
 def test_jacobian_rows_are_column_major_vec() -> None:
-    """Row i + d_L j of J is the gradient of entry (i, j) of f X (MATH.md's vec)."""
+    """Row i + d_L j of J is the gradient of entry (i, j) of f X (docs/mathematics.md's vec)."""
     dims, x = (2, 1, 3), [[1, 2, 0, 1], [0, 1, 1, Fraction(1, 2)]]
     j, params = product_jacobian(dims, data=x)
     w = symbolic_weights(dims)

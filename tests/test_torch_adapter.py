@@ -44,7 +44,7 @@ def test_sequential_roundtrip_and_parameter_order() -> None:
     back = from_sequential(model)
     assert all(np.array_equal(a, b) for a, b in zip(ws, back, strict=True))
     theta = torch.cat([p.detach().flatten() for p in model.parameters()]).numpy()
-    assert np.array_equal(theta, flatten(ws))  # MATH.md parameter order
+    assert np.array_equal(theta, flatten(ws))  # docs/mathematics.md parameter order
 
 
 def test_to_sequential_leaves_the_global_rng_alone() -> None:

@@ -41,7 +41,7 @@ def test_compare_expected_reports_a_changed_digit() -> None:
 
 
 def _independent_lambda_max(point: Point) -> mpmath.mpf:
-    """Exact full Hessian (MATH.md K1, both terms, at every point), then mpmath's Jacobi
+    """Exact full Hessian (docs/mathematics.md K1, both terms, at every point), then mpmath's Jacobi
     ``eigsy`` at twice the shipped precision: independent of the reduced operator and of the
     certified eigenvalue code used to make the vectors."""
     h = full_hessian(list(point.weights), point.data, point.labels)
@@ -70,7 +70,7 @@ def test_shipped_enclosure_contains_the_independent_value(vector: vectors.Vector
 @pytest.mark.parametrize("vector", SHIPPED, ids=[v.name for v in SHIPPED])
 def test_trace_and_closed_forms(vector: vectors.Vector) -> None:
     """The trace is K3's formula (which holds at every point: the residual term of K1 has a zero
-    diagonal); the closed forms sit where MATH.md K4-K7 put them relative to lambda_max."""
+    diagonal); the closed forms sit where docs/mathematics.md K4-K7 put them relative to lambda_max."""
     exp, point = vector.expected, vector.point
     trace = Fraction(exp["trace"]["exact"])
     assert trace == hessian_trace(list(point.weights), point.data)

@@ -13,11 +13,11 @@ Public:
     hvp_power_iteration_sharpness    reference: Hessian-vector products by double backprop and a
                                      fixed number of power iterations
 
-Layout. MATH.md writes the network as ``f(W) = W_L ... W_1`` acting on columns: data ``X`` is
+Layout. docs/mathematics.md writes the network as ``f(W) = W_L ... W_1`` acting on columns: data ``X`` is
 ``(d_0, N)``. PyTorch acts on rows, so a user's function receives ``inputs = X^T`` (``N x d_0``)
 and ``targets = Y^T`` (``N x d_L``); without data ``X = I`` (``inputs`` is the identity, ``N =
-d_0``) and ``targets = M^T``. Then ``model(inputs) = (f X)^T`` and the MATH.md loss is
-``0.5 * ((model(inputs) - targets) ** 2).sum()``. The parameter order is MATH.md's:
+d_0``) and ``targets = M^T``. Then ``model(inputs) = (f X)^T`` and the docs/mathematics.md loss is
+``0.5 * ((model(inputs) - targets) ** 2).sum()``. The parameter order is docs/mathematics.md's:
 ``torch.cat([layer.weight.flatten() for layer in model])``.
 """
 
@@ -74,7 +74,7 @@ def _as_float64(w: Any) -> np.ndarray:
 
 def to_sequential(weights: Sequence[Any] | Point) -> nn.Sequential:
     """A ``torch.nn.Sequential`` of bias-free ``nn.Linear`` layers with ``layer[l-1].weight =
-    W_l`` in float64 (MATH.md: ``W_l`` is ``(d_l, d_{l-1})``, the ``nn.Linear.weight`` shape).
+    W_l`` in float64 (docs/mathematics.md: ``W_l`` is ``(d_l, d_{l-1})``, the ``nn.Linear.weight`` shape).
     Exact entries are rounded to the nearest float64. No random initialization runs (the global
     torch RNG is left untouched).
 

@@ -70,7 +70,7 @@ TRACE = Relation(
 
 
 def check_trace(ctx: CheckContext) -> ClaimOutcome:
-    """MATH.md K3, exact rational equality at minimizers (X = I and with data, including
+    """docs/mathematics.md K3, exact rational equality at minimizers (X = I and with data, including
     ``R != 0`` with ``R X^T = 0``), then the same identity at arbitrary points (a remark)."""
     main = decide_relation(
         ctx, TRACE, strategy=point_strategy(depths=(1, 4)),
@@ -95,7 +95,7 @@ UPPER = Relation(
 
 
 def check_upper_bound(ctx: CheckContext) -> ClaimOutcome:
-    """MATH.md K4 at minimizers (X = I and with data): exact algebraic comparison."""
+    """docs/mathematics.md K4 at minimizers (X = I and with data): exact algebraic comparison."""
     part = decide_relation(
         ctx, UPPER, strategy=point_strategy(depths=(1, 3)),
         generate=_minimizer_gen((1, 3), (1, 3), data=True),
@@ -119,7 +119,7 @@ DEPTH2 = Relation(
 
 
 def check_depth2(ctx: CheckContext) -> ClaimOutcome:
-    """MATH.md K5: exact algebraic equality per case (random integer points and points with
+    """docs/mathematics.md K5: exact algebraic equality per case (random integer points and points with
     rational norms built from rational orthogonal frames)."""
 
     def gen(rng: np.random.Generator, i: int) -> Point:
@@ -149,7 +149,7 @@ SCALAR_ENDS = Relation(
 
 
 def check_scalar_ends(ctx: CheckContext) -> ClaimOutcome:
-    """MATH.md K6: for a row ``A_l`` and a column ``B_l`` the spectral norm is the Euclidean
+    """docs/mathematics.md K6: for a row ``A_l`` and a column ``B_l`` the spectral norm is the Euclidean
     norm, so the right side is rational; ``lambda_max(H)`` is decided exactly (the top factor of
     ``charpoly(H)`` is linear iff it is rational)."""
     part = decide_relation(

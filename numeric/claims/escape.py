@@ -49,7 +49,7 @@ ESCAPE_METHOD = (
 
 
 def check_escape(ctx: CheckContext) -> ClaimOutcome:
-    """The ``escape`` claim, decided as issue 5 defines it: verified when, over generated
+    """The ``escape`` claim, decided by measurement (docs/mathematics.md, How a verdict is reached): verified when, over generated
     minimizers and factors on both sides of 1, the outcome matches the threshold and the escape
     steps match the prediction within 10% (``check_escape_claim``); refuted
     when a run contradicts it, inconclusive when a run is undecided. The evidence is measured,
@@ -154,7 +154,7 @@ def check_escape_claim(
     delta: float = 1e-2,
     tolerance: float = 0.10,
 ) -> EscapeClaimResult:
-    """Decide the MATH.md ``escape`` claim on ``cases`` generated minimizers.
+    """Decide the docs/mathematics.md ``escape`` claim on ``cases`` generated minimizers.
 
     Each case is an exact minimizer ``W*`` (random small rational weights, target = their
     product; dims cycle through small shapes; drawn with Hessian condition number

@@ -26,7 +26,7 @@ __all__ = [
 
 
 def _k_similar(point: Point) -> np.ndarray:
-    """A rational matrix with the characteristic polynomial of MATH.md's
+    """A rational matrix with the characteristic polynomial of docs/mathematics.md's
     ``K = (C^1/2 kron I) K_B (C^1/2 kron I)``, ``K_B = sum_l (B_l^T B_l) kron (A_l A_l^T)``:
     ``K_B (C kron I)`` (``charpoly(UV) = charpoly(VU)``). Built here from the factors,
     independently of ``numeric.reduced``; ``X = I`` gives ``K`` itself."""
@@ -50,7 +50,7 @@ def _zero_order(poly: Any) -> int:
 
 
 def check_reduced_spectrum(ctx: CheckContext) -> ClaimOutcome:
-    """MATH.md K2 exactly: ``x^n charpoly(H) = x^P charpoly(K_gram)`` over Q."""
+    """docs/mathematics.md K2 exactly: ``x^n charpoly(H) = x^P charpoly(K_gram)`` over Q."""
     import flint
 
     rng = ctx.rng()

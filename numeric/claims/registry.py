@@ -1,4 +1,4 @@
-"""The claims registry: every statement of ../shared/MATH.md ("Claims the checker must decide")
+"""The claims registry: every statement of docs/mathematics.md ("Claims the checker must decide")
 that ``dmf-sharpness check`` decides, by its stable id.
 
 Public:
@@ -63,8 +63,8 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(
         "gauss-newton",
         "At every point with R X^T = 0: H = J^T J (the Hessian of 1/2||W_L...W_1 X - Y||_F^2 "
-        "equals its Gauss-Newton part); MATH.md K1/K2.",
-        "MATH.md K1, K2 (standard)",
+        "equals its Gauss-Newton part); docs/mathematics.md K1/K2.",
+        "docs/mathematics.md K1, K2 (standard)",
         "symbolic dims listed in the detail (with and without data X); all sizes via matrix "
         "calculus where SymPy can",
         "derivations.identities.prove_gauss_newton for each listed dims (SymPy differentiation "
@@ -77,7 +77,7 @@ CLAIMS: tuple[Claim, ...] = (
         "reduced-spectrum",
         "At a minimizer (R X^T = 0) the nonzero eigenvalues of H, with multiplicity, are those "
         "of K = sum_l (C^1/2 B_l^T B_l C^1/2) kron (A_l A_l^T); zero has multiplicity P - rank K.",
-        "MATH.md K2",
+        "docs/mathematics.md K2",
         "generated: random rational minimizers (entries k/q, |k| <= 3, q <= 3; target or labels "
         "= the product) of depth 1-3, widths 1-3, alternately X = I and random integer data X "
         "(N = 1-3) with labels Y = f X + Z, Z X^T = 0 (R != 0); every 4th with a zero column in "
@@ -91,7 +91,7 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(
         "trace",
         "At a minimizer (R X^T = 0): tr H = sum_l ||A_l||_F^2 ||B_l X||_F^2.",
-        "MATH.md K3",
+        "docs/mathematics.md K3",
         "minimizers of depth 1-4, widths 1-3, X = I and with data (random rational minimizers "
         "as for reduced-spectrum, no special structure); non-minimizers (random labels) "
         "reported separately",
@@ -103,7 +103,7 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(
         "upper-bound",
         "At a minimizer (R X^T = 0): lambda_max(H) <= sum_l ||A_l||_2^2 ||B_l X||_2^2.",
-        "MATH.md K4 (triangle + Cauchy-Schwarz)",
+        "docs/mathematics.md K4 (triangle + Cauchy-Schwarz)",
         "generated: random rational minimizers of depth 1-3, widths 1-3, X = I and with data "
         "(generic points: the bound is strict there; equality cases such as depth 2 occur too)",
         "Hypothesis search over integer-entry minimizers, then exact comparison of algebraic numbers (charpoly roots, companion-matrix sums/products, "
@@ -114,7 +114,7 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(
         "depth2",
         "L = 2, X = I, every minimizer, all widths: lambda_max(H) = ||W_1||_2^2 + ||W_2||_2^2.",
-        f"MATH.md K5; {KAMBER}",
+        f"docs/mathematics.md K5; {KAMBER}",
         "depth 2, widths 1-3: random rational minimizers alternating with W_l = P_l diag(s_l) "
         "Q_l^T (independent rational orthogonal frames per layer, rational norms)",
         "Hypothesis search, then per case an exact algebraic comparison of lambda_max(H) with "
@@ -125,7 +125,7 @@ CLAIMS: tuple[Claim, ...] = (
         "scalar-ends",
         "d_0 = d_L = 1, X = I, any depth and hidden widths, every minimizer: lambda_max(H) = "
         "sum_l ||A_l||_2^2 ||B_l||_2^2 (rational: A_l is a row, B_l a column).",
-        f"MATH.md K6; {KAMBER}",
+        f"docs/mathematics.md K6; {KAMBER}",
         "scalar ends, depth 1-4, hidden widths 1-3: random rational minimizers (generic)",
         "exact: charpoly(H) == x^(P-1) (x - rhs) over Q, after a Hypothesis search",
         "numeric.claims.closed_forms:check_scalar_ends",
@@ -148,7 +148,7 @@ CLAIMS: tuple[Claim, ...] = (
         "flattest",
         "X = I, target M, s = sigma_1(M): every minimizer has lambda_max(H) >= L s^(2(L-1)/L), "
         "with equality at balanced minimizers W_l = U_l S^(1/L) U_{l-1}^T.",
-        "MATH.md K7 (Mulayoff & Michaeli 2020; Kamber & Parhi)",
+        "docs/mathematics.md K7 (Mulayoff & Michaeli 2020; Kamber & Parhi)",
         "depth 1-4, widths 1-3; bound: random rational minimizers (generic, not built to be "
         "flat); attainment: exactly rational balanced minimizers (the claim's own domain)",
         "bound: exact algebraic comparison of lambda_max(H) with L * lambda_max(M^T M)^((L-1)/L); "
@@ -222,7 +222,7 @@ CLAIMS: tuple[Claim, ...] = (
         "At a balanced minimizer with M's singular values s_1 >= ... (padded with zeros, "
         "0^0 = 1), the nonzero Hessian eigenvalues are sum_{l=1..L} s_i^(2(L-l)/L) "
         "s_j^(2(l-1)/L) over pairs (i, j); for i = j, L s_i^(2-2/L).",
-        "Ghosh et al. (ICLR 2025) for i = j; MATH.md",
+        "Ghosh et al. (ICLR 2025) for i = j; docs/mathematics.md",
         "balanced minimizers (the claim's own domain: rational Cayley frames, rational "
         "s_i^(1/L) in 0..3 with denominators 1-2), depth 1-4, widths 1-3, rank-deficient "
         "targets included",
@@ -247,7 +247,7 @@ CLAIMS: tuple[Claim, ...] = (
         "flattest-data",
         "Data X with C = X X^T positive definite, T = Y X^T C^-1: the smallest sharpness over "
         "all global minima equals L max_{||v||=1} (v^T C v)^(1/L) ||T C^1/2 v||^(2(L-1)/L).",
-        "MATH.md candidate (reduces to K7 when C = I); Mulayoff & Michaeli 2020",
+        "docs/mathematics.md candidate (reduces to K7 when C = I); Mulayoff & Michaeli 2020",
         "depth 2-3, widths 1-3, N >= d_0; random integer minimizers with random integer data "
         "(C positive definite)",
         "lower bound: certified at random minimizers against a certified upper bound of the "
@@ -261,10 +261,10 @@ CLAIMS: tuple[Claim, ...] = (
         "GD with step eta from within eps of a minimizer W*: if eta lambda_max(W*) > 2 the "
         "iterates leave and reach distance delta after about log(delta/eps_top)/log|1 - eta "
         "lambda_max| steps; if eta lambda_max(W*) < 2 they converge within O(eps) of W*.",
-        "MATH.md; Cohen et al. 2021",
+        "docs/mathematics.md; Cohen et al. 2021",
         "small generated minimizers (Hessian condition <= 100), factors 0.8, 1.25, 1.5 of "
         "2/lambda_max, eps = 1e-30 (far below float64's 1e-16) at 60 digits",
-        "numeric.claims.escape.check_escape_claim, as issue 5 defines the verdict (every outcome "
+        "numeric.claims.escape.check_escape_claim, the verdict defined by measurement (every outcome "
         "on the predicted side of the threshold, escape steps within 10% of the prediction): "
         "gradient descent in mpmath at 60 digits; lambda_max(W*) certified; escape steps "
         "measured, not certified (evidence 'approximate', certified: false)",

@@ -16,10 +16,10 @@ Public:
     fraction_str        an exact rational as ``p/q``
     versions            versions of the libraries that produced the evidence
 
-Verdicts (issue 3): ``proved`` -- a symbolic identity for the listed dims; ``verified`` -- held
+Verdicts (docs/mathematics.md, How a verdict is reached): ``proved`` -- a symbolic identity for the listed dims; ``verified`` -- held
 on N generated cases, each exactly or with certified intervals; ``refuted`` -- a counterexample
 found by Hypothesis, shrunk, then re-checked exactly; ``inconclusive`` -- with the reason.
-A claim whose own definition of the verdict is a measurement (``escape``, issue 5: outcomes
+A claim whose own definition of the verdict is a measurement (``escape``: outcomes
 and escape steps within 10% of the prediction) is verified or refuted on ``approximate``
 evidence; such a verdict is reported with ``certified: false``.
 A checker that crashes is reported ``inconclusive`` with the error, and ``run_claims`` records

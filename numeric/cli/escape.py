@@ -5,14 +5,14 @@ Public:
     build_minimizer(dims, *, target, seed, minimizer, dps) -> (Point, description)
 
 ``escape`` runs one :func:`numeric.dynamics.escape.escape_run` and prints a summary (or, with
-``--json``, the issue-5 JSON document on stdout; the progress bar goes to stderr and only when
+``--json``, the JSON document (README, Escape) on stdout; the progress bar goes to stderr and only when
 stderr is a terminal). ``escape-sweep`` runs a ``factors x eps`` grid
 (:func:`numeric.dynamics.escape.escape_sweep`). ``--plot`` writes a PNG atomically.
 
 The start minimizer ``W*``: ``--target`` (rows separated by ``;``, entries by ``,``, exact
 strings such as ``1/2``) or, without it, a random target ``M`` (the product of random integer
 matrices of the given dims, from ``--seed``). ``--minimizer balanced`` takes the balanced
-minimizer of ``M`` (MATH.md K7) computed at ``max(dps, 50) + 10`` digits; ``gauge`` applies random
+minimizer of ``M`` (docs/mathematics.md K7) computed at ``max(dps, 50) + 10`` digits; ``gauge`` applies random
 rational gauges (seeded) to it. Either way the rounded weights are read exactly and the target
 used is their exact product, so ``W*`` is an exact minimizer of a target within about
 ``10^-(dps+10)`` of ``M`` (the deviation is reported).
@@ -137,7 +137,7 @@ def build_minimizer(
     return point, {
         "kind": minimizer,
         "target": "given" if target is not None else f"random (seed {seed})",
-        "construction": f"balanced minimizer of M at {digits} digits (MATH.md K7)"
+        "construction": f"balanced minimizer of M at {digits} digits (docs/mathematics.md K7)"
         + (", then random rational gauges" if minimizer == "gauge" else ""),
         "target_used": "exact product of the (rounded) weights",
         "max_abs_deviation_from_M": deviation,

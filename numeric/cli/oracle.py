@@ -23,7 +23,7 @@ from numeric.sharpness import magnitude_note
 __all__ = ["format_human", "oracle_json", "register", "run_oracle"]
 
 _LOSSES = ("half-sum", "sum", "mean", "mse")
-_ISSUE_FIELDS = (
+_STABLE_FIELDS = (
     "lambda_max", "enclosure", "certified", "route", "at_minimizer", "residual_norm", "loss",
     "dims", "parameters", "spectrum",
 )
@@ -74,12 +74,12 @@ def _status(result: Any) -> str:
 
 
 def oracle_json(result: Any, meta: dict[str, Any]) -> dict[str, Any]:
-    """The ``--json`` document: ``SharpnessResult.to_json()`` (issue 4's fields first:
+    """The ``--json`` document: ``SharpnessResult.to_json()`` (the oracle's stable fields first:
     ``lambda_max``, ``enclosure``, ``certified``, ``route``, ``at_minimizer``,
     ``residual_norm``, ``loss``, ``dims``, ``parameters``, ``spectrum``) plus ``status``
     (exact/certified/approximate) and ``input`` (the file)."""
     raw = result.to_json()
-    doc = {key: raw[key] for key in _ISSUE_FIELDS if key in raw}
+    doc = {key: raw[key] for key in _STABLE_FIELDS if key in raw}
     doc.update({key: value for key, value in raw.items() if key not in doc})
     doc["status"] = _status(result)
     doc["input"] = meta.get("path")

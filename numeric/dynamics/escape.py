@@ -31,7 +31,7 @@ Public:
     fit_escape_slope(runs)                              slope of escape step vs log10(1/eps)
     escape_sweep(point, *, factors, epss, ...)          the grid
 
-Conventions. Distances are Euclidean in parameter space (MATH.md parameter order). ``eps`` is
+Conventions. Distances are Euclidean in parameter space (docs/mathematics.md parameter order). ``eps`` is
 absolute (``||theta_0 - theta*|| = eps``); ``delta`` is *relative*: a run has escaped when
 ``||theta_t - theta*|| > delta * ||theta*||`` (``delta_abs``). The linearization holds while the
 offset is small against ``theta*``, so ``delta`` around ``1e-2`` keeps the prediction within a
@@ -165,7 +165,7 @@ class EscapeRun:
         return None if e == 0 else self.final_distance / e
 
     def to_json(self) -> dict[str, Any]:
-        """The ``dmf-sharpness escape --json`` document (issue 5) plus a ``details`` object."""
+        """The ``dmf-sharpness escape --json`` document plus a ``details`` object."""
         return {
             "escaped": self.escaped,
             "escape_step": self.escape_step,
@@ -530,7 +530,7 @@ def _certified_top(point: Point, digits: int) -> tuple[Any, str]:
     """``lambda_max`` alone, certified: the oracle certifies *every* eigenvalue and gives up on
     eigenvalues closer to 0 than its precision (e.g. a rounded rank-deficient minimizer); the
     top one only needs :func:`numeric.eigen.certified_lambda_max` of the exact K (at an exact
-    minimizer, MATH.md K2) or of the exact full Hessian."""
+    minimizer, docs/mathematics.md K2) or of the exact full Hessian."""
     from numeric.eigen import certified_lambda_max
 
     ws, x, y = point_arrays(point, "exact")
@@ -573,7 +573,7 @@ def _direction(direction: Direction, top: np.ndarray, size: int, seed: int) -> n
     if d.size != size or not np.all(np.isfinite(d)) or not np.any(d):
         raise DmfError(
             f"the given direction must be a finite nonzero vector of length P = {size} "
-            f"(MATH.md parameter order); got {d.size} entries"
+            f"(docs/mathematics.md parameter order); got {d.size} entries"
         )
     return d
 

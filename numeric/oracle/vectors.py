@@ -22,9 +22,9 @@ A vector file is an oracle input file (``numeric.oracle.files``: ``weights`` and
   ``lambda_max_status`` says ``exact`` (the proven enclosure is a single point) or ``certified``;
   ``enclosure``: ``[lo, hi]`` rounded
   outward to 52 digits (still proven to contain ``lambda_max``).
-* ``trace``: the exact trace of the exact full Hessian (MATH.md K1), as a fraction and digits.
+* ``trace``: the exact trace of the exact full Hessian (docs/mathematics.md K1), as a fraction and digits.
 * ``closed_forms``: the closed forms that apply at the point, each with ``formula``,
-  ``relation`` (what MATH.md says it is to ``lambda_max``), ``value`` (50 digits), ``status``
+  ``relation`` (what docs/mathematics.md says it is to ``lambda_max``), ``value`` (50 digits), ``status``
   (``exact`` or ``certified``), ``enclosure`` (outward to 52 digits) and, when exact, ``exact``
   (the fraction): ``depth2`` (K5; L = 2, X = I,
   minimizer), ``scalar_ends`` (K6; d_0 = d_L = 1, X = I, minimizer), ``upper_bound`` (K4;
@@ -314,7 +314,7 @@ def _closed_forms(point: Point, at_min: bool) -> dict[str, Any]:
     if depth == 2 and plain:
         out["depth2"] = {
             "formula": "||W_1||_2^2 + ||W_2||_2^2",
-            "relation": "equals lambda_max at every minimizer (MATH.md K5)",
+            "relation": "equals lambda_max at every minimizer (docs/mathematics.md K5)",
             **_value_entry(_sq_norm(ws[0]) + _sq_norm(ws[1])),
         }
     if plain and point.dims[0] == 1 and point.dims[-1] == 1:
@@ -324,7 +324,7 @@ def _closed_forms(point: Point, at_min: bool) -> dict[str, Any]:
         )
         out["scalar_ends"] = {
             "formula": "sum_l ||A_l||_2^2 ||B_l||_2^2 (A_l a row, B_l a column)",
-            "relation": "equals lambda_max at every minimizer (MATH.md K6)",
+            "relation": "equals lambda_max at every minimizer (docs/mathematics.md K6)",
             **_value_entry(total),
         }
     bound = Enclosure.point(0)
@@ -333,7 +333,7 @@ def _closed_forms(point: Point, at_min: bool) -> dict[str, Any]:
         bound = bound + _sq_norm(left_factor(ws, l)) * _sq_norm(bx)
     out["upper_bound"] = {
         "formula": "sum_l ||A_l||_2^2 ||B_l X||_2^2",
-        "relation": "upper bound on lambda_max at minimizers (MATH.md K4)",
+        "relation": "upper bound on lambda_max at minimizers (docs/mathematics.md K4)",
         **_value_entry(bound),
     }
     if plain:
@@ -347,7 +347,7 @@ def _closed_forms(point: Point, at_min: bool) -> dict[str, Any]:
         out["flattest"] = {
             "formula": "L * sigma_1(M)^(2(L-1)/L)",
             "relation": "lower bound on lambda_max at every minimizer, equal at balanced "
-            "minimizers (MATH.md K7)",
+            "minimizers (docs/mathematics.md K7)",
             **_value_entry(flat),
         }
     return out
@@ -389,7 +389,7 @@ def expected_for(point: Point) -> dict[str, Any]:
             "value": _dec(trace),
             "exact": str(trace),
             "status": "exact",
-            "method": "trace of the exact full Hessian (MATH.md K1)",
+            "method": "trace of the exact full Hessian (docs/mathematics.md K1)",
         },
         "closed_forms": _closed_forms(point, bool(result.at_minimizer)),
     }
