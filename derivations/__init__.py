@@ -26,7 +26,7 @@ from typing import Any
 
 from derivations.errors import DmfError
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # public name -> module that defines it (loaded on first access)
 _LAZY: dict[str, str] = {
