@@ -3,6 +3,8 @@
 This is the one place where outside numbers enter dmf-sharpness (STYLE.md 3 and 9).
 
 Public:
+    MAX_DIGITS           the most digits of an integer string, of each side of ``p/q``, of a
+                         decimal string's mantissa (4000)
     ExactMatrix          alias: a 2-D NumPy ``object`` array of ``fractions.Fraction``
     parse_entry          one number -> ``Fraction`` (ints, Fractions, decimal or ``p/q`` strings,
                          finite floats taken as the exact binary rationals they are)
@@ -42,6 +44,7 @@ from derivations.errors import (
 )
 
 __all__ = [
+    "MAX_DIGITS",
     "MAX_ENTRIES",
     "ExactMatrix",
     "Point",
@@ -67,8 +70,13 @@ MAX_ENTRIES = 10_000_000
 _FLINT_PRODUCT_THRESHOLD = 400  # parameters; below it Fraction arrays are as fast
 _MAX_DECIMAL_EXPONENT = 1000
 _MAX_STRING_LENGTH = 10_000
-_FRACTION_RE = re.compile(r"^[+-]?\d+\s*/\s*\d+$")
-_DECIMAL_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+MAX_DIGITS = 4000
+"""Refuse an integer string, either side of a fraction string, or a decimal string's mantissa
+with more digits than this (README, Input files); checked before any conversion."""
+_MAX_EXPONENT_DIGITS = 6  # a longer exponent is far beyond _MAX_DECIMAL_EXPONENT anyway
+# ASCII digits only: Python's \d and int() also accept other scripts' digits ("\u0661", "\uff11").
+_FRACTION_RE = re.compile(r"([+-]?)([0-9]+)/([0-9]+)")
+_DECIMAL_RE = re.compile(r"[+-]?([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?")
 
 
 def parse_entry(x: Any, where: str = "entry") -> Fraction:
@@ -112,25 +120,58 @@ def parse_entry(x: Any, where: str = "entry") -> Fraction:
     )
 
 
+def _shown(s: str) -> str:
+    """``repr`` of user text, cut short so an error stays one readable line."""
+    return repr(s) if len(s) <= 60 else repr(s[:40]) + f"... ({len(s)} characters)"
+
+
+def _check_digits(count: int, what: str, s: str, where: str) -> None:
+    if count > MAX_DIGITS:
+        raise EntryError(
+            f"{where}: {_shown(s)} has {count} digits in {what}; the limit is {MAX_DIGITS} digits"
+        )
+
+
 def _parse_string(s: str, where: str) -> Fraction:
     if len(s) > _MAX_STRING_LENGTH:
         raise EntryError(f"{where}: a string of {len(s)} characters is too long for a number")
+    if not s.isascii():
+        raise EntryError(
+            f"{where}: {_shown(s)} contains non-ASCII characters; write numbers with the ASCII "
+            "digits 0-9 (like '3', '-0.25', '2/3')"
+        )
     t = s.strip()
     if t.lower().lstrip("+-") in {"nan", "inf", "infinity"}:
-        raise NonFiniteError(f"{where} is {s!r}; every entry must be finite")
-    if _FRACTION_RE.match(t):
-        num, den = (int(part) for part in t.split("/"))
+        raise NonFiniteError(f"{where} is {_shown(s)}; every entry must be finite")
+    if any(c.isspace() for c in t):
+        raise EntryError(
+            f"{where}: {_shown(s)} has a space inside the number; write it without spaces, "
+            "like '-1/2' or '0.25'"
+        )
+    fraction = _FRACTION_RE.fullmatch(t)
+    if fraction:
+        sign, num_text, den_text = fraction.groups()
+        _check_digits(len(num_text), "the numerator", s, where)
+        _check_digits(len(den_text), "the denominator", s, where)
+        num, den = int(num_text), int(den_text)
         if den == 0:
-            raise EntryError(f"{where}: {s!r} has a zero denominator")
-        return Fraction(num, den)
-    if _DECIMAL_RE.match(t):
+            raise EntryError(f"{where}: {_shown(s)} has a zero denominator")
+        return Fraction(-num if sign == "-" else num, den)
+    decimal = _DECIMAL_RE.fullmatch(t)
+    if decimal:
+        mantissa, exponent = decimal.groups()
+        _check_digits(len(mantissa.replace(".", "")), "the mantissa", s, where)
+        if exponent is not None and len(exponent.lstrip("+-")) > _MAX_EXPONENT_DIGITS:
+            raise EntryError(
+                f"{where}: {_shown(s)} has a decimal exponent beyond +-{_MAX_DECIMAL_EXPONENT}"
+            )
         try:
             d = Decimal(t)
         except InvalidOperation as exc:  # pragma: no cover - the regex already vets it
-            raise EntryError(f"{where}: {s!r} is not a decimal number") from exc
+            raise EntryError(f"{where}: {_shown(s)} is not a decimal number") from exc
         return _parse_decimal(d, s, where)
     raise EntryError(
-        f"{where}: cannot read the string {s!r} as a number; expected an integer, a decimal "
+        f"{where}: cannot read the string {_shown(s)} as a number; expected an integer, a decimal "
         "like '-0.25' or '1e-3', or a fraction like '2/3'"
     )
 
@@ -140,7 +181,9 @@ def _parse_decimal(d: Decimal, text: str, where: str) -> Fraction:
         raise NonFiniteError(f"{where} is {text!r}; every entry must be finite")
     exponent = d.as_tuple().exponent
     if isinstance(exponent, int) and abs(exponent) > _MAX_DECIMAL_EXPONENT:
-        raise EntryError(f"{where}: {text!r} has a decimal exponent beyond +-{_MAX_DECIMAL_EXPONENT}")
+        raise EntryError(
+            f"{where}: {_shown(text)} has a decimal exponent beyond +-{_MAX_DECIMAL_EXPONENT}"
+        )
     return Fraction(d)
 
 

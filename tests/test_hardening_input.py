@@ -1,0 +1,115 @@
+"""Hardening of the input boundary and the command line: bad input gets one clear line.
+
+Each test pins a defect that once gave a traceback, a hang, or a silently wrong answer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from derivations.errors import EntryError
+from derivations.exact import parse_entry
+from numeric.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _one_line_error(err: str, command: str) -> None:
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"dmf-sharpness {command}: error: "), err
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def _command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "numeric.cli", *args]
+
+
+# ----------------------------------------------------------------------------- 1. digit limits
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "7" * 5000 + "/3",
+        "3/" + "7" * 5000,
+        "-" + "7" * 4001 + "/3",
+        "9" * 9999,
+        "-" + "9" * 4001,
+        "1" * 4001 + ".5",
+        "0." + "1" * 4001,
+        "1" * 4001 + "e3",
+    ],
+)
+def test_digit_limit_is_enforced_before_converting(text: str) -> None:
+    with pytest.raises(EntryError, match=r"4001|5000|9999|4002") as info:
+        parse_entry(text)
+    assert "4000" in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_digit_limit_allows_4000_digits() -> None:
+    assert parse_entry("9" * 4000) == Fraction(10**4000 - 1)
+    assert parse_entry("9" * 4000 + "/" + "7" * 4000) == Fraction(10**4000 - 1, int("7" * 4000))
+    assert parse_entry("-" + "1" * 3999 + ".5") == -Fraction(int("1" * 3999 + "5"), 10)
+
+
+def test_huge_fraction_in_a_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = tmp_path / "big.json"
+    p.write_text(json.dumps({"weights": [[["7" * 5000 + "/3"]]]}))
+    code, _, err = _cli(["oracle", str(p)], capsys)
+    assert code == 2
+    _one_line_error(err, "oracle")
+    assert "4000" in err
+
+
+# ----------------------------------------------------------------------------- 2. ASCII digits only
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["\u0661\u0662", "\uff11\uff12", "1/\u0662", "\u0661.5", "1e\u0662", "\uff11\uff12/3"],
+)
+def test_non_ascii_digits_are_refused(text: str) -> None:
+    with pytest.raises(EntryError, match="ASCII"):
+        parse_entry(text)
+
+
+@pytest.mark.parametrize("text", ["1 / 2", "1 /2", "1/ 2", "1\t/2", "- 1/2"])
+def test_spaces_inside_a_fraction_are_refused(text: str) -> None:
+    with pytest.raises(EntryError, match="space"):
+        parse_entry(text)
+
+
+def test_outer_spaces_are_still_accepted() -> None:
+    assert parse_entry(" 1/2 ") == Fraction(1, 2)
+    assert parse_entry(" 12 ") == 12
+
+
+@pytest.mark.parametrize("text", ["\u0661\u0662", "\uff11\uff12", "1 / 2"])
+def test_odd_strings_in_a_file_are_one_line(
+    text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    p = tmp_path / "odd.json"
+    p.write_text(json.dumps({"weights": [[[text]]]}))
+    code, _, err = _cli(["oracle", str(p)], capsys)
+    assert code == 2
+    _one_line_error(err, "oracle")
