@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from fractions import Fraction
 from pathlib import Path
@@ -113,3 +114,17 @@ def test_odd_strings_in_a_file_are_one_line(
     code, _, err = _cli(["oracle", str(p)], capsys)
     assert code == 2
     _one_line_error(err, "oracle")
+
+
+# ----------------------------------------------------------------------------- 3. no litter
+
+
+def test_check_writes_nothing_in_the_working_directory(tmp_path: Path) -> None:
+    env = _env()
+    env.pop("HYPOTHESIS_STORAGE_DIRECTORY", None)
+    done = subprocess.run(
+        _command("check", "--quick", "--claim", "depth2", "--no-progress"),
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

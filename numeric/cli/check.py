@@ -13,8 +13,12 @@ time, counterexample summary) on stdout, or with ``--json`` the machine-readable
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
+import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 __all__ = ["register", "run"]
@@ -47,6 +51,30 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    with _hypothesis_storage():
+        return _run(args)
+
+
+@contextlib.contextmanager
+def _hypothesis_storage() -> Iterator[None]:
+    """Point Hypothesis' storage (its ``.hypothesis`` folder: constants cache, database) to a
+    temporary directory for the run, so ``check`` writes nothing in the working directory.
+    ``HYPOTHESIS_STORAGE_DIRECTORY``, when set, is the user asking for a place: it is kept."""
+    import hypothesis.configuration as configuration
+
+    previous = getattr(configuration, "__hypothesis_home_directory", None)
+    if previous is None and os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="dmf-sharpness-hypothesis-") as home:
+        configuration.set_hypothesis_home_dir(home)
+        try:
+            yield
+        finally:
+            configuration.set_hypothesis_home_dir(previous)
+
+
+def _run(args: argparse.Namespace) -> int:
     from numeric.claims.registry import CLAIMS, select_claims
     from numeric.claims.runner import run_claims
 

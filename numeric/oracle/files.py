@@ -211,9 +211,10 @@ def _keep_float(text: str) -> float:
 
 
 def _bounded_int(text: str) -> int:
-    if len(text.lstrip("-")) > _MAX_INT_DIGITS:
+    digits = len(text.lstrip("-"))
+    if digits > _MAX_INT_DIGITS:
         raise EntryError(
-            f"a JSON integer with {len(text)} digits is longer than the limit {_MAX_INT_DIGITS}"
+            f"a JSON integer with {digits} digits is longer than the limit {_MAX_INT_DIGITS} digits"
         )
     return int(text)
 
