@@ -30,6 +30,7 @@ import re
 import zipfile
 import zlib
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import numpy.lib.format as npy_format
@@ -131,7 +132,7 @@ def _read_member(
     return flat.reshape(shape, order="F" if fortran else "C")
 
 
-def _header(fh: zipfile.ZipExtFile, where: str) -> tuple[tuple[int, ...], bool, np.dtype]:
+def _header(fh: IO[bytes], where: str) -> tuple[tuple[int, ...], bool, np.dtype]:
     try:
         version = npy_format.read_magic(fh)
         if version == (1, 0):
