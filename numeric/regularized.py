@@ -1,0 +1,674 @@
+"""Deep matrix factorization with weight decay: the scalar problem per singular value, its
+collapse threshold, and certified global minimizers of
+
+    L_lam(W) = 1/2 ||W_L ... W_1 - M||_F^2 + (lam/2) sum_l ||W_l||_F^2,   lam >= 0 rational,
+
+whose Hessian is ``H_0 + lam I`` (``H_0`` the Hessian of the unregularized loss, K1 of
+docs/mathematics.md). Sources: Kamber & Parhi, arXiv:2603.27072 (2026); Chen, Jiang & Wang,
+arXiv:2506.20344 (2025). Only their abstracts were available here; every statement below is
+derived in this docstring and checked by ``numeric.claims.weight_decay``.
+
+Public:
+    scalar_objective(t, sigma, lam, depth)     f(t) = 1/2 (t^L - sigma)^2 + (lam L / 2) t^2
+    stationarity_polynomial(sigma, lam, depth) g(t) = t^(2L-2) - sigma t^(L-2) + lam (ascending)
+    threshold_polynomial(depth, sigma_squared) (L-1)^(2L-2) x^L - (L-2)^(L-2) s^(L-1)
+    collapse_threshold(depth, sigma_squared)   lam*(sigma, L), exact (None for L = 1: never)
+    ScalarMinimizer, scalar_minimizer(depth, lam, sigma_squared)   the global minimizers t >= 0
+    CollapseCertificate, certify_collapse(depth, lam, sigma)       brute-force certified answer
+    regularized_loss / regularized_gradient / regularized_hessian  generic (Fraction, Enclosure)
+    interval_lambda_max(H, *, dps)             certified lambda_max of an interval matrix
+    RegularizedMinimizer, regularized_minimizer(target, dims, lam)  certified weights at any dps
+    frame_minimizer(ts, sigmas, lam, frames)   an exactly rational minimizer from Cayley frames
+Helpers (private): ``_Real`` (an exact algebraic number or a certified enclosure function),
+Lagrange projectors, dyadic rounding.
+
+1. Reduction to one scalar per singular value (X = I). For a product ``Z = W_L ... W_1``,
+   ``min { 1/2 sum_l ||W_l||_F^2 : W_L ... W_1 = Z } = (L/2) sum_i sigma_i(Z)^(2/L)`` (AM-GM on
+   the singular values and Holder for products; attained by the balanced factorization
+   ``W_l = U_l diag(z_i^(1/L)) U_(l-1)^T``). So ``min L_lam = min_Z 1/2 ||Z - M||_F^2 +
+   (lam L / 2) sum_i sigma_i(Z)^(2/L)``; by von Neumann's trace inequality an optimal ``Z``
+   shares the singular vectors of ``M``, ``Z = U diag(z_i) V^T``, and the problem separates:
+   with ``z = t^L``, for each singular value ``sigma`` of ``M`` minimize over ``t >= 0``
+
+       f(t) = 1/2 (t^L - sigma)^2 + (lam L / 2) t^2,
+
+   each layer carrying singular value ``t``. Every critical point of ``L_lam`` with ``lam > 0``
+   is balanced: ``W_(l+1)^T grad_(l+1) - grad_l W_l^T = lam (W_(l+1)^T W_(l+1) - W_l W_l^T)``
+   because the data terms agree (``A_l = A_(l+1) W_(l+1)``, ``B_(l+1) = W_l B_l``). So global
+   minimizers are exactly the balanced factorizations of the optimal ``Z``, and two of them
+   with the same ``Z`` differ by orthogonal gauges ``W_l -> G_l W_l G_(l-1)^T``.
+2. Stationarity: ``f'(t) = L t^(L-1) (t^L - sigma) + lam L t = L t g(t)`` with
+   ``g(t) = t^(2L-2) - sigma t^(L-2) + lam`` (``L >= 2``). By Descartes' rule ``g`` has at most
+   two positive roots; ``g(0+) = lam > 0``, so the smaller is a local maximum of ``f`` and the
+   larger, ``t_+``, the only positive local minimum. With ``s = sigma^2`` rational the positive
+   roots of ``g`` are those of ``G(t) = (t^(2L-2) + lam)^2 - s t^(2L-4)`` (for ``t > 0``,
+   ``g = 0`` iff ``t^(2L-2) + lam = sigma t^(L-2)``, both sides positive), a rational
+   polynomial even when ``sigma`` is irrational. At a root of ``g``,
+   ``f(t) - f(0) = t^2 (lam (L-1) - sigma t^(L-2)) / 2`` (substitute ``t^(2L-2) = sigma
+   t^(L-2) - lam`` into ``f(t) - f(0) = t^2 (t^(2L-2)/2 - sigma t^(L-2) + lam L/2)``), which is
+   how ``scalar_minimizer`` compares ``f(t_+)`` with ``f(0)`` exactly.
+   ``L = 1``: ``f`` is convex, ``t = sigma / (1 + lam)``, never zero for ``sigma > 0``.
+3. Collapse threshold. ``f(t) < f(0)`` for some ``t > 0`` iff ``lam L / 2 < -min_(t>0) k(t)``,
+   ``k(t) = t^(2L-2)/2 - sigma t^(L-2)``; ``k' = 0`` at ``t^L = sigma (L-2)/(L-1)``, giving
+
+       lam*(sigma, L)^L = (L-2)^(L-2) sigma^(2L-2) / (L-1)^(2L-2)     (0^0 = 1),
+
+   i.e. ``lam* = sigma`` for ``L = 2`` and ``lam* = (sigma/2)^(4/3)`` for ``L = 3``. For
+   ``lam < lam*`` the unique global minimizer is ``t_+ > 0``; for ``lam > lam*`` it is ``0``; at
+   ``lam = lam*`` and ``L >= 3`` both ``0`` and ``t_* = (lam* (L-2))^(1/(2L-2))`` are global
+   minimizers (a tie; for ``L = 2`` the branch ``t_+^2 = sigma - lam`` reaches 0 continuously, no
+   tie). ``lam*`` is the positive root of ``threshold_polynomial``, an exact real algebraic
+   number (rational coefficients whenever ``sigma^2`` is rational). The exceptional set where
+   the end-to-end minimizer is not unique: some singular value with ``lam = lam*(sigma_i, L)``,
+   ``L >= 3`` -- for fixed ``lam`` one value of ``sigma`` per depth, Lebesgue-null.
+4. Weights without singular vectors (certified for any rational ``M``). With ``N = M^T M``
+   (``d_0 <= d_L``; otherwise the transposed problem), distinct eigenvalues ``s_i`` and Lagrange
+   projectors ``P_i = prod_(j != i) (N - s_j I)/(s_i - s_j)``: ``T = sum_i t_i P_i`` and
+   ``Phi = sum_i (t_i / sigma_i) P_i`` (0 on collapsed and zero singular values);
+   ``W_1 = E_1 T``, ``W_l = E_l T E_(l-1)^T``, ``W_L = M Phi E_(L-1)^T`` with ``E_l = [I; 0]``
+   (``d_l x d_0``). Then ``W_L ... W_1 = M Phi T^(L-1) = U diag(t_i^L) V^T`` and the point is
+   balanced. This needs every hidden width ``>= min(d_0, d_L)``. Entries are evaluated in exact
+   rational interval arithmetic (``derivations.intervals.Enclosure``) from certified
+   enclosures of ``s_i`` and ``t_i``; they are exact ``Fraction`` values when all are rational.
+
+>>> from fractions import Fraction as F
+>>> str(collapse_threshold(2, F(9)))      # L = 2: lam* = sigma
+'3'
+>>> collapse_threshold(3, F(256)).as_fraction()   # (sigma/2)^(4/3) with sigma = 16
+Fraction(16, 1)
+>>> scalar_objective(F(2), F(16), F(16), 3) == scalar_objective(F(0), F(16), F(16), 3)
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from derivations.algebraic import AlgebraicNumber, compare_exact, exact_eigenvalues, real_roots
+from derivations.errors import DmfError, PrecisionExhausted, ShapeError
+from derivations.exact import ExactMatrix, Point, parse_entry, parse_matrix
+from derivations.intervals import Enclosure, as_enclosure, relative_tolerance
+from numeric.hessian import full_hessian
+from numeric.loss import gradient, residual
+
+__all__ = [
+    "CollapseCertificate",
+    "RegularizedMinimizer",
+    "ScalarMinimizer",
+    "certify_collapse",
+    "collapse_threshold",
+    "frame_minimizer",
+    "interval_lambda_max",
+    "regularized_gradient",
+    "regularized_hessian",
+    "regularized_loss",
+    "regularized_minimizer",
+    "scalar_minimizer",
+    "scalar_objective",
+    "stationarity_polynomial",
+    "threshold_polynomial",
+]
+
+
+def _depth(depth: int) -> int:
+    if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
+        raise DmfError(f"the depth L must be an integer >= 1; got {depth!r}")
+    return depth
+
+
+def _lam(lam: Any) -> Fraction:
+    q = parse_entry(lam, "weight decay lam")
+    if q < 0:
+        raise DmfError(f"the weight decay lam must be >= 0; got {q}")
+    return q
+
+
+# ----------------------------------------------------------------------------- the scalar problem
+def scalar_objective(t: Any, sigma: Any, lam: Any, depth: int) -> Any:
+    """``f(t) = 1/2 (t^L - sigma)^2 + (lam L / 2) t^2`` (exact for rationals, outward-rounded
+    for ``Enclosure`` arguments).
+
+    >>> scalar_objective(Fraction(1), Fraction(3), Fraction(1, 2), 2)
+    Fraction(5, 2)
+    """
+    return (t**depth - sigma) ** 2 / 2 + lam * depth * t**2 / 2
+
+
+def stationarity_polynomial(sigma: Any, lam: Any, depth: int) -> list[Fraction]:
+    """Ascending coefficients of ``g(t) = t^(2L-2) - sigma t^(L-2) + lam`` (``L >= 2``), whose
+    positive roots are the positive critical points of ``f`` (``f' = L t g``).
+
+    >>> stationarity_polynomial(3, "1/2", 2)
+    [Fraction(-5, 2), Fraction(0, 1), Fraction(1, 1)]
+    """
+    depth = _depth(depth)
+    if depth < 2:
+        raise DmfError("the stationarity polynomial g needs L >= 2 (L = 1: t = sigma/(1+lam))")
+    s, q = parse_entry(sigma, "sigma"), _lam(lam)
+    coeffs = [Fraction(0)] * (2 * depth - 1)
+    coeffs[2 * depth - 2] += 1
+    coeffs[depth - 2] -= s
+    coeffs[0] += q
+    return coeffs
+
+
+def _squared_polynomial(s: Fraction, lam: Fraction, depth: int) -> list[Fraction]:
+    """``G(t) = (t^(2L-2) + lam)^2 - s t^(2L-4)``: same positive roots as ``g`` (module, 2)."""
+    out = [Fraction(0)] * (4 * depth - 3)
+    out[4 * depth - 4] += 1
+    out[2 * depth - 2] += 2 * lam
+    out[0] += lam * lam
+    out[2 * depth - 4] -= s
+    return out
+
+
+def threshold_polynomial(depth: int, sigma_squared: Any) -> list[Fraction]:
+    """Ascending coefficients of ``(L-1)^(2L-2) x^L - (L-2)^(L-2) s^(L-1)`` (``s = sigma^2``
+    rational, ``L >= 2``); its positive root is ``lam*``.
+
+    >>> threshold_polynomial(3, 1)
+    [Fraction(-1, 1), Fraction(0, 1), Fraction(0, 1), Fraction(16, 1)]
+    """
+    depth = _depth(depth)
+    if depth < 2:
+        raise DmfError("L = 1 never collapses (t = sigma/(1+lam)); no threshold polynomial")
+    s = parse_entry(sigma_squared, "sigma^2")
+    coeffs = [Fraction(0)] * (depth + 1)
+    coeffs[depth] = Fraction((depth - 1) ** (2 * depth - 2))
+    coeffs[0] = -Fraction((depth - 2) ** (depth - 2)) * s ** (depth - 1)
+    return coeffs
+
+
+def _as_algebraic(x: Any) -> AlgebraicNumber:
+    return x if isinstance(x, AlgebraicNumber) else AlgebraicNumber.rational(x)
+
+
+def collapse_threshold(depth: int, sigma_squared: Any) -> AlgebraicNumber | None:
+    """``lam*(sigma, L)``: the global minimizer of ``f`` is 0 for ``lam > lam*`` and positive
+    for ``lam < lam*`` (module, 3). ``sigma_squared``: a rational or an ``AlgebraicNumber``
+    ``>= 0``. ``None`` for ``L = 1`` (never collapses).
+
+    >>> collapse_threshold(3, 1).enclosure(10).to_decimal(8)
+    '0.39685026'
+    """
+    depth = _depth(depth)
+    if depth == 1:
+        return None
+    s = _as_algebraic(sigma_squared)
+    if compare_exact(s, 0).relation == "<":
+        raise DmfError(f"sigma^2 must be >= 0; got {s}")
+    if s.is_rational:
+        if s.as_fraction() == 0:
+            return AlgebraicNumber.rational(0)
+        roots = real_roots(threshold_polynomial(depth, s.as_fraction()))
+        return roots[-1]
+    c = Fraction((depth - 2) ** (depth - 2), (depth - 1) ** (2 * depth - 2))
+    return (s ** (depth - 1) * AlgebraicNumber.rational(c)).root(depth)
+
+
+class _Real:
+    """A real number, exact (``AlgebraicNumber``) or given by certified enclosures."""
+
+    def __init__(self, exact: AlgebraicNumber | None = None,
+                 enclose: Callable[[int], Enclosure] | None = None) -> None:
+        if (exact is None) == (enclose is None):
+            raise DmfError("_Real needs exactly one of exact, enclose")
+        self.exact, self._enclose = exact, enclose
+
+    def enclosure(self, dps: int) -> Enclosure:
+        if self.exact is not None:
+            return self.exact.enclosure(dps)
+        assert self._enclose is not None
+        return self._enclose(dps)
+
+    @property
+    def fraction(self) -> Fraction | None:
+        return self.exact.as_fraction() if self.exact is not None and self.exact.is_rational \
+            else None
+
+    def text(self, dps: int) -> dict[str, str]:
+        """``{"exact": ..., "value": decimal}``; ``exact`` is the rational, or the minimal
+        polynomial with an isolating interval, or ``"certified enclosure"``."""
+        e = self.enclosure(dps)
+        if self.exact is None:
+            how = f"certified enclosure {e}"
+        elif self.exact.is_rational:
+            how = str(self.exact.as_fraction())
+        else:
+            iv = self.exact.interval
+            how = f"root of {self.exact.poly} in [{iv.lo}, {iv.hi}]"
+        return {"exact": how, "value": e.to_decimal(dps)}
+
+
+def _largest_positive_root(poly: list[Fraction]) -> AlgebraicNumber | None:
+    if all(c == 0 for c in poly[1:]):
+        return None
+    pos = [r for r in real_roots(poly) if compare_exact(r, 0).relation == ">"]
+    return pos[-1] if pos else None
+
+
+@dataclass(frozen=True)
+class ScalarMinimizer:
+    """The global minimizers ``t >= 0`` of ``f`` for one singular value ``sigma = sqrt(s)``.
+    ``minimizers``: one ``_Real`` (two on a tie, ``0`` first); ``threshold``: ``lam*`` (``None``
+    for ``L = 1``); ``collapsed``: the (first) global minimizer is 0; ``tie``: two global
+    minimizers (``lam = lam*``, ``L >= 3``, ``sigma > 0``)."""
+
+    depth: int
+    lam: Fraction
+    sigma_squared: AlgebraicNumber
+    minimizers: tuple[_Real, ...]
+    threshold: AlgebraicNumber | None
+    collapsed: bool
+    tie: bool
+
+    @property
+    def t(self) -> _Real:
+        """The global minimizer (the positive one on a tie)."""
+        return self.minimizers[-1]
+
+    @property
+    def sigma(self) -> AlgebraicNumber:
+        return self.sigma_squared.root(2)
+
+
+def scalar_minimizer(depth: int, lam: Any, sigma_squared: Any) -> ScalarMinimizer:
+    """All global minimizers of ``f`` on ``t >= 0``, decided exactly (module, 2-3).
+
+    >>> m = scalar_minimizer(2, "1/2", 9)      # t^2 = sigma - lam = 5/2
+    >>> m.collapsed, m.tie, str(m.t.exact.poly)
+    (False, False, '2*x^2 + (-5)')
+    >>> scalar_minimizer(3, 16, 256).tie        # sigma = 16, lam = lam* = 16: t in {0, 2}
+    True
+    """
+    depth, q = _depth(depth), _lam(lam)
+    s = _as_algebraic(sigma_squared)
+    if compare_exact(s, 0).relation == "<":
+        raise DmfError(f"sigma^2 must be >= 0; got {s}")
+    thr = collapse_threshold(depth, s)
+    zero = _Real(AlgebraicNumber.rational(0))
+    if depth == 1:  # t = sigma / (1 + lam)
+        t = s.root(2) * AlgebraicNumber.rational(1 / (1 + q))
+        return ScalarMinimizer(1, q, s, (_Real(t),), None, s.is_rational and
+                               s.as_fraction() == 0, False)
+    if s.is_rational and s.as_fraction() == 0:
+        return ScalarMinimizer(depth, q, s, (zero,), thr, True, False)
+    if s.is_rational:
+        tp = _largest_positive_root(_squared_polynomial(s.as_fraction(), q, depth))
+        if tp is None:
+            return ScalarMinimizer(depth, q, s, (zero,), thr, True, False)
+        # sign of f(t_+) - f(0) = sign(lam (L-1) - sigma t^(L-2)); compare squares (both >= 0)
+        lhs = (tp ** (2 * depth - 4) * s) if depth > 2 else s
+        rel = compare_exact(lhs, q * q * (depth - 1) ** 2).relation
+        if rel == "<":  # f(t_+) > f(0)
+            return ScalarMinimizer(depth, q, s, (zero,), thr, True, False)
+        if rel == "=":
+            return ScalarMinimizer(depth, q, s, (zero, _Real(tp)), thr, True, True)
+        return ScalarMinimizer(depth, q, s, (_Real(tp),), thr, False, False)
+    assert thr is not None
+    rel = compare_exact(AlgebraicNumber.rational(q), thr).relation
+    if rel == ">" or (rel == "=" and depth == 2):
+        return ScalarMinimizer(depth, q, s, (zero,), thr, True, False)
+    if rel == "=":
+        tstar = AlgebraicNumber.rational(q * (depth - 2)).root(2 * depth - 2)
+        return ScalarMinimizer(depth, q, s, (zero, _Real(tstar)), thr, True, True)
+    return ScalarMinimizer(depth, q, s, (_Real(enclose=_bracket(depth, q, s)),), thr, False,
+                           False)
+
+
+def _bracket(depth: int, lam: Fraction, s: AlgebraicNumber) -> Callable[[int], Enclosure]:
+    """``t_+`` for an irrational ``s``: ``t_+`` increases with ``s`` (``dt/dsigma = t^(L-2) /
+    g'(t_+) > 0``, ``t_+`` simple below the threshold), so ``[t_+(s_lo), t_+(s_hi)]`` encloses it
+    for rational ``s_lo <= s <= s_hi``."""
+
+    def enclose(dps: int) -> Enclosure:
+        work = dps + 5
+        for _ in range(12):
+            e = s.enclosure(work)
+            lo = _largest_positive_root(_squared_polynomial(e.lo, lam, depth))
+            hi = _largest_positive_root(_squared_polynomial(e.hi, lam, depth))
+            if lo is not None and hi is not None:
+                out = Enclosure(lo.enclosure(work).lo, hi.enclosure(work).hi)
+                if relative_tolerance(out, dps):
+                    return out
+            work *= 2
+        raise PrecisionExhausted(f"could not enclose t_+ to {dps} digits (s = {s})")
+
+    return enclose
+
+
+# ----------------------------------------------------------------------------- brute force
+@dataclass(frozen=True)
+class CollapseCertificate:
+    """Brute-force answer to "is 0 the unique global minimizer of ``f`` on ``t >= 0``?" without
+    the threshold formula. ``collapsed`` True: ``h(t) = (f(t) - f(0))/t^2 > 0`` on ``(0, T]``
+    was proved by exact rational interval bounds on ``boxes`` boxes, and ``f(t) > f(0)`` for
+    ``t > T`` (``T^L >= 2 sigma``). False: ``witness`` is a rational ``t`` with ``f(t) < f(0)``
+    exactly. None: undecided within ``max_boxes``."""
+
+    collapsed: bool | None
+    witness: Fraction | None
+    boxes: int
+    bound: Fraction
+
+    def text(self) -> str:
+        if self.collapsed is True:
+            return f"0 is the unique global minimizer ({self.boxes} boxes on [0, {self.bound}])"
+        if self.collapsed is False:
+            return f"f({self.witness}) < f(0) exactly: not collapsed"
+        return f"undecided after {self.boxes} boxes"
+
+
+def certify_collapse(depth: int, lam: Any, sigma: Any, *,
+                     max_boxes: int = 200_000) -> CollapseCertificate:
+    """Branch and bound on ``h(t) = t^(2L-2)/2 - sigma t^(L-2) + lam L/2`` over ``[0, T]``
+    (``L >= 2``, rational ``sigma >= 0``): on ``[a, b]``, ``h >= a^(2L-2)/2 - sigma b^(L-2) +
+    lam L/2``; a box with a positive bound is done, a midpoint with ``h < 0`` is a witness.
+
+    >>> certify_collapse(2, "1.01", 1).collapsed, certify_collapse(2, "0.99", 1).collapsed
+    (True, False)
+    """
+    depth, q = _depth(depth), _lam(lam)
+    sg = parse_entry(sigma, "sigma")
+    if depth < 2 or sg < 0:
+        raise DmfError("certify_collapse needs L >= 2 and sigma >= 0")
+    big = max(Fraction(1), 2 * sg)
+    half_l = q * depth / 2
+
+    def h(t: Fraction) -> Fraction:
+        return t ** (2 * depth - 2) / 2 - sg * t ** (depth - 2) + half_l
+
+    stack = [(Fraction(0), big)]
+    boxes = 0
+    while stack:
+        a, b = stack.pop()
+        boxes += 1
+        if boxes > max_boxes:
+            return CollapseCertificate(None, None, boxes, big)
+        if a ** (2 * depth - 2) / 2 - sg * b ** (depth - 2) + half_l > 0:
+            continue
+        m = (a + b) / 2
+        if h(m) < 0:
+            return CollapseCertificate(False, m, boxes, big)
+        stack += [(m, b), (a, m)]
+    return CollapseCertificate(True, None, boxes, big)
+
+
+# ----------------------------------------------------------------------------- the matrix problem
+def regularized_loss(weights: Sequence[np.ndarray], target: np.ndarray, lam: Any) -> Any:
+    """``1/2 ||W_L ... W_1 - M||_F^2 + lam/2 sum_l ||W_l||_F^2`` (generic element type)."""
+    r = residual(weights, None, target)
+    out = sum((x * x for x in r.flat), start=0 * r.flat[0]) / 2
+    return out + lam * sum((x * x for w in weights for x in w.flat), start=0 * r.flat[0]) / 2
+
+
+def regularized_gradient(weights: Sequence[np.ndarray], target: np.ndarray,
+                         lam: Any) -> list[np.ndarray]:
+    """``grad_(W_l) L_lam = A_l^T R B_l^T + lam W_l`` (K1 plus the weight decay)."""
+    return [g + lam * w for g, w in zip(gradient(weights, None, target), weights, strict=True)]
+
+
+def regularized_hessian(weights: Sequence[np.ndarray], target: np.ndarray,
+                        lam: Any) -> np.ndarray:
+    """``H_0 + lam I`` with ``H_0`` the exact K1 Hessian (``numeric.hessian.full_hessian``)."""
+    h = full_hessian(weights, None, target)
+    for i in range(h.shape[0]):
+        h[i, i] = h[i, i] + lam
+    return h
+
+
+def _round(x: Fraction, bits: int) -> Fraction:
+    if x == 0:
+        return x
+    shift = bits - (abs(x.numerator).bit_length() - x.denominator.bit_length())
+    return Fraction(round(x * 2**shift)) / 2**shift
+
+
+def interval_lambda_max(h: np.ndarray, *, dps: int = 30) -> tuple[Enclosure, Enclosure, str]:
+    """Certified ``(lambda_max, lambda_min, how)`` of a symmetric matrix of ``Enclosure`` /
+    exact entries: the eigenvalues of the dyadic midpoint matrix ``C`` (``numeric.eigen``),
+    widened by ``||H - C||_2 <= ||rad + |mid - C| ||_F`` (Weyl's inequality)."""
+    from numeric.eigen import certified_eigvalsh
+
+    n = h.shape[0]
+    encs = [[as_enclosure(h[i, j]) for j in range(n)] for i in range(n)]
+    if all(e.is_exact for row in encs for e in row):
+        vals = certified_eigvalsh(np.array([[e.lo for e in row] for row in encs], dtype=object),
+                                  dps=dps)
+        return vals[0], vals[-1], "exact Hessian, certified eigenvalues (numeric.eigen)"
+    bits = int(dps * 3.33) + 40
+    mid = np.empty((n, n), dtype=object)
+    err = Fraction(0)
+    for i in range(n):
+        for j in range(i, n):
+            m = (encs[i][j].mid + encs[j][i].mid) / 2
+            c = _round(m, bits)
+            mid[i, j] = mid[j, i] = c
+            dev = max(abs(encs[i][j].lo - c), abs(encs[i][j].hi - c),
+                      abs(encs[j][i].lo - c), abs(encs[j][i].hi - c))
+            err += dev * dev * (1 if i == j else 2)
+    r = Enclosure.point(err).sqrt(bits).hi
+    vals = certified_eigvalsh(mid, dps=dps)
+    how = ("interval Hessian (exact rational interval arithmetic); certified eigenvalues of its "
+           f"midpoint widened by ||radius||_F <= {float(r):.3g} (Weyl)")
+    return (Enclosure(vals[0].lo - r, vals[0].hi + r), Enclosure(vals[-1].lo - r, vals[-1].hi + r),
+            how)
+
+
+def _gram(m: np.ndarray) -> np.ndarray:
+    return np.asarray(m.T @ m, dtype=object)
+
+
+def _check_dims(dims: Sequence[int], target: np.ndarray) -> tuple[int, ...]:
+    d = tuple(int(x) for x in dims)
+    if len(d) < 2 or any(x < 1 for x in d):
+        raise ShapeError(f"dims must be (d_0, ..., d_L) with L >= 1 and every d_l >= 1; got {d}")
+    if target.shape != (d[-1], d[0]):
+        raise ShapeError(f"the target M has shape {target.shape}; dims {d} need (d_L, d_0) = "
+                         f"({d[-1]}, {d[0]})")
+    need = min(d[0], d[-1])
+    if any(x < need for x in d[1:-1]):
+        raise ShapeError(f"every hidden width must be >= min(d_0, d_L) = {need} for the "
+                         f"certified weights (module, 4); got dims {d}")
+    return d
+
+
+@dataclass(frozen=True)
+class RegularizedMinimizer:
+    """A global minimizer of ``L_lam`` for the rational target ``M``. ``singular``: per distinct
+    eigenvalue ``s`` of ``M^T M`` (or ``M M^T``, the smaller): ``(s, multiplicity,
+    ScalarMinimizer)``, descending. ``weights(dps)`` / ``product(dps)``: ``Enclosure`` arrays
+    (exact ``Fraction`` arrays when every ``t_i`` and ``s_i`` is rational)."""
+
+    dims: tuple[int, ...]
+    lam: Fraction
+    target: ExactMatrix
+    singular: tuple[tuple[AlgebraicNumber, int, ScalarMinimizer], ...]
+    transposed: bool
+
+    @property
+    def depth(self) -> int:
+        return len(self.dims) - 1
+
+    @property
+    def collapsed(self) -> bool:
+        return all(sm.collapsed and not sm.tie for _, _, sm in self.singular)
+
+    @property
+    def tie(self) -> bool:
+        return any(sm.tie for _, _, sm in self.singular)
+
+    @property
+    def exact(self) -> bool:
+        return all(s.is_rational and sm.t.fraction is not None for s, _, sm in self.singular)
+
+    def frobenius_squared(self, dps: int) -> Enclosure:
+        """``||W_l||_F^2 = sum_i t_i^2`` (every layer, every global minimizer)."""
+        out = Enclosure.point(0)
+        for _, mult, sm in self.singular:
+            out = out + mult * sm.t.enclosure(dps + 5) ** 2
+        return out
+
+    def weights(self, dps: int = 30) -> list[np.ndarray]:
+        """The balanced weights of module 4, each entry certified to ``dps`` digits relative to
+        its matrix's largest entry (precision raised until then)."""
+        work = dps + 10
+        for _ in range(6):
+            ws = self._weights_at(work)
+            if _accurate(ws, dps):
+                return [_exactify(w) for w in ws]
+            work *= 2
+        raise PrecisionExhausted(f"could not certify the weights to {dps} digits")
+
+    def product(self, dps: int = 30) -> np.ndarray:
+        ws = self.weights(dps + 5)
+        out = ws[0]
+        for w in ws[1:]:
+            out = w @ out
+        return out
+
+    def _weights_at(self, work: int) -> list[np.ndarray]:
+        m = self.target.T if self.transposed else self.target
+        dims = self.dims[::-1] if self.transposed else self.dims
+        depth, n = self.depth, m.shape[1]
+        gram = _gram(m)
+        bits = int(work * 3.33) + 20
+        s_enc = [as_enclosure(s.as_fraction()) if s.is_rational else s.enclosure(work)
+                 for s, _, _ in self.singular]
+        sigma_enc = [sm.sigma.enclosure(work) for _, _, sm in self.singular]
+        t_enc = [sm.t.enclosure(work) for _, _, sm in self.singular]
+        projectors = _projectors(gram, s_enc, bits)
+        t_mat = _combine(projectors, t_enc, n)
+        if depth == 1:
+            ws = [np.asarray(m * (Fraction(1) / (1 + self.lam)), dtype=object)]
+        else:
+            ratios = []
+            for (s, _, sm), se, te in zip(self.singular, sigma_enc, t_enc, strict=True):
+                zero = sm.t.fraction == 0 or (s.is_rational and s.as_fraction() == 0)
+                ratios.append(Enclosure.point(0) if zero else te / se)
+            phi = _combine(projectors, ratios, n)
+            ws = [_embed(t_mat, dims[1], n, rows=True)]
+            for l in range(2, depth):
+                ws.append(_embed(_embed(t_mat, dims[l], n, rows=True), dims[l - 1], n,
+                                 rows=False))
+            ws.append(_embed(np.asarray(m @ phi, dtype=object), dims[-2], n, rows=False))
+        ws = [_tidy(w, bits) for w in ws]
+        if self.transposed:
+            ws = [np.asarray(w.T, dtype=object) for w in ws[::-1]]
+        return ws
+
+
+def _projectors(gram: np.ndarray, s_enc: list[Enclosure], bits: int) -> list[np.ndarray]:
+    n = gram.shape[0]
+    eye = np.zeros((n, n), dtype=object)
+    eye[...] = 0
+    for i in range(n):
+        eye[i, i] = 1
+    out = []
+    for i, si in enumerate(s_enc):
+        p = eye.copy()
+        for j, sj in enumerate(s_enc):
+            if j != i:
+                p = _tidy(np.asarray(p @ (gram - eye * sj), dtype=object) * (1 / (si - sj)), bits)
+        out.append(p)
+    return out
+
+
+def _combine(projectors: list[np.ndarray], coeffs: list[Enclosure], n: int) -> np.ndarray:
+    out = np.zeros((n, n), dtype=object)
+    out[...] = 0
+    for p, c in zip(projectors, coeffs, strict=True):
+        out = out + p * c
+    return np.asarray(out, dtype=object)
+
+
+def _embed(a: np.ndarray, size: int, n: int, *, rows: bool) -> np.ndarray:
+    shape = (size, a.shape[1]) if rows else (a.shape[0], size)
+    out = np.zeros(shape, dtype=object)
+    out[...] = 0
+    if rows:
+        out[:n, :] = a
+    else:
+        out[:, :n] = a
+    return out
+
+
+def _tidy(a: np.ndarray, bits: int) -> np.ndarray:
+    out = np.empty(a.shape, dtype=object)
+    for idx, x in np.ndenumerate(a):
+        e = as_enclosure(x)
+        out[idx] = e if e.is_exact else e.round_out(bits)
+    return out
+
+
+def _exactify(a: np.ndarray) -> np.ndarray:
+    encs = [as_enclosure(x) for x in a.flat]
+    if all(e.is_exact for e in encs):
+        return np.array([e.lo for e in encs], dtype=object).reshape(a.shape)
+    return np.array(encs, dtype=object).reshape(a.shape)
+
+
+def _accurate(ws: list[np.ndarray], dps: int) -> bool:
+    for w in ws:
+        encs = [as_enclosure(x) for x in w.flat]
+        scale = max((e.mag for e in encs), default=Fraction(0))
+        if not all(relative_tolerance(e, dps, scale) for e in encs):
+            return False
+    return True
+
+
+def regularized_minimizer(target: Any, dims: Sequence[int], lam: Any) -> RegularizedMinimizer:
+    """The global minimizer of ``L_lam`` for the rational target ``M`` (module, 1-4); on the
+    exceptional set (a tie) the one with the positive branch.
+
+    >>> r = regularized_minimizer([[5, 0], [0, 2]], (2, 2, 2), 1)   # t^2 = sigma - lam
+    >>> [[str(x) for x in w.flat] for w in r.weights(10)]
+    [['2', '0', '0', '1'], ['2', '0', '0', '1']]
+    """
+    m = parse_matrix(target, "target M")
+    q = _lam(lam)
+    d = _check_dims(dims, m)
+    transposed = d[0] > d[-1]
+    gram = _gram(m.T if transposed else m)
+    singular = tuple(
+        (s, mult, scalar_minimizer(len(d) - 1, q, s)) for s, mult in exact_eigenvalues(gram)
+    )
+    return RegularizedMinimizer(d, q, m, singular, transposed)
+
+
+def frame_minimizer(ts: Sequence[Any], sigmas: Sequence[Any], lam: Any,
+                    frames: Sequence[Any]) -> Point:
+    """The exactly rational point ``W_l = F_l[:, :k] diag(t) F_(l-1)[:, :k]^T`` with target
+    ``M = F_L[:, :k] diag(sigma) F_0[:, :k]^T`` (``frames``: exact orthogonal ``F_0 .. F_L``,
+    ``k = len(ts)``). It is a global minimizer of ``L_lam`` iff every ``t_i`` is a global
+    minimizer of ``f`` for ``sigma_i`` (checked exactly here; ``DmfError`` otherwise).
+
+    >>> p = frame_minimizer([2], [5], 1, [[[1]], [[1]], [[1]]])   # L = 2: t^2 = 5 - 1
+    >>> p.weights[0].tolist(), p.target.tolist()
+    ([[Fraction(2, 1)]], [[Fraction(5, 1)]])
+    """
+    q = _lam(lam)
+    fs = [parse_matrix(f, f"frame F_{l}") for l, f in enumerate(frames)]
+    depth, k = len(fs) - 1, len(ts)
+    tq = [parse_entry(t, "t") for t in ts]
+    sq = [parse_entry(s, "sigma") for s in sigmas]
+    for t, s in zip(tq, sq, strict=True):
+        sm = scalar_minimizer(depth, q, s * s)
+        if all(r.fraction != t for r in sm.minimizers):
+            raise DmfError(f"t = {t} is not a global minimizer of f for sigma = {s}, lam = {q}, "
+                           f"L = {depth}")
+    diag_t = np.zeros((k, k), dtype=object)
+    diag_t[...] = Fraction(0)
+    diag_s = diag_t.copy()
+    for i in range(k):
+        diag_t[i, i], diag_s[i, i] = tq[i], sq[i]
+    cols = [f[:, :k] for f in fs]
+    ws = tuple(np.asarray(cols[l] @ diag_t @ cols[l - 1].T, dtype=object)
+               for l in range(1, depth + 1))
+    m = np.asarray(cols[-1] @ diag_s @ cols[0].T, dtype=object)
+    return Point(weights=ws, labels=m, data=None)
