@@ -61,7 +61,7 @@ import mpmath
 import numpy as np
 
 from derivations.algebraic import exact_rank
-from derivations.errors import DmfError, NonFiniteError, NotAMinimizerError
+from derivations.errors import DmfError, NonFiniteError, NotAMinimizerError, PrecisionExhausted
 from derivations.exact import Point, check_chain, parse_point
 from numeric.kinds import point_arrays
 
@@ -90,6 +90,11 @@ LANCZOS_TOL = 1e-10
 ``1e-10 |lambda|`` of an eigenvalue (for symmetric matrices ``|theta - lambda| <= ||r||``), and in
 practice far closer (the error is quadratic in the residual); at dims (64,128,128,128,64) it
 takes 26 ms against 60 ms at machine-precision tolerance, with the same value to 1e-15."""
+
+
+LAMBDA_MIN_MIN_PRODUCTS = 400
+"""float64 Lanczos: lambda_min may use ``max(2 x the products spent on lambda_max, this)``
+Hessian-vector products, so a secondary quantity never dominates the cost."""
 
 
 def loss_factor(loss: str, *, n_samples: int, d_out: int) -> tuple[Fraction, str]:
@@ -152,6 +157,10 @@ class SharpnessResult:
     spectrum_enclosures: list[Any] | None = None
     largest_magnitude_is_lambda_min: bool | None = False
     seconds: float = field(default=0.0, compare=False)
+    secondary: str | None = None
+    """Why secondary quantities (``lambda_min``, gap, multiplicity, spectrum) are known to fewer
+    digits than ``lambda_max`` (certified: their enclosures could not all be refined to ``dps``
+    digits; float64: ``lambda_min`` bounded or not converged), or ``None``."""
 
     def _fmt(self, x: Any) -> str:
         if x is None:
@@ -159,6 +168,15 @@ class SharpnessResult:
         if isinstance(x, mpmath.mpf):
             return str(mpmath.nstr(x, self.dps or 15))
         return repr(float(x))
+
+    def _secondary_string(self, x: Any, enc: Any) -> str:
+        """A secondary number as printed: only the digits its enclosure proves (see
+        ``_proven_string``), otherwise as ``_fmt``."""
+        if x is None:
+            return "n/a"
+        if enc is not None:
+            return _proven_string(x, enc, self.dps or 17)
+        return self._fmt(x)
 
     def __str__(self) -> str:
         if self.certified and self.enclosure is not None:
@@ -172,10 +190,14 @@ class SharpnessResult:
             f"route: {self.route}; {where}; residual norm {self._fmt(self.residual_norm)}",
             f"loss: {self.loss} (Hessian factor {self.loss_factor} relative to docs/mathematics.md's 1/2)",
             f"dims {self.dims}, {self.parameters} parameters; multiplicity of lambda_max "
-            f"{self.multiplicity}; gap lambda_1 - lambda_2 = {self._fmt(self.gap)}",
-            f"lambda_min = {self._fmt(self.lambda_min)}; largest magnitude = "
-            f"{self._fmt(self.largest_magnitude)}",
+            f"{self.multiplicity}; gap lambda_1 - lambda_2 = "
+            f"{self._secondary_string(self.gap, self.gap_enclosure)}",
+            f"lambda_min = {self._secondary_string(self.lambda_min, self.lambda_min_enclosure)}; "
+            f"largest magnitude = "
+            f"{self._secondary_string(self.largest_magnitude, self._largest_enclosure())}",
         ]
+        if self.secondary:
+            lines.append(f"secondary quantities: {self.secondary}")
         note = magnitude_note(self)
         if note:
             lines.append(f"note: {note}")
@@ -203,18 +225,27 @@ class SharpnessResult:
             "loss_factor": str(self.loss_factor),
             "dims": list(self.dims),
             "parameters": self.parameters,
-            "lambda_min": _num_string(self.lambda_min, digits),
-            "largest_magnitude": _num_string(self.largest_magnitude, digits),
+            "lambda_min": _num_string(self.lambda_min, digits, self.lambda_min_enclosure),
+            "largest_magnitude": _num_string(
+                self.largest_magnitude, digits, self._largest_enclosure()
+            ),
             "largest_magnitude_is_lambda_min": self.largest_magnitude_is_lambda_min,
             "multiplicity": self.multiplicity,
-            "gap": _num_string(self.gap, digits),
+            "gap": _num_string(self.gap, digits, self.gap_enclosure),
             "method": self.method,
             "dps": self.dps,
         }
         if self.spectrum is not None:
-            out["spectrum"] = [_num_string(x, digits) for x in self.spectrum]
+            encs = self.spectrum_enclosures or [None] * len(self.spectrum)
+            out["spectrum"] = [_num_string(x, digits, e) for x, e in zip(self.spectrum, encs,
+                                                                         strict=True)]
             out["zero_multiplicity"] = self.zero_multiplicity
+        if self.secondary:
+            out["secondary"] = self.secondary
         return out
+
+    def _largest_enclosure(self) -> Any:
+        return self.lambda_min_enclosure if self.largest_magnitude_is_lambda_min else self.enclosure
 
 
 def magnitude_note(result: SharpnessResult) -> str:
@@ -229,14 +260,34 @@ def magnitude_note(result: SharpnessResult) -> str:
     return ""
 
 
-def _num_string(x: Any, digits: int) -> str | None:
+def _num_string(x: Any, digits: int, enc: Any = None) -> str | None:
+    """``x`` as a decimal string of ``digits`` significant digits; with its enclosure ``enc``,
+    only as many digits as ``enc`` proves (``_proven_string``)."""
     if x is None:
         return None
+    if enc is not None:
+        return _proven_string(x, enc, digits)
     if isinstance(x, mpmath.mpf):
         return str(mpmath.nstr(x, digits, strip_zeros=False))
     if isinstance(x, Fraction):
         return _decimal(x, digits, None)
     return repr(float(x))
+
+
+def _proven_string(x: Any, enc: Any, digits: int) -> str:
+    """An enclosed number to ``digits`` significant digits when its enclosure proves them
+    (``correct_digits >= digits``: printed as before), otherwise its enclosure's midpoint with
+    only the proven digits plus one, and more if needed until the printed decimal lies inside
+    the enclosure. So a secondary quantity (a gap, a lambda_min) never shows digits that
+    nothing proves, and what is printed is always inside its proven interval."""
+    proven = enc.correct_digits
+    if proven >= digits:
+        return _num_string(x, digits)  # type: ignore[return-value]
+    for n in range(max(1, int(proven) + 1), digits + 1):
+        text = _decimal(enc.mid, n, None)
+        if enc.contains(Fraction(text)):
+            return text
+    return _decimal(enc.mid, digits, None)
 
 
 def _decimal(q: Fraction, digits: int, rounding: str | None) -> str:
@@ -270,6 +321,10 @@ class _Spectrum:
     zero_multiplicity: int | None
     tol: Any
     method: str
+    secondary: str | None = None
+    lambda_min_bound: float | None = None
+    """float64: ``lambda_min >= -lambda_min_bound`` (the residual term's norm bound, J^T J
+    being PSD), used to decide dominance when ``lambda_min`` itself is unknown."""
 
 
 def _scale(spec: _Spectrum, c: Fraction, dps: int | None) -> _Spectrum:
@@ -286,8 +341,10 @@ def _scale(spec: _Spectrum, c: Fraction, dps: int | None) -> _Spectrum:
         return _Ev(float(e.value) * float(c), enc)
 
     lam_min = None if spec.lambda_min is None else one(spec.lambda_min)
+    bound = None if spec.lambda_min_bound is None else spec.lambda_min_bound * float(c)
     return dataclasses.replace(
-        spec, evs=[one(e) for e in spec.evs], lambda_min=lam_min, tol=spec.tol * float(c)
+        spec, evs=[one(e) for e in spec.evs], lambda_min=lam_min, tol=spec.tol * float(c),
+        lambda_min_bound=bound,
     )
 
 
@@ -298,9 +355,16 @@ def _same(a: _Ev, b: _Ev, tol: Any) -> bool:
 
 
 def _sub(a: _Ev, b: _Ev, dps: int | None) -> _Ev:
+    """``a - b``. With enclosures the value is the exact difference of their midpoints, rounded
+    once: subtracting the rounded values would cancel (``2e36 - (2e36 - 2e-17)`` at 50 digits
+    is 0), so a gap far below ``lambda_max`` keeps its significant digits."""
     enc = None
     if a.enc is not None and b.enc is not None:
         enc = dataclasses.replace(a.enc, lo=a.enc.lo - b.enc.hi, hi=a.enc.hi - b.enc.lo)
+        if isinstance(a.value, mpmath.mpf) or isinstance(b.value, mpmath.mpf):
+            mid = enc.mid
+            with mpmath.workdps(dps or 15):
+                return _Ev(mpmath.mpf(mid.numerator) / mid.denominator, enc)
     if isinstance(a.value, mpmath.mpf) or isinstance(b.value, mpmath.mpf):
         with mpmath.workdps(dps or 15):
             return _Ev(mpmath.mpf(a.value) - b.value, enc)
@@ -323,12 +387,35 @@ def _dominance(top: _Ev, low: _Ev, tol: Any) -> bool | None:
 
 
 # --------------------------------------------------------------------------- modes
-def _certified_list(matrix: np.ndarray, dps: int) -> list[_Ev]:
+def _certified_list(matrix: np.ndarray, dps: int) -> tuple[list[_Ev], str | None]:
+    """Enclosures of all eigenvalues, each to ``dps`` digits when ``certified_eigvalsh`` can;
+    when some eigenvalue other than ``lambda_max`` cannot be refined that far (e.g. distinct
+    eigenvalues far below ``lambda_max`` and closer than the working precision), ``lambda_max``
+    alone is certified to ``dps`` digits (``which="top"``, with up to four times the default
+    working precision before ``PrecisionExhausted`` is raised) and the others keep their
+    rigorous but wider enclosures. Returns the list and, in that case, why."""
     from numeric.eigen import certified_eigvalsh
 
-    encs = certified_eigvalsh(matrix, dps=dps)
+    note = None
+    try:
+        encs = certified_eigvalsh(matrix, dps=dps)
+    except PrecisionExhausted as exc:
+        reason = str(exc).split(". Eigenvalues that are distinct")[0]
+        default = 4 * dps + 100
+        try:
+            encs = certified_eigvalsh(matrix, dps=dps, which="top")
+        except PrecisionExhausted:
+            encs = certified_eigvalsh(matrix, dps=dps, which="top", max_dps=4 * default)
+        note = (
+            f"only lambda_max is required to reach {dps} digits; the other eigenvalues keep "
+            "rigorous enclosures with possibly fewer proven digits (lambda_min, the gap and the "
+            "spectrum are printed only to the digits their enclosures prove; the multiplicity "
+            "counts the enclosures overlapping lambda_max's), because certified_eigvalsh "
+            f"{reason}"
+        )
     with mpmath.workdps(dps):
-        return [_Ev(mpmath.mpf(e.mid.numerator) / e.mid.denominator, e) for e in encs]
+        evs = [_Ev(mpmath.mpf(e.mid.numerator) / e.mid.denominator, e) for e in encs]
+    return evs, note
 
 
 def _exact_zero(template: _Ev) -> _Ev:
@@ -371,8 +458,9 @@ def _mode_exact(point: Point, route: str, dps: int, certify: bool) -> _Spectrum:
 
         k_exact = reduced_operator(ws, x, form="gram")
         rank = exact_rank(k_exact)
+        note = None
         if certify:
-            k_evs = _certified_list(k_exact, dps)
+            k_evs, note = _certified_list(k_exact, dps)
             method = (
                 "certified: enclosures (numeric.eigen.certified_eigvalsh) of the eigenvalues of "
                 "the exact rational reduced operator K (gram form); rank K exact over Q"
@@ -384,13 +472,14 @@ def _mode_exact(point: Point, route: str, dps: int, certify: bool) -> _Spectrum:
                 "certified; rank K exact over Q"
             )
         evs = _pad_reduced(k_evs, rank, params)
-        return _Spectrum(evs, True, evs[-1], params - rank, _tol_mp(evs, dps), method)
+        return _Spectrum(evs, True, evs[-1], params - rank, _tol_mp(evs, dps), method, note)
     from numeric.hessian import full_hessian
 
     h_exact = full_hessian(ws, x, y)
     rank = exact_rank(h_exact)
+    note = None
     if certify:
-        evs = _certified_list(h_exact, dps)
+        evs, note = _certified_list(h_exact, dps)
         method = (
             "certified: enclosures (numeric.eigen.certified_eigvalsh) of the eigenvalues of the "
             "exact rational full Hessian (docs/mathematics.md K1); rank exact over Q"
@@ -404,7 +493,7 @@ def _mode_exact(point: Point, route: str, dps: int, certify: bool) -> _Spectrum:
         evs = [_Ev(v) for v in eigh_mpmath(h, dps)[0]]
         method = f"approximate: mpmath eigsy (Jacobi) at {dps} digits on the full Hessian"
     evs = _drop_zeros(evs, rank)
-    return _Spectrum(evs, True, evs[-1], params - rank, _tol_mp(evs, dps), method)
+    return _Spectrum(evs, True, evs[-1], params - rank, _tol_mp(evs, dps), method, note)
 
 
 def _mpmath_reduced(point: Point, dps: int) -> list[_Ev]:
@@ -458,26 +547,113 @@ def _mode_float64(
         evs = _drop_zeros([_Ev(float(v)) for v in vals], params - zero_mult)
         method = "approximate: float64 LAPACK eigh on the dense full Hessian"
         return _Spectrum(evs, True, evs[-1], zero_mult, tol, method)
-    op = hessian_operator(ws, x, y)
+    op, products = _counted(hessian_operator(ws, x, y))
     vals = top_eigenpairs_float64(op, k=LANCZOS_K, tol=LANCZOS_TOL)[0]
-    low = _lanczos_lambda_min(op)
+    top_products = products[0]
     method = "approximate: float64 Lanczos (ARPACK eigsh, relative residual <= 1e-10) on the matrix-free full Hessian"
-    if low is None:
-        method += "; lambda_min: Lanczos did not converge (not reported)"
-    lam_min = None if low is None else _Ev(low)
-    return _Spectrum([_Ev(float(v)) for v in vals], False, lam_min, None,
-                     _float_tol([*vals, low or 0.0]), method)
+    bound = _residual_term_bound(ws, x, y)
+    tol = _float_tol(vals)
+    n_samples = ws[0].shape[1] if x is None else x.shape[1]
+    singular = params > ws[-1].shape[0] * n_samples  # rank J^T J <= d_L N < P
+    where = (f"[{-bound:.3g}, {bound:.3g}]" if singular else f">= {-bound:.3g}")
+    where += " (for 0.5*||R||_F^2: times loss_factor)"
+    why = ("J^T J is PSD" + (" and singular (P > d_L N)" if singular else "")
+           + " and the residual term's norm is at most lambda_max([c_kl]), c_kl = "
+           "||B_k X R^T A_l|| ||W_{l-1}...W_{k+1}|| plus float64 rounding of R X^T, evaluated "
+           "in float64 (docs/mathematics.md K1)")
+    if singular and bound <= tol:
+        # lambda_min is 0 to this precision: no Lanczos in the near-zero cluster (at a
+        # near-minimizer it took ARPACK tens of thousands of products, and could still miss it)
+        note = (f"lambda_min: |lambda_min| <= {bound:.3g} (for 0.5*||R||_F^2: times loss_factor; "
+                f"{why}), reported as 0.0 without Lanczos")
+        return _Spectrum([_Ev(float(v)) for v in vals], False, _Ev(0.0), None, tol, method,
+                         note, bound)
+    budget = max(2 * top_products, LAMBDA_MIN_MIN_PRODUCTS)
+    low = _lanczos_lambda_min(op, budget)
+    spent = products[0] - top_products
+    if low is not None and not (-bound - tol <= low and (not singular or low <= bound + tol)):
+        # ARPACK converged to a Ritz value outside the bound: not lambda_min
+        outcome = f"Lanczos converged to {low:.6g}, outside that bound: rejected"
+        low = None
+    else:
+        outcome = f"Lanczos did not converge within {spent} products (budget {budget})"
+    if low is not None:
+        return _Spectrum([_Ev(float(v)) for v in vals], False, _Ev(low), None,
+                         _float_tol([*vals, low]), method, None, bound)
+    note = f"lambda_min: not reported ({outcome}); lambda_min in {where} ({why})"
+    return _Spectrum([_Ev(float(v)) for v in vals], False, None, None, tol, method, note, bound)
 
 
-def _lanczos_lambda_min(op: Any) -> float | None:
-    """The smallest eigenvalue by Lanczos (ARPACK, ``which="SA"``, seeded), or ``None`` when it
-    does not converge (near minimizers it sits in a huge cluster of near-zero eigenvalues)."""
+def _counted(op: Any) -> tuple[Any, list[int]]:
+    """``op`` with a counter of its products (``[count]``)."""
+    from scipy.sparse.linalg import LinearOperator
+
+    count = [0]
+
+    def matvec(v: np.ndarray) -> np.ndarray:
+        count[0] += 1
+        return np.asarray(op.matvec(v))
+
+    return LinearOperator(op.shape, matvec=matvec, rmatvec=matvec, dtype=op.dtype), count
+
+
+def _residual_term_bound(ws: list[np.ndarray], x: np.ndarray | None, y: np.ndarray) -> float:
+    """An upper bound (evaluated in float64) of the operator norm of the Hessian's residual
+    term ``H_f`` (docs/mathematics.md K1): ``H_f[D, D] = 2 sum_{k<l} <R, A_l D_l M_kl D_k B_k
+    X>`` with ``M_kl = W_{l-1}...W_{k+1}``. Each term is ``tr(D_l M_kl D_k G_kl)`` with
+    ``G_kl = B_k X R^T A_l``, so ``|.| <= c_kl ||D_l||_F ||D_k||_F`` with ``c_kl = ||G_kl||_F
+    prod_{k<j<l} ||W_j||_2``; hence ``|H_f[D, D]| <= z^T C z <= lambda_max(C) ||D||^2`` with
+    ``z_l = ||D_l||_F`` and ``C`` the symmetric nonnegative ``L x L`` matrix of the ``c_kl``
+    (zero diagonal). ``O(L^2)`` small matrix products: cheaper than a few Hessian-vector
+    products. Since ``J^T J`` is PSD, ``lambda_min(H) >= -bound``.
+
+    ``R X^T`` is computed in float64, so ``c_kl`` also gets the rounding error of that
+    computation (first-order: ``(sum of inner dimensions) eps (prod_j ||W_j||_F ||X||_F +
+    ||Y||_F) ||X||_F``) times ``prod_{j != k, l} ||W_j||_2``: near a minimizer the float64
+    residual can be exactly 0 while the exact one is not."""
+    depth = len(ws)
+    if depth < 2:
+        return 0.0
+    f = ws[0]
+    for w in ws[1:]:
+        f = w @ f
+    r = (f if x is None else f @ x) - y
+    rxt_t = (r if x is None else r @ x.T).T  # (R X^T)^T = X R^T, d_0 x d_L
+    norms = [float(np.linalg.norm(w, 2)) for w in ws]
+    x_norm = 1.0 if x is None else float(np.linalg.norm(x))
+    inner = sum(w.shape[1] for w in ws) + (0 if x is None else sum(x.shape)) + 2
+    rounding = inner * float(np.finfo(np.float64).eps) * x_norm * (
+        float(np.prod([np.linalg.norm(w) for w in ws])) * x_norm + float(np.linalg.norm(y))
+    )
+    b = [np.eye(ws[0].shape[1])]  # B_k = W_{k-1}...W_1 (0-based: b[k] for layer k + 1)
+    for w in ws[:-1]:
+        b.append(w @ b[-1])
+    a = [np.eye(ws[-1].shape[0])]  # A_l = W_L...W_{l+1}, built from the top
+    for w in reversed(ws[1:]):
+        a.append(a[-1] @ w)
+    a.reverse()
+    c = np.zeros((depth, depth))
+    for l in range(1, depth):
+        right = rxt_t @ a[l]  # X R^T A_l
+        for k in range(l):
+            g = float(np.linalg.norm(b[k] @ right))
+            others = float(np.prod(norms[:k] + norms[l + 1 :]))
+            c[k, l] = c[l, k] = g * float(np.prod(norms[k + 1 : l])) + rounding * others
+    return float(np.linalg.eigvalsh(c)[-1])
+
+
+def _lanczos_lambda_min(op: Any, budget: int) -> float | None:
+    """The smallest eigenvalue by Lanczos (ARPACK, ``which="SA"``, seeded) within about
+    ``budget`` products (ARPACK restarts capped), or ``None`` when it does not converge (near
+    minimizers it sits in a huge cluster of near-zero eigenvalues)."""
     from scipy.sparse.linalg import ArpackNoConvergence, eigsh
 
     n = op.shape[0]
     v0 = np.random.default_rng(0).standard_normal(n)
+    ncv = min(n - 1, 40)
+    maxiter = max(1, budget // ncv)
     try:
-        vals = eigsh(op, k=1, which="SA", v0=v0, ncv=min(n - 1, 40), tol=1e-10, maxiter=2000)[0]
+        vals = eigsh(op, k=1, which="SA", v0=v0, ncv=ncv, tol=1e-10, maxiter=maxiter)[0]
     except ArpackNoConvergence:
         return None
     return float(vals[0])
@@ -682,8 +858,12 @@ def _result(
     gap = None if nxt is None else _sub(top, nxt, dps)
     low = spec.lambda_min
     dominated = None if low is None else _dominance(top, low, spec.tol)
+    if low is None and spec.lambda_min_bound is not None and spec.lambda_min_bound < top.value:
+        dominated = False  # lambda_min >= -bound > -lambda_max
     largest = top if (low is None or not dominated) else low
     method = spec.method
+    if spec.secondary:
+        method += f"; {spec.secondary}"
     if not spec.complete:
         method += f"; only the top {len(evs)} eigenvalues computed (multiplicity is a lower bound)"
     nonzero = [e for e in evs if not _is_exact_zero(e)] if want_spectrum else []
@@ -713,6 +893,7 @@ def _result(
         spectrum_enclosures=[e.enc for e in nonzero] if want_spectrum and with_enc else None,
         largest_magnitude_is_lambda_min=dominated,
         seconds=seconds,
+        secondary=spec.secondary,
     )
 
 
