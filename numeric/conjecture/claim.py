@@ -1,0 +1,491 @@
+"""A user's conjecture as a first-class claim: built from its text, decided by the registry's
+engine, reported in the JSON shape of one claim of ``dmf-sharpness check --json``.
+
+Public:
+    conjecture(statement, *, over, depth, width, ends, if_, seed, budget, dps, cases)
+                        -> Conjecture      the claim object (nothing is decided yet)
+    check(statement, **options) -> dict    its report (``Conjecture.report()``)
+    assert_holds(statement, **options)     for pytest: ``AssertionError`` carrying the shrunk
+                                           exact counterexample (or the inconclusive reason)
+    Conjecture          ``outcome()`` (a ``ClaimOutcome``), ``report()`` (the JSON dict),
+                        ``text_report()`` (the short human report)
+    CASES, TIME_CAPS    the generated cases and the safety-net time caps per budget
+
+How a conjecture is decided (docs/mathematics.md, "How a verdict is reached"): each relation
+``lhs REL rhs`` of the statement (``REL`` in ``== <= < >= >``; relations joined by ``and`` are
+decided one by one, as the parts of one claim) becomes a ``numeric.claims.engine.Relation``
+whose sides are this package's interpreter, decided by ``decide_relation``: a seeded,
+count-bounded Hypothesis search over the family for a float64 violation that the exact
+comparison confirms, shrunk, hidden units removed, re-checked exactly (``refuted``: rational
+weights, both sides exact or certified, the gap enclosure excluding 0); otherwise exact or
+certified verification on generated cases (``verified``, never on fewer than ``MIN_CASES``).
+With a hypothesis (``if_``) it becomes a ``numeric.claims.implications.Implication``: only
+points where the hypothesis holds exactly count, and the report says how many did. A point
+where a quantity is undefined (``K`` off minimizers, ``W[5]`` at depth 3, division by zero,
+``sigma`` out of range) is counted in ``undefined``, never decided.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from derivations.algebraic import AlgebraicFormula, Comparison, compare_formulas
+from derivations.errors import DmfError, PrecisionExhausted
+from derivations.exact import Point
+from numeric.claims.engine import Relation, combine_parts, decide_relation
+from numeric.claims.implications import Implication, Side, decide_implication
+from numeric.claims.quantities import alg_text
+from numeric.claims.runner import (
+    BUDGETS,
+    CheckContext,
+    ClaimOutcome,
+    ClaimReport,
+    Part,
+)
+from numeric.conjecture.families import (
+    FAMILIES,
+    MAX_DEPTH,
+    MAX_WIDTH,
+    Family,
+    Shape,
+    parse_range,
+)
+from numeric.conjecture.interpreter import (
+    ExactPoint,
+    FloatPoint,
+    Undefined,
+    exact_value,
+    float_value,
+)
+from numeric.conjecture.language import Rel, Statement, parse_statement
+
+__all__ = ["CASES", "MIN_CASES", "TIME_CAPS", "Conjecture", "assert_holds", "check",
+           "conjecture"]
+
+CASES = {"quick": 12, "default": 60, "thorough": 300}
+TIME_CAPS = {"quick": 60.0, "default": 240.0, "thorough": 1200.0}
+MIN_CASES = 3
+CLAIM_ID = "conjecture"
+
+
+def _holds(op: str, c: Comparison) -> bool:
+    r = c.relation
+    return {"==": r == "=", "<=": r in "<=", "<": r == "<", ">=": r in ">=", ">": r == ">"}[op]
+
+
+def _float_fails(op: str, a: float, b: float) -> bool:
+    """float64 says ``a op b`` may fail (a margin keeps near-equalities as candidates for
+    strict relations and drops them for the others)."""
+    if not (np.isfinite(a) and np.isfinite(b)):
+        return False
+    margin = 1e-7 * (1.0 + abs(a) + abs(b))
+    return {"==": abs(a - b) > margin, "<=": a - b > margin, "<": a - b > -margin,
+            ">=": b - a > margin, ">": b - a > -margin}[op]
+
+
+class _ConjectureRelation(Relation):
+    """A ``Relation`` whose search predicate is float64 steering CONFIRMED by the exact
+    comparison (so shrinking keeps an exact counterexample), for ``== <= < >= >``."""
+
+    def float_violated(self, point: Point) -> bool:
+        if not _float_fails(self.rel, self.lhs_float(point), self.rhs_float(point)):
+            return False
+        try:
+            return not self.holds(compare_formulas(self.lhs(point), self.rhs(point)))
+        except (Undefined, PrecisionExhausted):
+            return False
+
+    def holds(self, c: Comparison) -> bool:
+        return _holds(self.rel, c)
+
+
+@dataclass
+class _Evaluations:
+    """Exact and float64 environments per point (kept alive with the point, keyed by id),
+    and the tallies of undefined points among the generated cases."""
+
+    exact: dict[int, tuple[Point, ExactPoint]] = field(default_factory=dict)
+    floats: dict[int, tuple[Point, FloatPoint]] = field(default_factory=dict)
+    undefined: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    held: int = 0
+
+    def env(self, p: Point) -> ExactPoint:
+        hit = self.exact.get(id(p))
+        if hit is None or hit[0] is not p:
+            if len(self.exact) > 4000:
+                self.exact.clear()
+            hit = (p, ExactPoint(p))
+            self.exact[id(p)] = hit
+        return hit[1]
+
+    def fenv(self, p: Point) -> FloatPoint:
+        hit = self.floats.get(id(p))
+        if hit is None or hit[0] is not p:
+            if len(self.floats) > 64:
+                self.floats.clear()
+            hit = (p, FloatPoint(p))
+            self.floats[id(p)] = hit
+        return hit[1]
+
+    def value(self, node: Any, p: Point) -> AlgebraicFormula:
+        env = self.env(p)
+        return env.cached(("side", id(node)), lambda: _capture(lambda: exact_value(node, env)))()
+
+    def fvalue(self, node: Any, p: Point) -> float:
+        return float_value(node, self.fenv(p))
+
+    def note_undefined(self, exc: Exception) -> None:
+        self.undefined += 1
+        reason = str(exc) or type(exc).__name__
+        self.reasons[reason] = self.reasons.get(reason, 0) + 1
+
+
+def _capture(fn: Callable[[], AlgebraicFormula]) -> Callable[[], AlgebraicFormula]:
+    """Evaluate once; replay the value or the ``Undefined`` on every later call."""
+    try:
+        v = fn()
+    except (Undefined, PrecisionExhausted) as exc:
+        err = exc if isinstance(exc, Undefined) else Undefined(str(exc))
+
+        def fail() -> AlgebraicFormula:
+            raise err
+
+        return fail
+    return lambda: v
+
+
+@dataclass
+class Conjecture:
+    """A conjecture over a family of points; ``outcome()`` decides it (once)."""
+
+    statement: Statement
+    hypothesis: Statement | None
+    family: Family
+    shape: Shape
+    seed: int = 0
+    budget: str = "default"
+    dps: int = 30
+    cases: int | None = None
+    _outcome: ClaimOutcome | None = field(default=None, repr=False)
+    _seconds: float = field(default=0.0, repr=False)
+    _evals: _Evaluations = field(default_factory=_Evaluations, repr=False)
+
+    # --- the claim ---------------------------------------------------------------------
+    @property
+    def text(self) -> str:
+        return self.statement.text.strip()
+
+    def _context(self) -> CheckContext:
+        b = dataclasses.replace(BUDGETS[self.budget], dps=self.dps)
+        n = CASES[self.budget] if self.cases is None else self.cases
+        return CheckContext(CLAIM_ID, b, self.seed, n, TIME_CAPS[self.budget])
+
+    def _relation(self, rel: Rel) -> _ConjectureRelation:
+        ev, src = self._evals, self.statement.text
+        return _ConjectureRelation(
+            src[rel.left.col:rel.left.end].strip(), src[rel.right.col:rel.right.end].strip(),
+            lambda p: ev.value(rel.left, p), lambda p: ev.value(rel.right, p),
+            lambda p: ev.fvalue(rel.left, p), lambda p: ev.fvalue(rel.right, p), rel.op,
+        )
+
+    def outcome(self) -> ClaimOutcome:
+        """Decide the conjecture (once; later calls return the same outcome)."""
+        if self._outcome is None:
+            t0 = time.perf_counter()
+            out = self._decide_implication() if self.hypothesis else self._decide_relations()
+            self._seconds = time.perf_counter() - t0
+            self._outcome = out
+        return self._outcome
+
+    def _generator(self, check: Callable[[Point], None]
+                   ) -> Callable[[np.random.Generator, int], Point | None]:
+        gen = self.family.generator(self.shape)
+        member = self.family.member(self.shape)
+        ev = self._evals
+
+        def generate(rng: np.random.Generator, i: int) -> Point | None:
+            p = gen(rng, i)
+            if not member(p):
+                return None
+            try:
+                check(p)
+            except (Undefined, PrecisionExhausted) as exc:
+                ev.note_undefined(exc)
+                return None
+            return p
+
+        return generate
+
+    def _decide_relations(self) -> ClaimOutcome:
+        ctx = self._context()
+        member = self.family.member(self.shape)
+        parts = []
+        ev = self._evals
+        for k, rel in enumerate(self.statement.relations):
+            r = self._relation(rel)
+
+            def defined(p: Point, rel: Rel = rel) -> None:
+                ev.value(rel.left, p)
+                ev.value(rel.right, p)
+
+            part = decide_relation(
+                ctx, r, strategy=self.family.strategy(self.shape),
+                generate=self._generator(defined), in_domain=member,
+                label=rel.text, salt=k,
+            )
+            parts.append(_at_least(part, "cases"))
+        return combine_parts(parts, self._domain_line())
+
+    # --- implications --------------------------------------------------------------------
+    def _side(self, stmt: Statement, p: Point, *, hypothesis: bool) -> Side:
+        texts = []
+        last = None
+        for rel in stmt.relations:
+            try:
+                a, b = self._evals.value(rel.left, p), self._evals.value(rel.right, p)
+                c = compare_formulas(a, b)
+            except (Undefined, PrecisionExhausted) as exc:
+                # undefined: the hypothesis does not hold there, the conclusion is not refuted
+                return Side(not hypothesis, f"{rel.text}: undefined ({exc})")
+            shown = f"{rel.text} ({alg_text(a, 16)} {c.relation} {alg_text(b, 16)})"
+            if not _holds(rel.op, c):
+                return Side(False, f"{shown} fails", a, b, c)
+            texts.append(shown)
+            last = (a, b, c)
+        if last is None:  # pragma: no cover - a statement has at least one relation
+            return Side(True, "")
+        return Side(True, "; ".join(texts), *last)
+
+    def _float_holds(self, stmt: Statement, p: Point) -> bool:
+        for rel in stmt.relations:
+            a, b = self._evals.fvalue(rel.left, p), self._evals.fvalue(rel.right, p)
+            if not np.isfinite(a) or not np.isfinite(b):
+                return False
+            margin = 1e-7 * (1.0 + abs(a) + abs(b))
+            ok = {"==": abs(a - b) <= margin, "<=": a - b <= margin, "<": a - b < margin,
+                  ">=": b - a <= margin, ">": b - a < margin}[rel.op]
+            if not ok:
+                return False
+        return True
+
+    def _decide_implication(self) -> ClaimOutcome:
+        hyp, concl = self.hypothesis, self.statement
+        assert hyp is not None
+        ctx = self._context()
+        ev = self._evals
+        sides: dict[tuple[int, bool], tuple[Point, Side]] = {}
+
+        def side(p: Point, is_hyp: bool) -> Side:
+            key = (id(p), is_hyp)
+            hit = sides.get(key)
+            if hit is None or hit[0] is not p:
+                if len(sides) > 4000:
+                    sides.clear()
+                hit = (p, self._side(hyp if is_hyp else concl, p, hypothesis=is_hyp))
+                sides[key] = hit
+            return hit[1]
+
+        def concl_fails(p: Point) -> bool:
+            if not any(_float_fails(r.op, ev.fvalue(r.left, p), ev.fvalue(r.right, p))
+                       for r in concl.relations):
+                return False
+            return side(p, True).holds and not side(p, False).holds
+
+        def check(p: Point) -> None:
+            for rel in hyp.relations:
+                ev.value(rel.left, p)
+                ev.value(rel.right, p)
+            if side(p, True).holds:
+                for rel in concl.relations:
+                    ev.value(rel.left, p)
+                    ev.value(rel.right, p)
+                ev.held += 1
+
+        imp = Implication(
+            hyp.text.strip(), concl.text.strip(), lambda p: side(p, True),
+            lambda p: side(p, False), lambda p: self._float_holds(hyp, p), concl_fails,
+        )
+        part = decide_implication(
+            ctx, imp, strategy=self.family.strategy(self.shape),
+            generate=self._generator(check), label=f"{imp.hyp_name} => {imp.concl_name}",
+            search_filter=self.family.member(self.shape),
+        )
+        if part.counterexample is not None:
+            self._name_counterexample(part)
+        return combine_parts([_at_least(part, "points satisfying the hypothesis")],
+                             self._domain_line())
+
+    def _name_counterexample(self, part: Part) -> None:
+        """``decide_implication`` writes generic side names: put the failing relation's sides
+        (and the point's data, if any) in."""
+        cx = part.counterexample
+        assert cx is not None
+        for p, _ in self._evals.exact.values():
+            if len(p.weights) == len(cx.weights) and all(
+                    np.array_equal(np.asarray(a, dtype=object), np.asarray(b, dtype=object))
+                    for a, b in zip(p.weights, cx.weights, strict=True)) and np.array_equal(
+                    p.labels, np.asarray(cx.target, dtype=object)):
+                for rel in self.statement.relations:
+                    s = self._side(Statement((rel,), self.statement.text), p, hypothesis=False)
+                    if not s.holds:
+                        src = self.statement.text
+                        cx.lhs_name = src[rel.left.col:rel.left.end].strip()
+                        cx.rhs_name = src[rel.right.col:rel.right.end].strip()
+                        break
+                if p.data is not None:
+                    cx.data, cx.labels, cx.target = p.data, p.labels, None
+                return
+
+    def _domain_line(self) -> str:
+        return f"over {self.family.name}: {self.family.description}; {self.shape.text()}"
+
+    # --- reports -----------------------------------------------------------------------
+    def report(self) -> dict[str, Any]:
+        """The JSON of one claim of ``dmf-sharpness check --json``, plus ``undefined``
+        (generated points where a quantity was undefined, with the reasons), ``hypothesis``
+        and ``hypothesis_held`` (implications), ``over``, ``shape``, ``seed``, ``budget``,
+        ``dps``."""
+        o = self.outcome()
+        statement = self.text if not self.hypothesis else (
+            f"if {self.hypothesis.text.strip()} then {self.text}")
+        method = ("Hypothesis search (float64 steering confirmed exactly), shrinking, hidden-unit "
+                  "removal, exact re-check; otherwise exact/certified verification on generated "
+                  "cases (numeric.claims.engine / numeric.claims.implications)")
+        rep = ClaimReport(CLAIM_ID, statement, "user conjecture", self._domain_line(), method,
+                          o, self._seconds).to_json()
+        ev = self._evals
+        rep.update({
+            "undefined": ev.undefined,
+            "undefined_reasons": [f"{n} x {r}" for r, n in sorted(
+                ev.reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:5]],
+            "hypothesis": None if self.hypothesis is None else self.hypothesis.text.strip(),
+            "hypothesis_held": None if self.hypothesis is None else _held(o, ev),
+            "over": self.family.name,
+            "shape": {"depth": list(self.shape.depth), "width": list(self.shape.width),
+                      "ends": self.shape.ends},
+            "seed": self.seed, "budget": self.budget, "dps": self.dps,
+        })
+        return rep
+
+    def text_report(self) -> str:
+        """The short human report printed by ``dmf-sharpness conjecture``."""
+        rep = self.report()
+        o = self.outcome()
+        lines = [f"conjecture: {rep['statement']}", f"over:       {rep['domain']}"]
+        digits = "" if rep["digits"] is None else f", {rep['digits']} certified digits"
+        lines.append(f"verdict:    {rep['verdict'].upper()} ({rep['cases']} cases, evidence "
+                     f"{rep['evidence']}{digits}; {rep['seconds']:.1f}s)")
+        if self.hypothesis is not None:
+            lines.append(f"hypothesis held exactly on {rep['hypothesis_held']} generated "
+                         "points")
+        if rep["undefined"]:
+            lines.append(f"undefined:  {rep['undefined']} generated points ("
+                         + "; ".join(rep["undefined_reasons"]) + ")")
+        cx = o.counterexample
+        if cx is not None:
+            lines.append("counterexample (exact" + (", shrunk" if cx.shrunk else "") + "):")
+            lines.append(f"  dims = {tuple(cx.dims)}")
+            from numeric.claims.runner import _matrix_text
+
+            for l, w in enumerate(cx.weights, start=1):
+                lines.append(f"  W[{l}] = {_matrix_text(w)}")
+            if cx.data is not None:
+                lines.append(f"  X = {_matrix_text(cx.data)}")
+                lines.append(f"  Y = {_matrix_text(cx.labels)}")
+            elif cx.target is not None:
+                lines.append(f"  M = {_matrix_text(cx.target)}")
+            lines.append(f"  {cx.lhs_name} = {cx.lhs}")
+            lines.append(f"  {cx.rhs_name} = {cx.rhs}")
+            lines.append(f"  gap: {cx.gap}")
+            if cx.note:
+                lines.append(f"  note: {cx.note}")
+        else:
+            lines.append("detail:     " + o.detail.strip().splitlines()[-1])
+        if o.time_capped:
+            lines.append("note: a time cap (safety net) was reached; the result may depend on "
+                         "the machine's load")
+        return "\n".join(lines)
+
+
+def _held(o: ClaimOutcome, ev: _Evaluations) -> int:
+    return max(ev.held, o.cases if o.verdict == "verified" else 0)
+
+
+def _at_least(part: Part, what: str) -> Part:
+    """Never verified on fewer than ``MIN_CASES`` decided cases."""
+    if part.verdict == "verified" and part.cases < MIN_CASES:
+        return dataclasses.replace(
+            part, verdict="inconclusive", evidence="none", digits=None,
+            detail=f"only {part.cases} {what} (fewer than {MIN_CASES}); {part.detail}")
+    return part
+
+
+# ----------------------------------------------------------------------------- public API
+
+
+def conjecture(
+    statement: str,
+    *,
+    over: str = "minimizers",
+    depth: Any = "1..3",
+    width: Any = "1..3",
+    ends: str = "any",
+    if_: str | None = None,
+    hypothesis: str | None = None,
+    seed: int = 0,
+    budget: str = "default",
+    dps: int = 30,
+    cases: int | None = None,
+) -> Conjecture:
+    """The claim "``statement`` holds at every point of ``over``" (or, with ``if_`` /
+    ``hypothesis``, "at every such point where the hypothesis holds"). Nothing is decided until
+    ``outcome()``/``report()``. Bad input raises a ``DmfError`` (``StatementError`` with a
+    caret line for the statements).
+
+    >>> c = conjecture("trace >= 0", depth="1..2", width="1..2", budget="quick")
+    >>> c.report()["verdict"], c.report()["cases"]
+    ('verified', 12)
+    """
+    if if_ is not None and hypothesis is not None:
+        raise DmfError("give the hypothesis once: if_=... or hypothesis=..., not both")
+    hyp_text = if_ if if_ is not None else hypothesis
+    if over not in FAMILIES:
+        raise DmfError(f"unknown family {over!r}; expected one of {', '.join(FAMILIES)}")
+    if budget not in BUDGETS:
+        raise DmfError(f"unknown budget {budget!r}; expected one of {', '.join(BUDGETS)}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise DmfError(f"seed must be an integer; got {seed!r}")
+    if isinstance(dps, bool) or not isinstance(dps, int) or not 10 <= dps <= 1000:
+        raise DmfError(f"dps must be an integer in 10..1000; got {dps!r}")
+    if cases is not None and (isinstance(cases, bool) or not isinstance(cases, int)
+                              or not 1 <= cases <= 10000):
+        raise DmfError(f"cases must be an integer in 1..10000; got {cases!r}")
+    shape = Shape(parse_range(depth, "depth", lo=1, hi=MAX_DEPTH),
+                  parse_range(width, "width", lo=1, hi=MAX_WIDTH), ends)
+    stmt = parse_statement(statement)
+    hyp = None if hyp_text is None else parse_statement(hyp_text)
+    return Conjecture(stmt, hyp, FAMILIES[over], shape, seed, budget, dps, cases)
+
+
+def check(statement: str, **options: Any) -> dict[str, Any]:
+    """``conjecture(statement, **options).report()``: the verdict and its evidence as the JSON
+    of one claim of ``dmf-sharpness check --json`` (with ``undefined``, ``hypothesis_held``)."""
+    return conjecture(statement, **options).report()
+
+
+def assert_holds(statement: str, **options: Any) -> dict[str, Any]:
+    """For pytest: decide the conjecture and raise ``AssertionError`` unless it is verified;
+    a refutation's message carries the shrunk exact counterexample (rational weights, both
+    sides, the gap). Returns the report when verified."""
+    c = conjecture(statement, **options)
+    rep = c.report()
+    if rep["verdict"] != "verified":
+        raise AssertionError(c.text_report())
+    return rep
