@@ -18,6 +18,7 @@ import pytest
 # module path relative to this folder -> (importable name it needs, extra that installs it)
 OPTIONAL_MODULES: dict[str, tuple[str, str]] = {
     "torch.py": ("torch", "torch"),
+    "jax.py": ("jax", "jax"),
 }
 
 

@@ -1,0 +1,243 @@
+"""JAX adapter: check a user's JAX sharpness code against the certified oracle.
+
+Needs the optional extra ``jax`` (``pip install -e ".[jax]"``, the CPU build of ``jax``).
+
+Public:
+    to_jax(weights)                  ``[W_1, ..., W_L]`` -> ``list[jax.Array]`` (float64,
+                                     ``W_l`` of shape ``(d_l, d_{l-1})``)
+    from_jax(arrays)                 the inverse: ``list[np.ndarray]`` (float64), ``W_1`` first
+    jax_data(point)                  ``(inputs, targets) = (X^T, Y^T)`` in the sample-major layout
+    half_sum_loss(ws, inputs, targets)
+                                     ``0.5 * sum((inputs @ W_1^T ... @ W_L^T - targets)^2)``
+    check_implementation(fn, cases)  run ``fn`` on conformance cases, compare with certified values
+    ConformanceReport, CaseReport    what ``check_implementation`` returns (``numeric.adapters.report``)
+    hessian_eigvalsh_sharpness       reference: ``jax.hessian`` over the flattened parameters +
+                                     ``jnp.linalg.eigvalsh``
+    hvp_lanczos_sharpness            reference: a jitted forward-over-reverse HVP
+                                     (``jax.jvp`` of ``jax.grad``) + ARPACK ``eigsh`` (Lanczos)
+
+**float64 is switched on for the whole process.** Importing this module runs
+``jax.config.update("jax_enable_x64", True)``: JAX is float32-only otherwise, and a float32
+Hessian cannot be compared with a 50-digit value. The setting is global to JAX (every JAX array
+created afterwards in the process defaults to 64 bits); a program that wants float32 JAX
+elsewhere should pass ``dtype=jnp.float32`` explicitly there.
+
+Layout: the same as the PyTorch adapter. docs/mathematics.md writes ``f(W) = W_L ... W_1`` acting
+on columns (data ``X`` is ``(d_0, N)``); array code acts on rows, so a user's function receives
+``inputs = X^T`` (``N x d_0``) and ``targets = Y^T`` (``N x d_L``); without data ``X = I``
+(``inputs`` is the identity, ``N = d_0``) and ``targets = M^T``. The loss of docs/mathematics.md is
+``0.5 * ((inputs @ W_1.T @ ... @ W_L.T - targets) ** 2).sum()`` and the parameter order is
+``jnp.concatenate([w.ravel() for w in ws])`` (row-major, ``W_1`` first).
+
+>>> ws = to_jax([[[1, 2]], [[3], [4]]])
+>>> [w.shape for w in ws], ws[0].dtype
+([(1, 2), (2, 1)], dtype('float64'))
+>>> inputs = jnp.eye(2)
+>>> float(half_sum_loss(ws, inputs, jnp.zeros((2, 2))))     # 0.5 * ||[[3, 6], [4, 8]]||_F^2
+62.5
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+try:
+    import jax
+    import jax.numpy as jnp
+except ImportError as _exc:  # pragma: no cover - exercised only without jax
+    raise ImportError(
+        "numeric.adapters.jax needs JAX, an optional extra of dmf-sharpness: install it with  "
+        "pip install -e '.[jax]'  (or  pip install jax ; the CPU build is enough)"
+    ) from _exc
+
+from derivations.errors import ShapeError
+from derivations.exact import Point, to_float64
+from numeric.adapters.report import CaseReport, ConformanceReport, run_conformance
+
+jax.config.update("jax_enable_x64", True)
+
+_DENSE_FALLBACK_LIMIT = 512
+"""``hvp_lanczos_sharpness``: up to this many parameters an ARPACK breakdown falls back to the
+dense Hessian assembled from ``P`` HVPs."""
+
+__all__ = [
+    "CaseReport",
+    "ConformanceReport",
+    "check_implementation",
+    "from_jax",
+    "half_sum_loss",
+    "hessian_eigvalsh_sharpness",
+    "hvp_lanczos_sharpness",
+    "jax_data",
+    "to_jax",
+]
+
+
+# --- conversions ------------------------------------------------------------------------
+
+
+def _as_float64(w: Any) -> np.ndarray:
+    arr = np.asarray(w)
+    if arr.dtype == object:  # exact Fractions: rounded to the nearest float64
+        return to_float64(arr)
+    return arr.astype(np.float64)
+
+
+def to_jax(weights: Sequence[Any] | Point) -> list[jax.Array]:
+    """``[W_1, ..., W_L]`` as float64 JAX arrays, checked to chain (``W_l`` is ``(d_l,
+    d_{l-1})``). Exact entries are rounded to the nearest float64."""
+    ws = list(weights.weights) if isinstance(weights, Point) else list(weights)
+    if not ws:
+        raise ShapeError("no layers given; expected weights W_1, ..., W_L with L >= 1")
+    out = []
+    prev = None
+    for l, w in enumerate(ws, start=1):
+        arr = _as_float64(w)
+        if arr.ndim != 2:
+            raise ShapeError(f"W_{l} must be 2-D (d_{l}, d_{l - 1}); got shape {arr.shape}")
+        if prev is not None and arr.shape[1] != prev:
+            raise ShapeError(
+                f"layer {l} (W_{l}) has shape {arr.shape} but layer {l - 1} outputs {prev} rows"
+            )
+        prev = arr.shape[0]
+        out.append(jnp.asarray(arr, dtype=jnp.float64))
+    return out
+
+
+def from_jax(arrays: Sequence[Any]) -> list[np.ndarray]:
+    """``[W_1, ..., W_L]`` as float64 NumPy arrays (copies)."""
+    out = [np.array(a, dtype=np.float64) for a in arrays]
+    if not out:
+        raise ShapeError("no layers given")
+    return out
+
+
+def jax_data(point: Point) -> tuple[jax.Array, jax.Array]:
+    """``(inputs, targets) = (X^T, Y^T)`` as float64 arrays (``X = I``, ``Y = M`` without data)."""
+    d0 = point.dims[0]
+    x = np.eye(d0) if point.data is None else _as_float64(point.data)
+    return jnp.asarray(x.T), jnp.asarray(_as_float64(point.labels).T)
+
+
+def half_sum_loss(ws: Sequence[Any], inputs: Any, targets: Any) -> Any:
+    """``0.5 * ||inputs @ W_1^T @ ... @ W_L^T - targets||_F^2`` (docs/mathematics.md's loss,
+    transposed)."""
+    out = inputs
+    for w in ws:
+        out = out @ w.T
+    return 0.5 * jnp.sum((out - targets) ** 2)
+
+
+# --- the two reference implementations --------------------------------------------------
+
+
+def _flat_loss(shapes: Sequence[tuple[int, ...]]) -> Callable[[Any, Any, Any], Any]:
+    sizes = [int(np.prod(s)) for s in shapes]
+    cuts = list(np.cumsum(sizes)[:-1])
+
+    def loss_of(theta: Any, inputs: Any, targets: Any) -> Any:
+        parts = jnp.split(theta, cuts)
+        return half_sum_loss([p.reshape(s) for p, s in zip(parts, shapes, strict=True)],
+                             inputs, targets)
+
+    return loss_of
+
+
+@partial(jax.jit, static_argnums=0)
+def _top_of_hessian(shapes: tuple[tuple[int, ...], ...], theta: Any, inputs: Any, targets: Any) -> Any:
+    hess = jax.hessian(_flat_loss(shapes))(theta, inputs, targets)
+    return jnp.linalg.eigvalsh(hess)[-1]
+
+
+def hessian_eigvalsh_sharpness(weights: Sequence[Any], inputs: Any, targets: Any) -> float:
+    """Sharpness by the plain route: the ``P x P`` Hessian of the half-sum loss over the
+    flattened parameters (``jax.hessian``, forward-over-reverse), then ``jnp.linalg.eigvalsh``
+    (LAPACK ``syevd``; float64, approximate; ``O(P^3)``, for small ``P``). Both run in one
+    ``jax.jit`` program, compiled once per layer shapes."""
+    ws = to_jax(weights)
+    shapes = tuple(tuple(int(n) for n in w.shape) for w in ws)
+    theta0 = jnp.concatenate([w.ravel() for w in ws])
+    return float(_top_of_hessian(shapes, theta0, jnp.asarray(inputs), jnp.asarray(targets)))
+
+
+@partial(jax.jit, static_argnums=0)
+def _hvp(shapes: tuple[tuple[int, ...], ...], theta: Any, v: Any, inputs: Any, targets: Any) -> Any:
+    """``H(theta) v`` by forward-over-reverse (``jvp`` of ``grad``), compiled once per shape."""
+    loss_of = _flat_loss(shapes)
+    return jax.jvp(lambda t: jax.grad(loss_of)(t, inputs, targets), (theta,), (v,))[1]
+
+
+def hvp_lanczos_sharpness(
+    weights: Sequence[Any], inputs: Any, targets: Any, *, seed: int = 0, tol: float = 0.0
+) -> float:
+    """Sharpness by matrix-free Lanczos: ARPACK ``eigsh(k=1, which="LA")`` (largest
+    *algebraic*, so a saddle's ``-lambda`` is not mistaken for the top) on a
+    ``LinearOperator`` whose matvec is the jitted HVP ``v -> d/de grad L(theta + e v)`` (one
+    ``jax.jvp`` of ``jax.grad``); seeded start vector, tolerance ``tol`` (0: machine
+    precision). Approximate: the Ritz value converges to ``lambda_max`` to about machine
+    precision relative to ``||H||``."""
+    from scipy.sparse.linalg import ArpackError, LinearOperator, eigsh
+
+    ws = to_jax(weights)
+    shapes = tuple(tuple(int(n) for n in w.shape) for w in ws)
+    theta = jnp.concatenate([w.ravel() for w in ws])
+    x, y = jnp.asarray(inputs), jnp.asarray(targets)
+    p = int(theta.shape[0])
+
+    def matvec(v: np.ndarray) -> np.ndarray:
+        return np.asarray(_hvp(shapes, theta, jnp.asarray(v.reshape(-1)), x, y))
+
+    def dense() -> float:  # the Hessian from P matvecs, then LAPACK
+        h = np.column_stack([matvec(e) for e in np.eye(p)])
+        return float(np.linalg.eigvalsh(0.5 * (h + h.T))[-1])
+
+    if p <= 2:  # too small for ARPACK (it needs k < P - 1)
+        return dense()
+    op = LinearOperator((p, p), matvec=matvec, dtype=np.float64)
+    v0 = np.random.default_rng(seed).standard_normal(p)
+    try:
+        return float(eigsh(op, k=1, which="LA", v0=v0, tol=tol, return_eigenvectors=False)[0])
+    except ArpackError:
+        # ARPACK stops when the Krylov space collapses (``H v0 = 0``, e.g. H = 0 at all-zero
+        # weights: "Starting vector is zero"); small problems then go dense.
+        if p > _DENSE_FALLBACK_LIMIT:
+            raise
+        return dense()
+
+
+# --- conformance checking ---------------------------------------------------------------
+
+
+def check_implementation(
+    fn: Callable[[list[jax.Array], jax.Array, jax.Array], float],
+    cases: Any = None,
+    *,
+    rtol: float = 1e-10,
+    dps: int = 50,
+    loss: str = "half-sum",
+) -> ConformanceReport:
+    """Run ``fn(weights, inputs, targets) -> float`` on each case and compare with the certified
+    sharpness (``numeric.adapters.report.run_conformance``).
+
+    ``cases``: ``None`` (the conformance vectors shipped in the package), a directory of vector
+    files, or an iterable of ``numeric.oracle.vectors.Vector``, ``Point`` (e.g. strategy draws
+    from ``numeric.strategies``), input-file paths, or weight lists. ``fn`` gets the float64
+    weights of :func:`to_jax` and ``(inputs, targets) = (X^T, Y^T)`` from :func:`jax_data`.
+    ``loss`` names the user's loss convention (``half-sum`` = ``0.5 * sum``, ``sum``, ``mean``
+    over samples, ``mse`` = ``jnp.mean`` of the squares); the certified value is scaled to
+    match. A case passes when its relative error is at most ``rtol``.
+
+    >>> report = check_implementation(hessian_eigvalsh_sharpness, [[[[1]], [[2]]]], dps=20)
+    >>> report.passed, report.cases[0].expected
+    (True, '5.0')
+    """
+
+    def call(point: Point) -> float:
+        inputs, targets = jax_data(point)
+        return float(fn(to_jax(point), inputs, targets))
+
+    return run_conformance(call, cases, rtol=rtol, dps=dps, loss=loss)

@@ -1,0 +1,236 @@
+"""Framework-neutral conformance checking: run a user's sharpness function on cases and compare
+each value with the certified sharpness.
+
+Public:
+    CaseReport, ConformanceReport    what a ``check_implementation`` returns (one row per case)
+    Case                             one case: name, exact ``Point``, certified value (mpf)
+    LOSS_FACTORS                     the loss conventions a user may name
+    load_cases(cases, dps)           conformance vectors / points / files -> ``list[Case]``
+    run_conformance(call, cases, *, rtol, dps, loss)
+                                     call ``call(point) -> float`` on each case -> report
+    relative_error(got, expected)    ``|got - expected| / |expected|`` in mpf (absolute if 0)
+    agreeing_digits(rel_error)       ``max(0, -log10(rel_error))``, ``inf`` for an exact match
+
+The adapters (``numeric.adapters.jax``; ``numeric.adapters.torch`` keeps its own copy of the
+report classes, which it defines next to its PyTorch imports) only convert a case to their
+framework's arrays; everything numeric here is mpmath at ``dps`` digits and exact fractions.
+
+The certified value of a case is the sharpness of the Hessian of ``0.5 ||W_L ... W_1 X - Y||_F^2``
+(docs/mathematics.md, conventions); a user's loss convention scales it by an exact factor
+(``sum``: 2, ``mean``: ``1/N``, ``mse``: ``2/(d_L N)``, ``N`` the number of samples).
+
+>>> from derivations.exact import parse_point
+>>> report = run_conformance(lambda p: 5.0, [parse_point([[[1]], [[2]]])], dps=20)
+>>> report.passed, report.cases[0].expected          # K5: ||W_1||^2 + ||W_2||^2 = 5
+(True, '5.0')
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import mpmath
+
+from derivations.errors import DmfError
+from derivations.exact import Point, parse_point
+from numeric.oracle.files import check_dps, load_point
+
+__all__ = [
+    "LOSS_FACTORS",
+    "Case",
+    "CaseReport",
+    "ConformanceReport",
+    "agreeing_digits",
+    "load_cases",
+    "relative_error",
+    "run_conformance",
+]
+
+LOSS_FACTORS = ("half-sum", "sum", "mean", "mse")
+
+
+@dataclass(frozen=True)
+class CaseReport:
+    """One case: the certified value (``expected``, a decimal string, in the user's loss
+    convention), what the user's function returned, the relative error and the agreeing digits
+    ``max(0, -log10(rel_error))`` (``inf`` for an exact float64 match; absolute error when the
+    expected value is 0). ``error`` holds the exception text if the function raised."""
+
+    name: str
+    dims: tuple[int, ...]
+    expected: str
+    got: float | None
+    rel_error: float
+    digits: float
+    passed: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ConformanceReport:
+    """Per-case reports, the worst relative error, the fewest agreeing digits, and whether
+    every case is within ``rtol``."""
+
+    cases: tuple[CaseReport, ...]
+    rtol: float
+    loss: str
+    worst_rel_error: float = field(init=False)
+    min_digits: float = field(init=False)
+    passed: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        errs = [c.rel_error for c in self.cases]
+        object.__setattr__(self, "worst_rel_error", max(errs, default=0.0))
+        object.__setattr__(self, "min_digits", min((c.digits for c in self.cases), default=math.inf))
+        object.__setattr__(self, "passed", all(c.passed for c in self.cases))
+
+    @property
+    def worst(self) -> CaseReport | None:
+        """The case with the largest relative error."""
+        return max(self.cases, key=lambda c: c.rel_error, default=None)
+
+    def __str__(self) -> str:
+        lines = [f"{'case':32} {'dims':22} {'digits':>6}  {'rel. error':>10}  result"]
+        for c in self.cases:
+            res = "ok" if c.passed else ("ERROR " + (c.error or "") if c.error else "FAIL")
+            lines.append(
+                f"{c.name[:32]:32} {str(c.dims)[:22]:22} {c.digits:6.1f}  {c.rel_error:10.2e}  {res}"
+            )
+        lines.append(
+            f"{len(self.cases)} cases, loss {self.loss}, rtol {self.rtol:.1e}: worst relative "
+            f"error {self.worst_rel_error:.2e} ({self.min_digits:.1f} digits) -> "
+            f"{'PASS' if self.passed else 'FAIL'}"
+        )
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One case: ``value`` is the sharpness (mpf at the working precision, half-sum loss);
+    ``certified`` says whether it comes from a proven enclosure."""
+
+    name: str
+    point: Point
+    value: Any
+    certified: bool
+
+
+def loss_factor(loss: str, point: Point) -> Fraction:
+    """Factor by which the Hessian of the ``loss`` convention exceeds the half-sum one."""
+    n = point.dims[0] if point.data is None else point.data.shape[1]
+    factors = {
+        "half-sum": Fraction(1),
+        "sum": Fraction(2),
+        "mean": Fraction(1, n),
+        "mse": Fraction(2, n * point.dims[-1]),
+    }
+    if loss not in factors:
+        raise DmfError(f"unknown loss convention {loss!r}; expected one of {', '.join(LOSS_FACTORS)}")
+    return factors[loss]
+
+
+def load_cases(cases: Any, dps: int) -> list[Case]:
+    """``cases``: ``None`` (the shipped conformance vectors), a directory of vector files, or an
+    iterable of ``Vector``, ``Point`` (e.g. draws from ``numeric.strategies``), input-file
+    paths or weight lists. Points without a stored value get the certified sharpness
+    (``numeric.sharpness.sharpness`` at ``dps`` digits)."""
+    from numeric.oracle.vectors import Vector, load_vectors
+
+    check_dps(dps)
+    if cases is None:
+        cases = load_vectors()
+    elif isinstance(cases, str | Path) and Path(cases).is_dir():
+        cases = load_vectors(cases)
+    elif isinstance(cases, Point | Vector | str | Path):
+        cases = [cases]
+    out = []
+    for i, case in enumerate(cases):
+        if isinstance(case, Vector):
+            with mpmath.workdps(dps):
+                value = mpmath.mpf(case.expected["lambda_max"])
+            out.append(Case(case.name, case.point, value, True))
+            continue
+        if isinstance(case, str | Path):
+            point, meta = load_point(case)
+            name = str(meta.get("name", Path(case).stem))
+        elif isinstance(case, Point):
+            point, name = case, f"case {i}"
+        else:
+            point, name = parse_point(case), f"case {i}"
+        out.append(_oracle_case(name, point, dps))
+    return out
+
+
+def _oracle_case(name: str, point: Point, dps: int) -> Case:
+    from numeric.sharpness import sharpness
+
+    result = sharpness(
+        list(point.weights),
+        None if point.data is not None else point.labels,
+        data=point.data,
+        labels=None if point.data is None else point.labels,
+        dps=dps,
+    )
+    with mpmath.workdps(dps):  # the default loss is half-sum: factor 1
+        value = mpmath.mpf(result.value)
+    return Case(name, point, value, bool(result.certified))
+
+
+def relative_error(got: float | None, expected: Any) -> float:
+    """``|got - expected| / |expected|`` computed in mpf (``got`` is an exact binary
+    rational); the absolute error when ``expected`` is 0; ``inf`` for a missing or non-finite
+    ``got``."""
+    if got is None or not math.isfinite(got):
+        return math.inf
+    diff = abs(mpmath.mpf(got) - expected)
+    scale = abs(expected)
+    return float(diff / scale) if scale != 0 else float(diff)
+
+
+def agreeing_digits(rel_error: float) -> float:
+    """``max(0, -log10(rel_error))``; ``inf`` for 0, 0 for ``inf``.
+
+    >>> agreeing_digits(1e-13), agreeing_digits(0.0), agreeing_digits(math.inf)
+    (13.0, inf, 0.0)
+    """
+    if rel_error == 0:
+        return math.inf
+    if not 0 < rel_error < math.inf:
+        return 0.0
+    return max(0.0, -math.log10(rel_error))
+
+
+def run_conformance(
+    call: Callable[[Point], float],
+    cases: Any = None,
+    *,
+    rtol: float = 1e-10,
+    dps: int = 50,
+    loss: str = "half-sum",
+) -> ConformanceReport:
+    """Call ``call(point)`` on each case of :func:`load_cases` and compare with the certified
+    sharpness scaled to the ``loss`` convention; a case passes when its relative error is at
+    most ``rtol``. An exception from ``call`` is a failing case (its text is kept), not a crash."""
+    check_dps(dps)
+    reports = []
+    for case in load_cases(cases, dps):
+        factor = loss_factor(loss, case.point)
+        with mpmath.workdps(dps):
+            expected = case.value * factor.numerator / factor.denominator
+            try:
+                got: float | None = float(call(case.point))
+                err: str | None = None
+            except Exception as exc:  # a user's function failing is a finding, not a crash
+                got, err = None, f"{type(exc).__name__}: {exc}"
+            rel = relative_error(got, expected)
+            exp_str = mpmath.nstr(expected, 20)
+        reports.append(
+            CaseReport(case.name, case.point.dims, exp_str, got, rel, agreeing_digits(rel),
+                       rel <= rtol, err)
+        )
+    return ConformanceReport(tuple(reports), rtol, loss)
