@@ -20,6 +20,7 @@ Public (each ``check_*(ctx) -> ClaimOutcome``):
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any
@@ -36,6 +37,7 @@ from derivations.algebraic import (
 )
 from derivations.errors import DmfError
 from derivations.exact import Point, exact_product
+from derivations.intervals import Enclosure
 from numeric.claims.engine import _single, combine_parts
 from numeric.claims.runner import CheckContext, ClaimOutcome, Counterexample, Part
 from numeric.minimizers import gauge_transform, random_gauges, rational_orthogonal
@@ -280,11 +282,57 @@ def check_unique_end_to_end(ctx: CheckContext) -> ClaimOutcome:
                 if tie else "a unique global minimizer off the exceptional set")
         parts.append(Part(label, "verified", cases, f"{cases} cases: {what}",
                           "exact+certified" if certified else "exact"))
+    parts.append(_unique_for_targets(ctx))
     return combine_parts(parts, "Project's reading of the abstract: the end-to-end minimizer "
                          "Z = U diag(t_i^L) V^T is unique iff every singular value has a unique "
                          "scalar minimizer; candidates are 0 and the positive roots of g, their f "
                          "values compared exactly (disjoint certified enclosures, exact values on "
                          "overlap).")
+
+
+def _unique_for_targets(ctx: CheckContext) -> Part:
+    """Random integer targets (singular values usually irrational): for each distinct eigenvalue
+    ``s`` of ``M^T M`` the exceptional-set test ``lam = lam*(sqrt s)`` is decided exactly
+    (algebraic numbers) and, when the minimizer is positive, ``f(t_+) < f(0)`` by disjoint
+    certified enclosures of ``f`` evaluated directly (the other positive critical point is a
+    local maximum, numeric.regularized 2)."""
+    from numeric.regularized import regularized_minimizer
+
+    rng = ctx.rng(5)
+    cases = 0
+    for _ in range(ctx.cases):
+        if ctx.time_up():
+            break
+        dims = _dims(rng, (1, 4), (1, 3))
+        m = [[int(x) for x in row] for row in rng.integers(-3, 4, size=(dims[-1], dims[0]))]
+        lam = _rational(rng, 0, 6, 8)
+        r = regularized_minimizer(m, dims, lam)
+        for s, _, sm in r.singular:
+            thr = sm.threshold
+            on_set = (r.depth >= 3 and thr is not None and compare_exact(thr, lam).relation == "="
+                      and compare_exact(s, 0).relation == ">")
+            if on_set != sm.tie:
+                p = Point(weights=tuple(np.zeros((b, a), dtype=object) for a, b in
+                                        itertools.pairwise(dims)),
+                          labels=np.array(m, dtype=object))
+                return Part("random integer targets", "refuted", cases + 1,
+                            f"dims {dims}, lam = {lam}, s = {s}: tie {sm.tie} but on the set "
+                            f"{on_set}", "exact", _cx(p, str(sm.tie), str(on_set), "-",
+                                                      ("tie", "on the set"), ""))
+            if not sm.collapsed and r.depth >= 2:
+                sig = sm.sigma.enclosure(40)
+                gap = (scalar_objective(sm.t.enclosure(40), sig, lam, r.depth)
+                       - scalar_objective(Enclosure.point(0), sig, lam, r.depth))
+                if not gap.hi < 0:
+                    return Part("random integer targets", "inconclusive", cases,
+                                f"f(t_+) - f(0) in {gap} not separated from 0", "none")
+        cases += 1
+    return Part("random integer targets", "verified", cases,
+                f"{cases} random integer targets (depth 1-4, widths 1-3, lam random rational): "
+                "no singular value on the exceptional set (exact algebraic comparison with "
+                "lam*), and f(t_+) < f(0) by disjoint certified enclosures wherever the "
+                "minimizer is positive: the end-to-end minimizer is unique", "exact+certified",
+                digits=40)
 
 
 # ----------------------------------------------------------------------------- gauges
