@@ -110,7 +110,8 @@ def report(target: Any, dims: tuple[int, ...], lam: Any, *, dps: int) -> dict[st
     lmax, lmin, how = interval_lambda_max(h, dps=dps)
     trace = sum((as_enclosure(h[i, i]) for i in range(h.shape[0])), Enclosure.point(0))
     norms = [sum((as_enclosure(x) ** 2 for x in w.flat), Enclosure.point(0)) for w in ws]
-    how_weights = ("exact rationals" if r.exact else
+    exact = all(as_enclosure(x).is_exact for w in ws for x in w.flat)
+    how_weights = ("exact rationals" if exact else
                    "certified enclosures (exact rational interval arithmetic; module "
                    "numeric.regularized, 4)")
     top = singular[0] if singular else None
@@ -122,7 +123,7 @@ def report(target: Any, dims: tuple[int, ...], lam: Any, *, dps: int) -> dict[st
         "singular_values": singular,
         "collapsed": r.collapsed,
         "tie": r.tie,
-        "exact": r.exact,
+        "exact": exact,
         "end_to_end": _matrix_text(prod, dps),
         "weights": [_matrix_text(w, dps) for w in ws],
         "weights_how": how_weights,
