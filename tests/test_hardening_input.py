@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -128,3 +130,51 @@ def test_check_writes_nothing_in_the_working_directory(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+# ----------------------------------------------------------------------------- 4. signals, pipes
+
+
+def test_closed_pipe_exits_quietly() -> None:
+    proc = subprocess.Popen(
+        _command("check", "--list"), env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.read(10)
+    proc.stdout.close()  # the reader goes away, like ``| head -c 10``
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    code = proc.wait(timeout=60)
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    assert err == ""
+    assert code == 141  # 128 + SIGPIPE, like a standard tool killed by the closed pipe
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
+def test_full_device_is_one_line() -> None:
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            _command("check", "--list"), env=_env(), stdout=full, stderr=subprocess.PIPE,
+            text=True, timeout=60,
+        )
+    assert done.returncode == 2
+    _one_line_error(done.stderr, "check")
+    assert "No space left on device" in done.stderr
+
+
+def test_sigint_is_one_line_and_exit_130() -> None:
+    proc = subprocess.Popen(
+        _command("check", "--no-progress"), env=_env(), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:  # pragma: no cover - a hang is the failure
+        proc.kill()
+        proc.communicate()
+        pytest.fail("the command did not stop on SIGINT")
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert err.strip().splitlines() == ["dmf-sharpness check: interrupted"]

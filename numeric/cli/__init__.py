@@ -7,16 +7,24 @@
 
 Each module exposes ``register(subparsers) -> None``; the module names are listed in
 ``_SUBCOMMAND_MODULES`` (add yours there). Errors raised as ``DmfError`` print one clear line on
-stderr and exit with status 2. May import everything in ``numeric`` and ``derivations``; nothing
-imports it (it is the top of the dependency order).
+stderr and exit with status 2; so does an ``OSError`` (a full disk while writing the output).
+Ctrl-C prints ``dmf-sharpness CMD: interrupted`` and exits with 130; a closed stdout pipe
+(``| head``) exits quietly with 141 (128 + SIGPIPE, what a standard tool reports). May import
+everything in ``numeric`` and ``derivations``; nothing imports it (it is the top of the
+dependency order).
 """
 
 from __future__ import annotations
 
+import _thread
 import argparse
 import importlib
+import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
+from typing import Any
 
 from derivations.errors import DmfError
 from numeric import __version__
@@ -44,16 +52,152 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
+    """Run one command; the exit status: 0 success, 1 a command-specific failure (see each
+    command), 2 bad input or arguments (one line on stderr), 130 interrupted (Ctrl-C, one line),
+    141 the reader of stdout went away (a closed pipe, ``| head``: quiet, 128 + SIGPIPE as a
+    standard tool killed by the signal would report)."""
+    words = sys.argv[1:] if argv is None else list(argv)
+    interrupt = _Interrupt(next((a for a in words if not a.startswith("-")), ""))
+    interrupt.install()
     try:
-        return int(args.func(args) or 0)
-    except DmfError as exc:
-        print(f"dmf-sharpness {args.command}: error: {exc}", file=sys.stderr)
+        return _main(argv, interrupt)
+    finally:
+        interrupt.uninstall()
+
+
+def _main(argv: Sequence[str] | None, interrupt: _Interrupt) -> int:
+    command = interrupt.command
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        command = interrupt.command = getattr(args, "command", None) or command
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 2
+        try:
+            code = int(args.func(args) or 0)
+        except DmfError as exc:
+            _flush_stdout()
+            _error(command, str(exc))
+            return 2
+        _flush_stdout()
+        return code
+    except KeyboardInterrupt:
+        _silence_stdout()
+        interrupt.report()
+        return 130
+    except BrokenPipeError:
+        _silence_stdout()
+        return 141
+    except OSError as exc:  # e.g. ENOSPC writing the output (``> /dev/full``)
+        _silence_stdout()
+        _error(command, _describe(exc))
         return 2
+
+
+_GRACE_SECONDS = 3.0
+
+
+class _Interrupt:
+    """Ctrl-C. The first SIGINT raises ``KeyboardInterrupt`` (``main`` unwinds, prints one line,
+    returns 130) and arms a watchdog: should a library swallow the ``KeyboardInterrupt``, or the
+    unwinding take over ``_GRACE_SECONDS``, the line is printed and the process exits with 130
+    anyway. A second SIGINT exits at once. Installed only by ``main`` in the main thread."""
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+        self.reported = False
+        self.timer: threading.Timer | None = None
+        self.previous: Any = None
+        self.previous_hook: Any = sys.unraisablehook
+        self.installed = False
+        self.pending = False
+
+    def install(self) -> None:
+        """Take over SIGINT, unless it is ignored (a background job) or this is not the main
+        thread, or the current handler was not set from Python (it could not be restored)."""
+        self.previous = signal.getsignal(signal.SIGINT)
+        self.installed = (
+            threading.current_thread() is threading.main_thread()
+            and self.previous is not None
+            and self.previous is not signal.SIG_IGN
+        )
+        if self.installed:
+            signal.signal(signal.SIGINT, self._on_sigint)
+            self.previous_hook = sys.unraisablehook
+            sys.unraisablehook = self._on_unraisable
+
+    def uninstall(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        if self.installed:
+            signal.signal(signal.SIGINT, self.previous)
+            sys.unraisablehook = self.previous_hook
+
+    def _on_sigint(self, signum: int, frame: Any) -> None:
+        if self.pending:  # our own re-raise of a swallowed interrupt
+            self.pending = False
+            raise KeyboardInterrupt
+        if self.timer is not None:
+            self._exit()
+        self.timer = threading.Timer(_GRACE_SECONDS, self._exit)
+        self.timer.daemon = True
+        self.timer.start()
+        raise KeyboardInterrupt
+
+    def _on_unraisable(self, unraisable: Any) -> None:
+        """A ``KeyboardInterrupt`` that landed where Python cannot raise it (a garbage
+        collection callback, a ``__del__``): silent, and raised again in the main thread."""
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            self.pending = True
+            _thread.interrupt_main()
+            return
+        self.previous_hook(unraisable)
+
+    def report(self) -> None:
+        if not self.reported:
+            self.reported = True
+            print(f"{_prog(self.command)}: interrupted", file=sys.stderr, flush=True)
+
+    def _exit(self) -> None:
+        try:
+            self.report()
+        finally:
+            os._exit(130)
+
+
+def _prog(command: str | None) -> str:
+    return f"dmf-sharpness {command}" if command else "dmf-sharpness"
+
+
+def _error(command: str | None, message: str) -> None:
+    print(f"{_prog(command)}: error: {message}", file=sys.stderr)
+
+
+def _describe(exc: OSError) -> str:
+    what = exc.strerror or str(exc)
+    if exc.filename is not None:
+        return f"cannot write or read {exc.filename!s}: {what}"
+    return f"cannot write the output: {what}"
+
+
+def _flush_stdout() -> None:
+    """Write out what is buffered now, so a failure to write is reported here (one line)."""
+    sys.stdout.flush()
+
+
+def _silence_stdout() -> None:
+    """Point the stdout file descriptor to ``os.devnull``, so the interpreter's last flush of
+    whatever is still buffered cannot fail again (``Exception ignored ... BrokenPipeError``)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test's capture)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
 
 
 if __name__ == "__main__":  # pragma: no cover
