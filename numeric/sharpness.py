@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -61,11 +62,24 @@ import mpmath
 import numpy as np
 
 from derivations.algebraic import exact_rank
-from derivations.errors import DmfError, NonFiniteError, NotAMinimizerError, PrecisionExhausted
+from derivations.errors import (
+    DmfError,
+    NonFiniteError,
+    NotAMinimizerError,
+    PrecisionExhausted,
+    TooLargeError,
+)
 from derivations.exact import Point, check_chain, parse_point
 from numeric.kinds import point_arrays
 
-__all__ = ["LOSSES", "SharpnessResult", "loss_factor", "magnitude_note", "sharpness"]
+__all__ = [
+    "LOSSES",
+    "Float64RangeError",
+    "SharpnessResult",
+    "loss_factor",
+    "magnitude_note",
+    "sharpness",
+]
 
 LossName = Literal["half-sum", "sum", "mean", "mse"]
 RouteName = Literal["auto", "reduced", "full"]
@@ -659,6 +673,108 @@ def _lanczos_lambda_min(op: Any, budget: int) -> float | None:
     return float(vals[0])
 
 
+# --------------------------------------------------------------------------- float64 range
+class Float64RangeError(TooLargeError):
+    """``float64=True`` refused: the point's numbers (or the products the Hessian is made of)
+    overflow or underflow float64, so the approximate answer would be wrong (``inf``, ``nan``,
+    ``0.0``). The exact route (``float64=False``, certified) has no range limit."""
+
+
+_EXACT_ROUTE = ("use the exact route instead (float64=False, the default: certified; on the "
+                "command line, drop --float64), which has no range limit")
+
+
+def _log2_norm(m: np.ndarray) -> float:
+    """``log2 ||m||_F`` without overflow or underflow (``-inf`` for a zero matrix)."""
+    big = float(np.max(np.abs(m))) if m.size else 0.0
+    if big == 0.0:
+        return -math.inf
+    return math.log2(big) + math.log2(float(np.linalg.norm(m / big)))
+
+
+def _check_float64_range(ws: list[np.ndarray], x: np.ndarray | None, y: np.ndarray | None) -> None:
+    """Refuse (``Float64RangeError``) before computing when float64 cannot hold the numbers the
+    Hessian is made of (docs/mathematics.md K1), bounded by products of Frobenius norms in
+    ``log2``: every contiguous chain ``W_j...W_i``, ``F X``, ``R``, ``R X^T``, the Gauss-Newton
+    entries ``||A_k|| ||A_l|| ||B_k X|| ||B_l X||`` and the residual-term entries ``||B_k X||
+    ||R|| ||A_l|| ||W_{l-1}...W_{k+1}||``. Overflow: the largest exceeds ``2^1024 /
+    (size margin)``. Underflow: the Hessian's entries are all below ``2^-969`` (subnormal: no
+    relative accuracy) without being exactly 0."""
+    logs = [_log2_norm(w) for w in ws]
+    depth = len(ws)
+    lx = 0.0 if x is None else _log2_norm(x)
+    ly = -math.inf if y is None else _log2_norm(y)
+    terms: list[tuple[float, str]] = []
+    for i in range(depth):
+        for j in range(i + 1, depth + 1):
+            name = f"W_{i + 1}" if j == i + 1 else f"W_{j}...W_{i + 1}"
+            terms.append((sum(logs[i:j]), f"the product {name}"))
+    fx = sum(logs) + lx
+    r = fx if ly == -math.inf else max(fx, ly) + 1.0
+    terms += [(fx, "the product W_L...W_1 X"), (ly, "the target"), (r, "the residual R"),
+              (r + lx, "R X^T")]
+    a = [sum(logs[l + 1 :]) for l in range(depth)]  # ||A_l||, 0-based layer l
+    b = [sum(logs[:l]) + lx for l in range(depth)]  # ||B_l X||
+    hessian: list[tuple[float, str]] = []
+    for k in range(depth):
+        for l in range(k, depth):
+            hessian.append((a[k] + a[l] + b[k] + b[l],
+                            f"the Gauss-Newton block of layers {k + 1}, {l + 1}"))
+            if k < l:
+                hessian.append((b[k] + r + a[l] + sum(logs[k + 1 : l]),
+                                f"the residual-term block of layers {k + 1}, {l + 1}"))
+    terms += hessian
+    size = math.log2(max(sum(w.size for w in ws), *(max(w.shape) for w in ws), 2)) + 8
+    top, what = max(terms, key=lambda t: t[0])
+    norms = ", ".join(f"||W_{l}||_F ~ {_pow2_str(v)}" for l, v in enumerate(logs, start=1))
+    if top > 1024 - size:
+        raise Float64RangeError(
+            f"float64 would overflow: {what} reaches about {_pow2_str(top)}, beyond float64's "
+            f"largest number 1.8e308 (layer norms: {norms}); {_EXACT_ROUTE}"
+        )
+    scale, what = max(hessian, key=lambda t: t[0]) if hessian else (-math.inf, "")
+    if -math.inf < scale < -1022 + 53:
+        raise Float64RangeError(
+            f"float64 would underflow: every Hessian entry is below about {_pow2_str(scale)} "
+            f"(largest: {what}), where float64 keeps no relative accuracy (layer norms: "
+            f"{norms}); {_EXACT_ROUTE}"
+        )
+
+
+def _pow2_str(log2_value: float) -> str:
+    """``2^log2_value`` as ``1e616``-style text (no overflow)."""
+    if log2_value == -math.inf:
+        return "0"
+    exponent = log2_value * math.log10(2)
+    e = math.floor(exponent)
+    return f"{10 ** (exponent - e):.1f}e{e}"
+
+
+def _exact_to_float64(name: str, m: np.ndarray) -> np.ndarray:
+    """An exact (``Fraction``) matrix rounded to float64, refused when an entry overflows or a
+    nonzero entry underflows to 0."""
+    out = np.empty(m.shape, dtype=np.float64)
+    for (i, j), q in np.ndenumerate(m):
+        try:
+            v = float(q)
+        except OverflowError:
+            v = math.inf
+        if math.isinf(v) or (v == 0.0 and q != 0):
+            kind = "overflows" if math.isinf(v) else "underflows to 0 in"
+            raise Float64RangeError(
+                f"{name}[{i}, {j}] = {_fraction_size(q)} {kind} float64 (range about "
+                f"2.2e-308 to 1.8e308); {_EXACT_ROUTE}"
+            )
+        out[i, j] = v
+    return out
+
+
+def _fraction_size(q: Any) -> str:
+    f = Fraction(q)
+    log2_abs = math.log2(abs(f.numerator)) - math.log2(f.denominator)
+    return f"{'-' if f < 0 else ''}~{_pow2_str(log2_abs)}"
+
+
 # --------------------------------------------------------------------------- input
 def _is_float_array(a: Any) -> bool:
     return isinstance(a, np.ndarray) and a.ndim == 2 and a.dtype.kind in "fiu"
@@ -792,6 +908,7 @@ def sharpness(
     fast = _fast_float_input(weights, target, data, labels) if float64 else None
     if fast is not None:
         ws, t, x, y = fast
+        _check_float64_range(ws, x, t if x is None else y)
         at_min = _float_is_minimizer(ws, t, x, y)
         from numeric.factors import product
 
@@ -814,11 +931,21 @@ def sharpness(
             residual_norm = mpmath.sqrt(mpmath.mpf(r2.numerator) / r2.denominator)
         chosen = _choose_route(route, at_min, require_minimizer, mpmath.nstr(residual_norm, 5))
         if float64:
+            ew, ex, ey = point_arrays(point, "exact")
+            fw = [_exact_to_float64(f"W_{l}", w) for l, w in enumerate(ew, start=1)]
+            fx_ = None if ex is None else _exact_to_float64("data X", ex)
+            y_name = "labels Y" if ex is not None else "target M (the product when none is given)"
+            fy = _exact_to_float64(y_name, ey)
+            _check_float64_range(fw, fx_, fy)
             residual_norm = float(residual_norm)
-            fw, fx_, fy = point_arrays(point, "float64")
             spec = _mode_float64(fw, fx_, fy, chosen, spectrum)
         else:
             spec = _mode_exact(point, chosen, dps, certify)
+    if float64 and not all(math.isfinite(float(e.value)) for e in (spec.evs[0], spec.lambda_min)
+                            if e is not None):
+        raise Float64RangeError(  # a last guard: the range check above should prevent it
+            f"float64 produced a non-finite eigenvalue ({spec.evs[0].value}); {_EXACT_ROUTE}"
+        )
     factor, formula = loss_factor(loss, n_samples=n_samples, d_out=dims[-1])
     spec = _scale(spec, factor, None if float64 else dps)
     return _result(

@@ -179,3 +179,35 @@ def test_small_gap_below_huge_lambda_max_keeps_its_digits(kwargs: dict[str, Any]
     assert _printed_in(r.gap_enclosure, gap, r.dps)
     assert "e-17" in gap.lower()
     assert _printed_in(r.gap_enclosure, mpmath.nstr(r.gap, r.dps), r.dps)  # the value too
+
+
+# ----------------------------------------------------------------------- 4. float64 range
+FLOAT64_RANGE = [
+    ([[[1e308]], [[1e308]]], None, "overflow"),  # lambda_max 2e616: printed 0.0 before
+    ([np.array([[1e308]]), np.array([[1e308]])], None, "overflow"),  # the NumPy fast path
+    ([[[1e200]], [[1e200]]], [[1]], "overflow"),  # nan before
+    ([np.array([[1e200]]), np.array([[1e200]])], np.array([[1.0]]), "overflow"),
+    ([np.array([[1e160, 1.0], [2.0, 1e160]]), np.array([[1e160, 3.0], [1.0, 1e160]])],
+     np.eye(2), "overflow"),  # LinAlgError before
+    ([[[1e160, 1], [2, 1e160]], [[1e160, 3], [1, 1e160]]], None, "overflow"),
+    ([[["1e400"]], [[1]]], None, "overflow"),  # an entry beyond float64
+    ([np.array([[1e-200]]), np.array([[1e-200]])], None, "underflow"),  # 0.0 before (2e-400)
+    ([[["1e-400"]], [[1]]], None, "underflow"),  # an entry that rounds to 0
+]
+
+
+@pytest.mark.parametrize(("weights", "target", "kind"), FLOAT64_RANGE)
+def test_float64_out_of_range_is_refused(weights: Any, target: Any, kind: str) -> None:
+    with pytest.raises(sharpness_module.Float64RangeError, match=kind) as info:
+        sharpness(weights, target, float64=True)
+    assert "exact route" in str(info.value) and "float64=False" in str(info.value)
+    assert isinstance(info.value, sharpness_module.TooLargeError)
+
+
+def test_float64_large_but_representable_still_works() -> None:
+    """Products up to ~1e200 are fine in float64: no refusal, right answer (K5: a^2 + b^2)."""
+    r = sharpness([np.array([[1e100]]), np.array([[2e100]])], float64=True)
+    assert r.value == pytest.approx(5e200, rel=1e-12)
+    r = sharpness([[[1e100]], [[1e100]]], [[1]], float64=True)
+    exact = sharpness([[[10**100]], [[10**100]]], [[1]], dps=20)
+    assert float(exact.value) == pytest.approx(r.value, rel=1e-12)
