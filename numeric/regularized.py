@@ -328,7 +328,7 @@ def _bracket(depth: int, lam: Fraction, s: AlgebraicNumber) -> Callable[[int], E
 
     def enclose(dps: int) -> Enclosure:
         work = dps + 5
-        for _ in range(12):
+        while work <= 8 * dps + 400:
             e = s.enclosure(work)
             lo = _largest_positive_root(_squared_polynomial(e.lo, lam, depth))
             hi = _largest_positive_root(_squared_polynomial(e.hi, lam, depth))
