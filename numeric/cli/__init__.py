@@ -33,6 +33,7 @@ __all__ = ["build_parser", "main"]
 
 _SUBCOMMAND_MODULES: list[str] = [
     "numeric.cli.check", "numeric.cli.oracle", "numeric.cli.vectors", "numeric.cli.escape",
+    "numeric.cli.conjecture",
 ]
 
 

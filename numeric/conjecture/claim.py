@@ -378,9 +378,12 @@ class Conjecture:
         """The short human report printed by ``dmf-sharpness conjecture``."""
         rep = self.report()
         o = self.outcome()
-        lines = [f"conjecture: {rep['statement']}", f"over:       {rep['domain']}"]
+        lines = [f"conjecture: {rep['statement']}",
+                 f"over:       {self.family.name}: {self.family.description}; "
+                 f"{self.shape.text()}"]
         digits = "" if rep["digits"] is None else f", {rep['digits']} certified digits"
-        lines.append(f"verdict:    {rep['verdict'].upper()} ({rep['cases']} cases, evidence "
+        cases = f"{rep['cases']} case" + ("" if rep["cases"] == 1 else "s")
+        lines.append(f"verdict:    {rep['verdict'].upper()} ({cases}, evidence "
                      f"{rep['evidence']}{digits}; {rep['seconds']:.1f}s)")
         if self.hypothesis is not None:
             lines.append(f"hypothesis held exactly on {rep['hypothesis_held']} generated "

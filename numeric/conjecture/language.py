@@ -426,8 +426,8 @@ class _Parser:
                 raise self.fail(node, f"'{fname}' takes one generator: {fname}(... for l in "
                                       "layers)")
             raise self.fail(node.func, f"unknown function '{fname}'",
-                            suffix=f"; allowed functions: {', '.join(sorted(FUNCTIONS))}, "
-                                   f"{', '.join(REDUCTIONS)}")
+                            suffix="; allowed functions: "
+                                   f"{', '.join(sorted(set(FUNCTIONS) | set(REDUCTIONS)))}")
         args = tuple(self.expr(a) for a in node.args)
         return self.typed_call(node, fname, args, col, end)
 
