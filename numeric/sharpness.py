@@ -22,13 +22,27 @@ Hessian is ``J^T J`` and its nonzero spectrum is that of the reduced operator
 **Modes** (every number says how it was obtained, ``SharpnessResult.method``):
     certify=True (default)   exact rational K or H, eigenvalue enclosures proven to contain the
                              eigenvalues (``numeric.eigen.certified_eigvalsh``) at ``dps`` digits;
-                             ranks decided exactly over Q (python-flint).
+                             ranks decided exactly over Q (python-flint). If some eigenvalue
+                             other than lambda_max cannot be refined to ``dps`` digits, only
+                             lambda_max is (``which="top"``); the others keep rigorous wider
+                             enclosures and ``SharpnessResult.secondary`` says so.
     certify=False            mpmath ``eigsy`` (Jacobi) at ``dps`` digits: approximate.
     float64=True             float64, approximate; dense LAPACK for small matrices, otherwise
                              matrix-free Lanczos (ARPACK ``eigsh`` on ``reduced_linear_operator``
                              or ``hessian_operator``); ``certify`` is ignored. Large NumPy float
                              input skips exact parsing (shapes and finiteness still checked, the
-                             minimizer test stays exact).
+                             minimizer test stays exact). With Lanczos on the full Hessian,
+                             lambda_min is bounded by the residual term's norm (J^T J is PSD):
+                             near minimizers it is 0 to float64 precision and reported so
+                             without Lanczos; elsewhere its Lanczos run gets at most
+                             ``max(2 x lambda_max's products, LAMBDA_MIN_MIN_PRODUCTS)``
+                             products. Points whose products overflow or underflow float64
+                             are refused (``Float64RangeError``): use the exact route.
+
+Secondary quantities (lambda_min, gap, multiplicity, spectrum) never make lambda_max fail and
+never dominate its cost; a gap is the exact difference of enclosure midpoints (no cancellation
+below a huge lambda_max), and enclosed secondary numbers are printed only to the digits their
+enclosures prove.
 
 **Loss conventions** (``loss=``). Write ``L_half = 1/2 ||W_L ... W_1 X - Y||_F^2`` (docs/mathematics.md) and
 ``N`` the number of samples (columns of ``X``; ``N = d_0`` when ``X = I``):
@@ -106,7 +120,7 @@ practice far closer (the error is quadratic in the residual); at dims (64,128,12
 takes 26 ms against 60 ms at machine-precision tolerance, with the same value to 1e-15."""
 
 
-LAMBDA_MIN_MIN_PRODUCTS = 400
+LAMBDA_MIN_MIN_PRODUCTS = 600
 """float64 Lanczos: lambda_min may use ``max(2 x the products spent on lambda_max, this)``
 Hessian-vector products, so a secondary quantity never dominates the cost."""
 
@@ -656,19 +670,30 @@ def _residual_term_bound(ws: list[np.ndarray], x: np.ndarray | None, y: np.ndarr
     return float(np.linalg.eigvalsh(c)[-1])
 
 
+class _BudgetSpent(Exception):
+    """Internal: the Lanczos run for a secondary quantity used up its products."""
+
+
 def _lanczos_lambda_min(op: Any, budget: int) -> float | None:
-    """The smallest eigenvalue by Lanczos (ARPACK, ``which="SA"``, seeded) within about
-    ``budget`` products (ARPACK restarts capped), or ``None`` when it does not converge (near
-    minimizers it sits in a huge cluster of near-zero eigenvalues)."""
-    from scipy.sparse.linalg import ArpackNoConvergence, eigsh
+    """The smallest eigenvalue by Lanczos (ARPACK, ``which="SA"``, seeded) within ``budget``
+    products (the operator stops ARPACK when they are spent), or ``None`` when it does not
+    converge by then (near minimizers it sits in a huge cluster of near-zero eigenvalues)."""
+    from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
     n = op.shape[0]
+    used = [0]
+
+    def matvec(v: np.ndarray) -> np.ndarray:
+        used[0] += 1
+        if used[0] > budget:
+            raise _BudgetSpent
+        return np.asarray(op.matvec(v))
+
+    capped = LinearOperator(op.shape, matvec=matvec, rmatvec=matvec, dtype=op.dtype)
     v0 = np.random.default_rng(0).standard_normal(n)
-    ncv = min(n - 1, 40)
-    maxiter = max(1, budget // ncv)
     try:
-        vals = eigsh(op, k=1, which="SA", v0=v0, ncv=ncv, tol=1e-10, maxiter=maxiter)[0]
-    except ArpackNoConvergence:
+        vals = eigsh(capped, k=1, which="SA", v0=v0, ncv=min(n - 1, 40), tol=1e-10)[0]
+    except (ArpackNoConvergence, _BudgetSpent):
         return None
     return float(vals[0])
 
