@@ -267,3 +267,28 @@ def test_cli_bad_input_exit_2_one_line(main, capsys: pytest.CaptureFixture[str],
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("dmf-sharpness regularized: error:")
     assert re.search(re.escape(match), lines[0])
+
+
+@given(entries=st.lists(st.integers(-3, 3), min_size=4, max_size=4),
+       lam=st.fractions(min_value=0, max_value=2, max_denominator=8),
+       seed=st.integers(0, 2**16))
+def test_the_minimizer_is_below_random_and_nearby_points(entries: list[int], lam: F,
+                                                         seed: int) -> None:
+    """L_lam at the certified minimizer (an enclosure) is <= L_lam at random rational points
+    and at rational perturbations of it (exact): the selected root is the global one."""
+    target = np.array([[F(x) for x in entries[:2]], [F(x) for x in entries[2:]]], dtype=object)
+    dims = (2, 2, 2, 2)
+    r = regularized_minimizer(target, dims, lam)
+    ws = r.weights(15)
+    best = regularized_loss(ws, target, lam)
+    best = as_enclosure(best)
+    rng = np.random.default_rng(seed)
+    for k in range(6):
+        scale = F(1, 10 ** (k % 3 + 1))
+        if k % 2:
+            pts = [np.array([[F(int(v), 4) for v in row] for row in rng.integers(-6, 7, (2, 2))],
+                            dtype=object) for _ in range(3)]
+        else:
+            pts = [np.array([[as_enclosure(x).mid + scale * F(int(rng.integers(-5, 6)), 5)
+                              for x in row] for row in w], dtype=object) for w in ws]
+        assert regularized_loss(pts, target, lam) >= best.lo
