@@ -772,7 +772,10 @@ def _pow2_str(log2_value: float) -> str:
         return "0"
     exponent = log2_value * math.log10(2)
     e = math.floor(exponent)
-    return f"{10 ** (exponent - e):.1f}e{e}"
+    mantissa = round(10 ** (exponent - e), 1)
+    if mantissa >= 10:
+        mantissa, e = mantissa / 10, e + 1
+    return f"{mantissa:.1f}e{e}"
 
 
 def _exact_to_float64(name: str, m: np.ndarray) -> np.ndarray:
