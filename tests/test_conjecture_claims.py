@@ -78,6 +78,9 @@ def test_sum_formula_counterexample_is_rejected_by_the_builtin_exact_check() -> 
     c = compare_formulas(SUM_FORMULA.lhs(p), SUM_FORMULA.rhs(p))
     assert not SUM_FORMULA.holds(c)
     assert "excluding" not in cx["gap"] and ("<" in cx["gap"] or "disjoint" in cx["gap"])
+    # both sides also written exactly: minimal polynomials with isolating intervals
+    assert cx["lhs_exact"].startswith("root of ") and cx["rhs_exact"].startswith("root of ")
+    assert str(SUM_FORMULA.lhs(p).value()).split(" in ")[0] == cx["lhs_exact"].split(" in ")[0]
 
 
 def test_trace_with_data_restated() -> None:
@@ -132,6 +135,7 @@ def test_false_implication_is_refuted() -> None:
     p = _point(cx)
     assert p.depth == 2
     assert cx["lhs_name"] == "lambda_max" and cx["rhs_name"] == "norm2(W[1])**2"
+    assert rep["hypothesis_held"] >= 1
     assert compare_formulas(lambda_max_hessian(p), sq_norm(p.weights[0])).relation != "="
 
 

@@ -176,6 +176,7 @@ class Conjecture:
     _outcome: ClaimOutcome | None = field(default=None, repr=False)
     _seconds: float = field(default=0.0, repr=False)
     _evals: _Evaluations = field(default_factory=_Evaluations, repr=False)
+    _exact_sides: tuple[str, str] | None = field(default=None, repr=False)
 
     # --- the claim ---------------------------------------------------------------------
     @property
@@ -372,7 +373,35 @@ class Conjecture:
                       "ends": self.shape.ends},
             "seed": self.seed, "budget": self.budget, "dps": self.dps,
         })
+        if rep["counterexample"] is not None:
+            exact = self.exact_sides()
+            rep["counterexample"]["lhs_exact"] = exact[0] if exact else None
+            rep["counterexample"]["rhs_exact"] = exact[1] if exact else None
         return rep
+
+    def exact_sides(self) -> tuple[str, str] | None:
+        """The two sides of the failing relation at the counterexample as exact algebraic
+        numbers (minimal polynomial and isolating interval), or ``None`` when too large."""
+        cx = self.outcome().counterexample
+        if cx is None:
+            return None
+        if self._exact_sides is None:
+            self._exact_sides = ("", "")
+            ws = [np.asarray(w, dtype=object) for w in cx.weights]
+            p = (Point(tuple(ws), np.asarray(cx.labels, dtype=object),
+                       np.asarray(cx.data, dtype=object)) if cx.data is not None
+                 else Point(tuple(ws), np.asarray(cx.target, dtype=object)))
+            env = ExactPoint(p)
+            for rel in self.statement.relations:
+                try:
+                    a, b = exact_value(rel.left, env), exact_value(rel.right, env)
+                    if _holds(rel.op, compare_formulas(a, b)):
+                        continue
+                    self._exact_sides = (str(a.value()), str(b.value()))
+                except (Undefined, DmfError):
+                    pass
+                break
+        return self._exact_sides if self._exact_sides != ("", "") else None
 
     def text_report(self) -> str:
         """The short human report printed by ``dmf-sharpness conjecture``."""
@@ -386,8 +415,7 @@ class Conjecture:
         lines.append(f"verdict:    {rep['verdict'].upper()} ({cases}, evidence "
                      f"{rep['evidence']}{digits}; {rep['seconds']:.1f}s)")
         if self.hypothesis is not None:
-            lines.append(f"hypothesis held exactly on {rep['hypothesis_held']} generated "
-                         "points")
+            lines.append(f"hypothesis held exactly on {rep['hypothesis_held']} points")
         if rep["undefined"]:
             lines.append(f"undefined:  {rep['undefined']} generated points ("
                          + "; ".join(rep["undefined_reasons"]) + ")")
@@ -406,6 +434,10 @@ class Conjecture:
                 lines.append(f"  M = {_matrix_text(cx.target)}")
             lines.append(f"  {cx.lhs_name} = {cx.lhs}")
             lines.append(f"  {cx.rhs_name} = {cx.rhs}")
+            exact = self.exact_sides()
+            if exact is not None and (exact[0] != cx.lhs or exact[1] != cx.rhs):
+                lines.append(f"  exactly: {cx.lhs_name} = {exact[0]}")
+                lines.append(f"           {cx.rhs_name} = {exact[1]}")
             lines.append(f"  gap: {cx.gap}")
             if cx.note:
                 lines.append(f"  note: {cx.note}")
@@ -418,7 +450,9 @@ class Conjecture:
 
 
 def _held(o: ClaimOutcome, ev: _Evaluations) -> int:
-    return max(ev.held, o.cases if o.verdict == "verified" else 0)
+    """Points where the hypothesis held exactly: the generated ones, or (refuted by the
+    search) the counterexample."""
+    return max(ev.held, o.cases)
 
 
 def _at_least(part: Part, what: str) -> Part:
