@@ -100,3 +100,18 @@ def test_bad_arguments_exit_2_with_one_line(args: list[str], match: str,
     code, out, err = _run(capsys, *args)
     assert code == 2 and out == ""
     assert match in err.splitlines()[0]
+
+
+def test_an_engine_crash_is_reported_inconclusive_with_exit_1(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from numeric.conjecture.claim import Conjecture
+
+    def boom(self: Conjecture) -> Any:
+        raise RuntimeError("planted")
+
+    monkeypatch.setattr(Conjecture, "_decide_relations", boom)
+    code, out, err = _run(capsys, "trace >= 0", "--quick", "--json")
+    assert code == 1
+    rep = json.loads(out)
+    assert rep["verdict"] == "inconclusive" and rep["error"] == "RuntimeError: planted"
+    assert err.strip() == "dmf-sharpness conjecture: internal error: RuntimeError: planted"

@@ -4,7 +4,8 @@ Public:
     register(subparsers)   add the ``conjecture`` subcommand
     run(args)              its implementation: exit status 0 whatever the verdict, 2 for a bad
                            statement or argument (one line on stderr, then the statement with a
-                           caret line under the offending token)
+                           caret line under the offending token), 1 if the engine crashed (the
+                           verdict is then inconclusive with the error)
 
 Output: a short report (verdict, cases, evidence, the counterexample written out exactly with
 both sides) or, with ``--json``, the JSON of one claim of ``dmf-sharpness check --json`` plus
@@ -78,4 +79,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         print(claim.text_report())
+    if claim.error:
+        print(f"dmf-sharpness conjecture: internal error: {claim.error}", file=sys.stderr)
+        return 1
     return 0

@@ -177,6 +177,7 @@ class Conjecture:
     _seconds: float = field(default=0.0, repr=False)
     _evals: _Evaluations = field(default_factory=_Evaluations, repr=False)
     _exact_sides: tuple[str, str] | None = field(default=None, repr=False)
+    error: str | None = field(default=None, repr=False)
 
     # --- the claim ---------------------------------------------------------------------
     @property
@@ -200,7 +201,13 @@ class Conjecture:
         """Decide the conjecture (once; later calls return the same outcome)."""
         if self._outcome is None:
             t0 = time.perf_counter()
-            out = self._decide_implication() if self.hypothesis else self._decide_relations()
+            try:
+                out = self._decide_implication() if self.hypothesis else (
+                    self._decide_relations())
+            except Exception as exc:  # an engine bug must give a verdict, not a traceback
+                self.error = f"{type(exc).__name__}: {exc}"
+                out = ClaimOutcome("inconclusive", 0, "none",
+                                   f"internal error while deciding: {self.error}")
             self._seconds = time.perf_counter() - t0
             self._outcome = out
         return self._outcome
@@ -371,7 +378,7 @@ class Conjecture:
             "over": self.family.name,
             "shape": {"depth": list(self.shape.depth), "width": list(self.shape.width),
                       "ends": self.shape.ends},
-            "seed": self.seed, "budget": self.budget, "dps": self.dps,
+            "seed": self.seed, "budget": self.budget, "dps": self.dps, "error": self.error,
         })
         if rep["counterexample"] is not None:
             exact = self.exact_sides()
