@@ -136,18 +136,18 @@ def test_check_writes_nothing_in_the_working_directory(tmp_path: Path) -> None:
 
 
 def test_closed_pipe_exits_quietly() -> None:
-    proc = subprocess.Popen(
-        _command("check", "--list"), env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
-    assert proc.stdout is not None and proc.stderr is not None
-    proc.stdout.read(10)
-    proc.stdout.close()  # the reader goes away, like ``| head -c 10``
-    err = proc.stderr.read().decode()
-    proc.stderr.close()
-    code = proc.wait(timeout=60)
-    assert "Traceback" not in err and "Exception ignored" not in err, err
-    assert err == ""
-    assert code == 141  # 128 + SIGPIPE, like a standard tool killed by the closed pipe
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before anything is written, like ``| head -c 0``
+    try:
+        done = subprocess.run(
+            _command("check", "--list"), env=_env(), stdout=write_end, stderr=subprocess.PIPE,
+            text=True, timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+    assert done.stderr == ""
+    assert done.returncode == 141  # 128 + SIGPIPE, like a standard tool killed by the closed pipe
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
@@ -178,3 +178,63 @@ def test_sigint_is_one_line_and_exit_130() -> None:
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     assert err.strip().splitlines() == ["dmf-sharpness check: interrupted"]
+
+
+# ----------------------------------------------------------------------------- 5. seeds, vectors
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["check", "--seed", "-1", "--claim", "depth2"],
+        ["escape", "--dims", "2,2", "--seed", "-1"],
+        ["escape-sweep", "--dims", "2,2", "--seed", "-1"],
+        ["check", "--seed", "1" * 30],
+    ],
+)
+def test_bad_seeds_are_one_line(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    _one_line_error(err, argv[0])
+    assert "--seed" in err and "0.." in err
+
+
+def test_argparse_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--no-such-option"]) == 2
+    _one_line_error(capsys.readouterr().err, "check")
+    with pytest.raises(SystemExit) as info:
+        main(["escape", "--every", "x", "--dims", "2,2"])
+    assert info.value.code == 2
+    _one_line_error(capsys.readouterr().err, "escape")
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="no /proc on this system")
+def test_vectors_to_an_unwritable_directory(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _cli(["vectors", "--out", "/proc/vec"], capsys)
+    assert code == 2 and out == ""
+    _one_line_error(err, "vectors")
+    assert "/proc/vec" in err
+
+
+def test_vectors_under_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "file").write_text("x")
+    code, _, err = _cli(["vectors", "--out", str(tmp_path / "file" / "sub")], capsys)
+    assert code == 2
+    _one_line_error(err, "vectors")
+
+
+def test_vectors_check_of_an_empty_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _cli(["vectors", "--check", "--out", str(tmp_path)], capsys)
+    assert code == 2 and out == ""
+    _one_line_error(err, "vectors")
+    assert "no conformance vectors" in err
+
+
+def test_vectors_check_of_a_missing_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _cli(["vectors", "--check", "--out", str(tmp_path / "missing")], capsys)
+    assert code == 2
+    _one_line_error(err, "vectors")
+    assert "does not exist" in err

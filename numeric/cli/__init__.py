@@ -24,7 +24,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from derivations.errors import DmfError
 from numeric import __version__
@@ -37,8 +37,16 @@ _SUBCOMMAND_MODULES: list[str] = [
 ]
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments: one line ``dmf-sharpness CMD: error: ...`` and exit status 2 (no usage
+    block; ``--help`` shows it). The subcommands' parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="dmf-sharpness",
         description=(
             "Sharpness (largest Hessian eigenvalue) of the squared loss "
@@ -70,8 +78,12 @@ def _main(argv: Sequence[str] | None, interrupt: _Interrupt) -> int:
     command = interrupt.command
     try:
         parser = build_parser()
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
         command = interrupt.command = getattr(args, "command", None) or command
+        if extra:
+            _error(command, f"unrecognized arguments: {' '.join(extra)} (see {_prog(command)} "
+                            "--help)")
+            return 2
         if not getattr(args, "func", None):
             parser.print_help()
             return 2

@@ -21,6 +21,8 @@ import tempfile
 from collections.abc import Iterator
 from typing import Any
 
+from numeric.cli import _args
+
 __all__ = ["register", "run"]
 
 
@@ -42,7 +44,7 @@ def register(subparsers: Any) -> None:
     p.set_defaults(budget="default")
     p.add_argument("--claim", action="append", metavar="ID", default=None,
                    help="check only this claim id (repeatable)")
-    p.add_argument("--seed", type=int, default=0,
+    p.add_argument("--seed", type=_args.seed, default=0,
                    help="seed of every generator and search (default 0; same seed, same report)")
     p.add_argument("--json", action="store_true", help="print the JSON report on stdout")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")

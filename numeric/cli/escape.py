@@ -32,6 +32,7 @@ import numpy as np
 
 from derivations.errors import DmfError
 from derivations.exact import Point, exact_product, parse_matrix, parse_point
+from numeric.cli import _args
 from numeric.dynamics.escape import EscapeRun, EscapeSweep, escape_run, escape_sweep
 
 __all__ = ["build_minimizer", "register"]
@@ -74,7 +75,7 @@ def register(subparsers: Any) -> None:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dims", required=True, help="widths d_0,...,d_L, e.g. 2,3,3,2")
     p.add_argument("--target", help="M as rows ';' entries ',' e.g. '1,1/2;0,2' (exact)")
-    p.add_argument("--seed", type=int, default=0, help="seed for target, gauges, direction")
+    p.add_argument("--seed", type=_args.seed, default=0, help="seed for target, gauges, direction")
     p.add_argument("--minimizer", choices=["balanced", "gauge"], default="balanced")
     p.add_argument("--dps", type=int, default=60, help="mpmath decimal digits (default 60)")
     p.add_argument("--float64", action="store_true", help="run in float64 instead of mpmath")

@@ -37,10 +37,12 @@ def register(subparsers: Any) -> None:
 def run_vectors(args: argparse.Namespace) -> int:
     """``dmf-sharpness vectors``: all cases are computed in memory before anything is written;
     each file is then written atomically (temporary file + ``os.replace``)."""
+    from derivations.errors import DmfError, InputFileError
     from numeric.oracle import vectors
 
     if args.check:
         directory = args.out if args.out is not None else vectors.shipped_directory()
+        _check_readable(directory)
         diffs = vectors.check_directory(directory)
         if diffs:
             for line in diffs:
@@ -50,10 +52,36 @@ def run_vectors(args: argparse.Namespace) -> int:
         print(f"all vectors in {directory} agree digit by digit with a fresh computation")
         return 0
     if args.out is None:
-        from derivations.errors import DmfError
-
         raise DmfError("vectors needs --out DIR (or --check to compare with the shipped set)")
     generated = vectors.generate_vectors()
-    paths = vectors.write_vectors(generated, args.out)
+    try:
+        paths = vectors.write_vectors(generated, args.out)
+    except OSError as exc:
+        raise InputFileError(
+            f"cannot write the vectors to {args.out}: {exc.strerror or exc}"
+            + (f" ({exc.filename})" if exc.filename and str(exc.filename) != str(args.out) else "")
+        ) from exc
     print(f"wrote {len(paths)} conformance vectors to {args.out}")
     return 0
+
+
+def _check_readable(directory: Path) -> None:
+    """``--check DIR``: DIR must exist and hold at least one ``*.json`` vector."""
+    from derivations.errors import InputFileError
+
+    if not directory.exists():
+        raise InputFileError(
+            f"{directory} does not exist; write the vectors there first "
+            f"(dmf-sharpness vectors --out {directory}) or omit --out to check the shipped set"
+        )
+    if not directory.is_dir():
+        raise InputFileError(f"{directory} is not a directory (--out names the vectors' directory)")
+    try:
+        empty = not any(directory.glob("*.json"))
+    except OSError as exc:
+        raise InputFileError(f"cannot read the directory {directory}: {exc.strerror or exc}") from exc
+    if empty:
+        raise InputFileError(
+            f"{directory} holds no conformance vectors (no *.json files); write them with "
+            f"dmf-sharpness vectors --out {directory}"
+        )
