@@ -154,3 +154,23 @@ def test_import_without_jax_says_how_to_install(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.delitem(sys.modules, "numeric.adapters.jax")
     with pytest.raises(ImportError, match=r"pip install -e '\.\[jax\]'"):
         importlib.import_module("numeric.adapters.jax")
+
+
+def test_collection_without_jax_skips_with_a_reason(tmp_path: Any) -> None:
+    """Without JAX the adapter's doctests are one visible skip, never a collection error."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / "jax.py").write_text('raise ModuleNotFoundError("No module named jax (hidden)")\n')
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-ra", "--collect-only",
+         "numeric/adapters", "tests/test_jax_adapter.py"],
+        cwd=root, env=env, capture_output=True, text=True, timeout=300,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert "error" not in out.lower().replace("importerror", ""), out[-3000:]
+    assert "need the optional extra 'jax'" in out, out[-3000:]
