@@ -16,11 +16,10 @@ Public:
     ScalarMinimizer, scalar_minimizer(depth, lam, sigma_squared)   the global minimizers t >= 0
     CollapseCertificate, certify_collapse(depth, lam, sigma)       brute-force certified answer
     regularized_loss / regularized_gradient / regularized_hessian  generic (Fraction, Enclosure)
-    interval_lambda_max(H, *, dps)             certified lambda_max of an interval matrix
-    RegularizedMinimizer, regularized_minimizer(target, dims, lam)  certified weights at any dps
-    frame_minimizer(ts, sigmas, lam, frames)   an exactly rational minimizer from Cayley frames
 Helpers (private): ``_Real`` (an exact algebraic number or a certified enclosure function),
-Lagrange projectors, dyadic rounding.
+``_bracket`` (``t_+`` for an irrational ``sigma^2``). The minimizers of the matrix problem
+(section 4 below: certified weights, the interval ``lambda_max``) are in
+``numeric.regularized_minimizers``.
 
 1. Reduction to one scalar per singular value (X = I). For a product ``Z = W_L ... W_1``,
    ``min { 1/2 sum_l ||W_l||_F^2 : W_L ... W_1 = Z } = (L/2) sum_i sigma_i(Z)^(2/L)`` (AM-GM on
@@ -61,15 +60,7 @@ Lagrange projectors, dyadic rounding.
    number (rational coefficients whenever ``sigma^2`` is rational). The exceptional set where
    the end-to-end minimizer is not unique: some singular value with ``lam = lam*(sigma_i, L)``,
    ``L >= 3`` -- for fixed ``lam`` one value of ``sigma`` per depth, Lebesgue-null.
-4. Weights without singular vectors (certified for any rational ``M``). With ``N = M^T M``
-   (``d_0 <= d_L``; otherwise the transposed problem), distinct eigenvalues ``s_i`` and Lagrange
-   projectors ``P_i = prod_(j != i) (N - s_j I)/(s_i - s_j)``: ``T = sum_i t_i P_i`` and
-   ``Phi = sum_i (t_i / sigma_i) P_i`` (0 on collapsed and zero singular values);
-   ``W_1 = E_1 T``, ``W_l = E_l T E_(l-1)^T``, ``W_L = M Phi E_(L-1)^T`` with ``E_l = [I; 0]``
-   (``d_l x d_0``). Then ``W_L ... W_1 = M Phi T^(L-1) = U diag(t_i^L) V^T`` and the point is
-   balanced. This needs every hidden width ``>= min(d_0, d_L)``. Entries are evaluated in exact
-   rational interval arithmetic (``derivations.intervals.Enclosure``) from certified
-   enclosures of ``s_i`` and ``t_i``; they are exact ``Fraction`` values when all are rational.
+4. The matrix problem's minimizers: see ``numeric.regularized_minimizers``.
 
 >>> from fractions import Fraction as F
 >>> str(collapse_threshold(2, F(9)))      # L = 2: lam* = sigma
@@ -89,25 +80,21 @@ from typing import Any
 
 import numpy as np
 
-from derivations.algebraic import AlgebraicNumber, compare_exact, exact_eigenvalues, real_roots
-from derivations.errors import DmfError, PrecisionExhausted, ShapeError
-from derivations.exact import ExactMatrix, Point, parse_entry, parse_matrix
-from derivations.intervals import Enclosure, as_enclosure, relative_tolerance
+from derivations.algebraic import AlgebraicNumber, compare_exact, real_roots
+from derivations.errors import DmfError, PrecisionExhausted
+from derivations.exact import parse_entry
+from derivations.intervals import Enclosure, relative_tolerance
 from numeric.hessian import full_hessian
 from numeric.loss import gradient, residual
 
 __all__ = [
     "CollapseCertificate",
-    "RegularizedMinimizer",
     "ScalarMinimizer",
     "certify_collapse",
     "collapse_threshold",
-    "frame_minimizer",
-    "interval_lambda_max",
     "regularized_gradient",
     "regularized_hessian",
     "regularized_loss",
-    "regularized_minimizer",
     "scalar_minimizer",
     "scalar_objective",
     "stationarity_polynomial",
@@ -420,255 +407,3 @@ def regularized_hessian(weights: Sequence[np.ndarray], target: np.ndarray,
     for i in range(h.shape[0]):
         h[i, i] = h[i, i] + lam
     return h
-
-
-def _round(x: Fraction, bits: int) -> Fraction:
-    if x == 0:
-        return x
-    shift = bits - (abs(x.numerator).bit_length() - x.denominator.bit_length())
-    return Fraction(round(x * 2**shift)) / 2**shift
-
-
-def interval_lambda_max(h: np.ndarray, *, dps: int = 30) -> tuple[Enclosure, Enclosure, str]:
-    """Certified ``(lambda_max, lambda_min, how)`` of a symmetric matrix of ``Enclosure`` /
-    exact entries: the eigenvalues of the dyadic midpoint matrix ``C`` (``numeric.eigen``),
-    widened by ``||H - C||_2 <= ||rad + |mid - C| ||_F`` (Weyl's inequality)."""
-    from numeric.eigen import certified_eigvalsh
-
-    n = h.shape[0]
-    encs = [[as_enclosure(h[i, j]) for j in range(n)] for i in range(n)]
-    if all(e.is_exact for row in encs for e in row):
-        vals = certified_eigvalsh(np.array([[e.lo for e in row] for row in encs], dtype=object),
-                                  dps=dps)
-        return vals[0], vals[-1], "exact Hessian, certified eigenvalues (numeric.eigen)"
-    bits = int(dps * 3.33) + 40
-    mid = np.empty((n, n), dtype=object)
-    err = Fraction(0)
-    for i in range(n):
-        for j in range(i, n):
-            m = (encs[i][j].mid + encs[j][i].mid) / 2
-            c = _round(m, bits)
-            mid[i, j] = mid[j, i] = c
-            dev = max(abs(encs[i][j].lo - c), abs(encs[i][j].hi - c),
-                      abs(encs[j][i].lo - c), abs(encs[j][i].hi - c))
-            err += dev * dev * (1 if i == j else 2)
-    r = Enclosure.point(err).sqrt(bits).hi
-    vals = certified_eigvalsh(mid, dps=dps)
-    how = ("interval Hessian (exact rational interval arithmetic); certified eigenvalues of its "
-           f"midpoint widened by ||radius||_F <= {float(r):.3g} (Weyl)")
-    return (Enclosure(vals[0].lo - r, vals[0].hi + r), Enclosure(vals[-1].lo - r, vals[-1].hi + r),
-            how)
-
-
-def _gram(m: np.ndarray) -> np.ndarray:
-    return np.asarray(m.T @ m, dtype=object)
-
-
-def _check_dims(dims: Sequence[int], target: np.ndarray) -> tuple[int, ...]:
-    d = tuple(int(x) for x in dims)
-    if len(d) < 2 or any(x < 1 for x in d):
-        raise ShapeError(f"dims must be (d_0, ..., d_L) with L >= 1 and every d_l >= 1; got {d}")
-    if target.shape != (d[-1], d[0]):
-        raise ShapeError(f"the target M has shape {target.shape}; dims {d} need (d_L, d_0) = "
-                         f"({d[-1]}, {d[0]})")
-    need = min(d[0], d[-1])
-    if any(x < need for x in d[1:-1]):
-        raise ShapeError(f"every hidden width must be >= min(d_0, d_L) = {need} for the "
-                         f"certified weights (module, 4); got dims {d}")
-    return d
-
-
-@dataclass(frozen=True)
-class RegularizedMinimizer:
-    """A global minimizer of ``L_lam`` for the rational target ``M``. ``singular``: per distinct
-    eigenvalue ``s`` of ``M^T M`` (or ``M M^T``, the smaller): ``(s, multiplicity,
-    ScalarMinimizer)``, descending. ``weights(dps)`` / ``product(dps)``: ``Enclosure`` arrays
-    (exact ``Fraction`` arrays when every ``t_i`` and ``s_i`` is rational)."""
-
-    dims: tuple[int, ...]
-    lam: Fraction
-    target: ExactMatrix
-    singular: tuple[tuple[AlgebraicNumber, int, ScalarMinimizer], ...]
-    transposed: bool
-
-    @property
-    def depth(self) -> int:
-        return len(self.dims) - 1
-
-    @property
-    def collapsed(self) -> bool:
-        return all(sm.collapsed and not sm.tie for _, _, sm in self.singular)
-
-    @property
-    def tie(self) -> bool:
-        return any(sm.tie for _, _, sm in self.singular)
-
-    @property
-    def exact(self) -> bool:
-        return all(s.is_rational and sm.t.fraction is not None for s, _, sm in self.singular)
-
-    def frobenius_squared(self, dps: int) -> Enclosure:
-        """``||W_l||_F^2 = sum_i t_i^2`` (every layer, every global minimizer)."""
-        out = Enclosure.point(0)
-        for _, mult, sm in self.singular:
-            out = out + mult * sm.t.enclosure(dps + 5) ** 2
-        return out
-
-    def weights(self, dps: int = 30) -> list[np.ndarray]:
-        """The balanced weights of module 4, each entry certified to ``dps`` digits relative to
-        its matrix's largest entry (precision raised until then)."""
-        work = dps + 10
-        for _ in range(6):
-            ws = self._weights_at(work)
-            if _accurate(ws, dps):
-                return [_exactify(w) for w in ws]
-            work *= 2
-        raise PrecisionExhausted(f"could not certify the weights to {dps} digits")
-
-    def product(self, dps: int = 30) -> np.ndarray:
-        ws = self.weights(dps + 5)
-        out = ws[0]
-        for w in ws[1:]:
-            out = w @ out
-        return out
-
-    def _weights_at(self, work: int) -> list[np.ndarray]:
-        m = self.target.T if self.transposed else self.target
-        dims = self.dims[::-1] if self.transposed else self.dims
-        depth, n = self.depth, m.shape[1]
-        gram = _gram(m)
-        bits = int(work * 3.33) + 20
-        s_enc = [as_enclosure(s.as_fraction()) if s.is_rational else s.enclosure(work)
-                 for s, _, _ in self.singular]
-        sigma_enc = [sm.sigma.enclosure(work) for _, _, sm in self.singular]
-        t_enc = [sm.t.enclosure(work) for _, _, sm in self.singular]
-        projectors = _projectors(gram, s_enc, bits)
-        t_mat = _combine(projectors, t_enc, n)
-        if depth == 1:
-            ws = [np.asarray(m * (Fraction(1) / (1 + self.lam)), dtype=object)]
-        else:
-            ratios = []
-            for (s, _, sm), se, te in zip(self.singular, sigma_enc, t_enc, strict=True):
-                zero = sm.t.fraction == 0 or (s.is_rational and s.as_fraction() == 0)
-                ratios.append(Enclosure.point(0) if zero else te / se)
-            phi = _combine(projectors, ratios, n)
-            ws = [_embed(t_mat, dims[1], n, rows=True)]
-            for l in range(2, depth):
-                ws.append(_embed(_embed(t_mat, dims[l], n, rows=True), dims[l - 1], n,
-                                 rows=False))
-            ws.append(_embed(np.asarray(m @ phi, dtype=object), dims[-2], n, rows=False))
-        ws = [_tidy(w, bits) for w in ws]
-        if self.transposed:
-            ws = [np.asarray(w.T, dtype=object) for w in ws[::-1]]
-        return ws
-
-
-def _projectors(gram: np.ndarray, s_enc: list[Enclosure], bits: int) -> list[np.ndarray]:
-    n = gram.shape[0]
-    eye = np.zeros((n, n), dtype=object)
-    eye[...] = 0
-    for i in range(n):
-        eye[i, i] = 1
-    out = []
-    for i, si in enumerate(s_enc):
-        p = eye.copy()
-        for j, sj in enumerate(s_enc):
-            if j != i:
-                p = _tidy(np.asarray(p @ (gram - eye * sj), dtype=object) * (1 / (si - sj)), bits)
-        out.append(p)
-    return out
-
-
-def _combine(projectors: list[np.ndarray], coeffs: list[Enclosure], n: int) -> np.ndarray:
-    out = np.zeros((n, n), dtype=object)
-    out[...] = 0
-    for p, c in zip(projectors, coeffs, strict=True):
-        out = out + p * c
-    return np.asarray(out, dtype=object)
-
-
-def _embed(a: np.ndarray, size: int, n: int, *, rows: bool) -> np.ndarray:
-    shape = (size, a.shape[1]) if rows else (a.shape[0], size)
-    out = np.zeros(shape, dtype=object)
-    out[...] = 0
-    if rows:
-        out[:n, :] = a
-    else:
-        out[:, :n] = a
-    return out
-
-
-def _tidy(a: np.ndarray, bits: int) -> np.ndarray:
-    out = np.empty(a.shape, dtype=object)
-    for idx, x in np.ndenumerate(a):
-        e = as_enclosure(x)
-        out[idx] = e if e.is_exact else e.round_out(bits)
-    return out
-
-
-def _exactify(a: np.ndarray) -> np.ndarray:
-    encs = [as_enclosure(x) for x in a.flat]
-    if all(e.is_exact for e in encs):
-        return np.array([e.lo for e in encs], dtype=object).reshape(a.shape)
-    return np.array(encs, dtype=object).reshape(a.shape)
-
-
-def _accurate(ws: list[np.ndarray], dps: int) -> bool:
-    for w in ws:
-        encs = [as_enclosure(x) for x in w.flat]
-        scale = max((e.mag for e in encs), default=Fraction(0))
-        if not all(relative_tolerance(e, dps, scale) for e in encs):
-            return False
-    return True
-
-
-def regularized_minimizer(target: Any, dims: Sequence[int], lam: Any) -> RegularizedMinimizer:
-    """The global minimizer of ``L_lam`` for the rational target ``M`` (module, 1-4); on the
-    exceptional set (a tie) the one with the positive branch.
-
-    >>> r = regularized_minimizer([[5, 0], [0, 2]], (2, 2, 2), 1)   # t^2 = sigma - lam
-    >>> [[str(x) for x in w.flat] for w in r.weights(10)]
-    [['2', '0', '0', '1'], ['2', '0', '0', '1']]
-    """
-    m = parse_matrix(target, "target M")
-    q = _lam(lam)
-    d = _check_dims(dims, m)
-    transposed = d[0] > d[-1]
-    gram = _gram(m.T if transposed else m)
-    singular = tuple(
-        (s, mult, scalar_minimizer(len(d) - 1, q, s)) for s, mult in exact_eigenvalues(gram)
-    )
-    return RegularizedMinimizer(d, q, m, singular, transposed)
-
-
-def frame_minimizer(ts: Sequence[Any], sigmas: Sequence[Any], lam: Any,
-                    frames: Sequence[Any]) -> Point:
-    """The exactly rational point ``W_l = F_l[:, :k] diag(t) F_(l-1)[:, :k]^T`` with target
-    ``M = F_L[:, :k] diag(sigma) F_0[:, :k]^T`` (``frames``: exact orthogonal ``F_0 .. F_L``,
-    ``k = len(ts)``). It is a global minimizer of ``L_lam`` iff every ``t_i`` is a global
-    minimizer of ``f`` for ``sigma_i`` (checked exactly here; ``DmfError`` otherwise).
-
-    >>> p = frame_minimizer([2], [5], 1, [[[1]], [[1]], [[1]]])   # L = 2: t^2 = 5 - 1
-    >>> p.weights[0].tolist(), p.target.tolist()
-    ([[Fraction(2, 1)]], [[Fraction(5, 1)]])
-    """
-    q = _lam(lam)
-    fs = [parse_matrix(f, f"frame F_{l}") for l, f in enumerate(frames)]
-    depth, k = len(fs) - 1, len(ts)
-    tq = [parse_entry(t, "t") for t in ts]
-    sq = [parse_entry(s, "sigma") for s in sigmas]
-    for t, s in zip(tq, sq, strict=True):
-        sm = scalar_minimizer(depth, q, s * s)
-        if all(r.fraction != t for r in sm.minimizers):
-            raise DmfError(f"t = {t} is not a global minimizer of f for sigma = {s}, lam = {q}, "
-                           f"L = {depth}")
-    diag_t = np.zeros((k, k), dtype=object)
-    diag_t[...] = Fraction(0)
-    diag_s = diag_t.copy()
-    for i in range(k):
-        diag_t[i, i], diag_s[i, i] = tq[i], sq[i]
-    cols = [f[:, :k] for f in fs]
-    ws = tuple(np.asarray(cols[l] @ diag_t @ cols[l - 1].T, dtype=object)
-               for l in range(1, depth + 1))
-    m = np.asarray(cols[-1] @ diag_s @ cols[0].T, dtype=object)
-    return Point(weights=ws, labels=m, data=None)

@@ -36,14 +36,16 @@ from numeric.minimizers import exact_balanced_minimizer
 from numeric.regularized import (
     certify_collapse,
     collapse_threshold,
-    frame_minimizer,
-    interval_lambda_max,
     regularized_gradient,
     regularized_hessian,
     regularized_loss,
-    regularized_minimizer,
     scalar_minimizer,
     scalar_objective,
+)
+from numeric.regularized_minimizers import (
+    frame_minimizer,
+    interval_lambda_max,
+    regularized_minimizer,
 )
 
 sigmas = st.fractions(min_value=F(1, 4), max_value=F(6), max_denominator=6)
@@ -251,13 +253,14 @@ def test_cli_json_collapse_and_tie(main, capsys: pytest.CaptureFixture[str]) -> 
         (["--dims", "2,2", "--target", "1,2;3", "--weight-decay", "1"], "ragged"),
         (["--dims", "2,2,2", "--target", "1,0;0,1", "--weight-decay", "-1"], ">= 0"),
         (["--dims", "2,2,2", "--target", "1,0;0,1", "--weight-decay", "abc"], "weight-decay"),
-        (["--dims", "2,1,2", "--target", "1,0;0,1", "--weight-decay", "1"], "hidden width"),
+        (["--dims", "2,1,2", "--target", "1,0;0,1", "--weight-decay", "1/0"], "zero denominator"),
         (["--dims", "2,2,2", "--target", "1,0;0,1", "--weight-decay", "1", "--dps", "0"],
          "--dps"),
         (["--dims", "3,2", "--target", "1,0;0,1", "--weight-decay", "1"], "shape"),
         (["--dims", "x", "--target", "1", "--weight-decay", "1"], "--dims"),
     ],
-    ids=["ragged", "negative-lam", "lam-text", "narrow-hidden", "dps", "target-shape", "dims"],
+    ids=["ragged", "negative-lam", "lam-text", "lam-zero-denominator", "dps", "target-shape",
+         "dims"],
 )
 def test_cli_bad_input_exit_2_one_line(main, capsys: pytest.CaptureFixture[str],  # type: ignore[no-untyped-def]
                                        argv: list[str], match: str) -> None:
@@ -292,3 +295,35 @@ def test_the_minimizer_is_below_random_and_nearby_points(entries: list[int], lam
             pts = [np.array([[as_enclosure(x).mid + scale * F(int(rng.integers(-5, 6)), 5)
                               for x in row] for row in w], dtype=object) for w in ws]
         assert regularized_loss(pts, target, lam) >= best.lo
+
+
+@pytest.mark.parametrize("dims", [(3, 1, 3), (3, 2, 2, 3), (2, 1, 1, 3), (3, 1, 2)])
+@pytest.mark.parametrize("lam", ["0", "1/5"])
+def test_bottleneck_minimizer_is_certified_and_below_random_points(dims: tuple[int, ...],
+                                                                   lam: str) -> None:
+    rng = np.random.default_rng(sum(dims))
+    target = np.array([[F(int(x)) for x in row] for row in rng.integers(-3, 4, (dims[-1], dims[0]))],
+                      dtype=object)
+    r = regularized_minimizer(target, dims, lam)
+    assert not r.bottleneck_split and sum(r.carried) <= min(dims[1:-1])
+    ws = r.weights(15)
+    assert all(w.shape == (b, a) for w, (a, b) in zip(ws, itertools.pairwise(dims), strict=True))
+    grad = regularized_gradient(ws, target, F(lam))
+    assert all(as_enclosure(x).contains(0) for g in grad for x in g.flat)
+    best = as_enclosure(regularized_loss(ws, target, F(lam)))
+    for _ in range(20):
+        pts = [np.array([[as_enclosure(x).mid + F(int(rng.integers(-5, 6)), 100) for x in row]
+                         for row in w], dtype=object) for w in ws]
+        assert regularized_loss(pts, target, F(lam)) >= best.lo
+    lmax, lmin, _ = interval_lambda_max(regularized_hessian(ws, target, F(lam)), dps=12)
+    assert lmin.lo > -F(1, 10**9) * lmax.hi
+
+
+def test_a_bottleneck_through_a_repeated_singular_value_is_reported() -> None:
+    r = regularized_minimizer([[1, 0], [0, 1]], (2, 1, 2), 0)
+    assert r.bottleneck_split and r.carried == (1,)
+    r = regularized_minimizer([[3, 0], [0, 1]], (2, 1, 2), 2)  # t^2 = 3 - 2; sigma = 1 collapses
+    assert not r.bottleneck_split and r.carried == (1, 0)
+    w1, w2 = r.weights(10)
+    assert [as_enclosure(x).contains(y) for x, y in zip(w1.flat, (1, 0), strict=True)] == [True] * 2
+    assert [as_enclosure(x).contains(y) for x, y in zip(w2.flat, (1, 0), strict=True)] == [True] * 2

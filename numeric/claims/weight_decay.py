@@ -1,9 +1,10 @@
 """Checkers of the weight-decay claims (``wd-*``): the regularized loss
 ``L_lam(W) = 1/2 ||W_L ... W_1 - M||_F^2 + (lam/2) sum_l ||W_l||_F^2`` (X = I), whose Hessian is
-``H_0 + lam I``. The mathematics is in ``numeric.regularized`` (its docstring derives every
-formula used here). Sources: Kamber & Parhi, arXiv:2603.27072; Chen, Jiang & Wang,
-arXiv:2506.20344 -- only their abstracts were available, so each statement decided here is "the
-project's reading of the abstract", written out in the registry entry.
+``H_0 + lam I``. The mathematics is in ``numeric.regularized`` and
+``numeric.regularized_minimizers`` (their docstrings derive every formula used here).
+Sources: Kamber & Parhi, arXiv:2603.27072; Chen, Jiang & Wang, arXiv:2506.20344 -- only
+their abstracts were available, so each statement decided here is "the project's reading of
+the abstract", written out in the registry entry.
 
 Public (each ``check_*(ctx) -> ClaimOutcome``):
     check_collapse_threshold     lam* (closed form) against brute-force certified minimization
@@ -44,13 +45,13 @@ from numeric.minimizers import gauge_transform, random_gauges, rational_orthogon
 from numeric.regularized import (
     certify_collapse,
     collapse_threshold,
-    frame_minimizer,
     regularized_gradient,
     regularized_hessian,
     regularized_loss,
     scalar_objective,
     stationarity_polynomial,
 )
+from numeric.regularized_minimizers import frame_minimizer
 
 __all__ = [
     "check_collapse_threshold",
@@ -125,10 +126,11 @@ def _collapsed_sigma(depth: int, lam: Fraction) -> Fraction:
 
 
 def _dims(rng: np.random.Generator, depths: tuple[int, int], ends: tuple[int, int],
-          hidden: tuple[int, int] = (1, 3)) -> tuple[int, ...]:
+          hidden: tuple[int, int] = (1, 3), *, bottleneck: bool = False) -> tuple[int, ...]:
     depth = int(rng.integers(depths[0], depths[1] + 1))
     d0, dl = (int(rng.integers(ends[0], ends[1] + 1)) for _ in range(2))
-    inner = [max(int(rng.integers(hidden[0], hidden[1] + 1)), min(d0, dl))
+    floor = 1 if bottleneck else min(d0, dl)
+    inner = [max(int(rng.integers(hidden[0], hidden[1] + 1)), floor)
              for _ in range(depth - 1)]
     return (d0, *inner, dl)
 
@@ -296,14 +298,14 @@ def _unique_for_targets(ctx: CheckContext) -> Part:
     (algebraic numbers) and, when the minimizer is positive, ``f(t_+) < f(0)`` by disjoint
     certified enclosures of ``f`` evaluated directly (the other positive critical point is a
     local maximum, numeric.regularized 2)."""
-    from numeric.regularized import regularized_minimizer
+    from numeric.regularized_minimizers import regularized_minimizer
 
     rng = ctx.rng(5)
     cases = 0
     for _ in range(ctx.cases):
         if ctx.time_up():
             break
-        dims = _dims(rng, (1, 4), (1, 3))
+        dims = _dims(rng, (1, 4), (1, 3), bottleneck=True)
         m = [[int(x) for x in row] for row in rng.integers(-3, 4, size=(dims[-1], dims[0]))]
         lam = _rational(rng, 0, 6, 8)
         r = regularized_minimizer(m, dims, lam)
@@ -311,7 +313,7 @@ def _unique_for_targets(ctx: CheckContext) -> Part:
             thr = sm.threshold
             on_set = (r.depth >= 3 and thr is not None and compare_exact(thr, lam).relation == "="
                       and compare_exact(s, 0).relation == ">")
-            if on_set != sm.tie:
+            if on_set != sm.tie or r.bottleneck_split:
                 p = Point(weights=tuple(np.zeros((b, a), dtype=object) for a, b in
                                         itertools.pairwise(dims)),
                           labels=np.array(m, dtype=object))
@@ -328,10 +330,11 @@ def _unique_for_targets(ctx: CheckContext) -> Part:
                                 f"f(t_+) - f(0) in {gap} not separated from 0", "none")
         cases += 1
     return Part("random integer targets", "verified", cases,
-                f"{cases} random integer targets (depth 1-4, widths 1-3, lam random rational): "
-                "no singular value on the exceptional set (exact algebraic comparison with "
-                "lam*), and f(t_+) < f(0) by disjoint certified enclosures wherever the "
-                "minimizer is positive: the end-to-end minimizer is unique", "exact+certified",
+                f"{cases} random integer targets (depth 1-4, widths 1-3 with bottlenecks, lam "
+                "random rational): no singular value on the exceptional set (exact algebraic "
+                "comparison with lam*), no bottleneck splitting a repeated singular value, and "
+                "f(t_+) < f(0) by disjoint certified enclosures wherever the minimizer is "
+                "positive: the end-to-end minimizer is unique", "exact+certified",
                 digits=40)
 
 

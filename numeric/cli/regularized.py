@@ -13,6 +13,9 @@ obtained (numeric.regularized derives every formula):
     collapsed            the global minimizer is W = 0 (exact decision)
     tie                  lam is on the exceptional set (two global minimizers; the positive
                          branch is reported)
+    bottleneck_split     the narrowest hidden width splits a repeated singular value (the
+                         product is then not unique); ``carried`` per singular value says how
+                         many copies the weights carry
     end_to_end, weights  decimal strings of certified enclosures (exact when rational)
     frobenius_norms      ||W_l||_F per layer (certified), all equal at a global minimizer
     lambda_max, enclosure, lambda_min, trace   of H_0 + lam I at the minimizer (certified: the
@@ -71,12 +74,8 @@ def _matrix_text(m: np.ndarray, dps: int) -> list[list[str]]:
 
 def report(target: Any, dims: tuple[int, ...], lam: Any, *, dps: int) -> dict[str, Any]:
     """The document ``run`` prints (see the module docstring)."""
-    from numeric.regularized import (
-        interval_lambda_max,
-        regularized_gradient,
-        regularized_hessian,
-        regularized_minimizer,
-    )
+    from numeric.regularized import regularized_gradient, regularized_hessian
+    from numeric.regularized_minimizers import interval_lambda_max, regularized_minimizer
 
     if not 1 <= dps <= 500:
         raise DmfError(f"--dps must be between 1 and 500; got {dps}")
@@ -89,11 +88,12 @@ def report(target: Any, dims: tuple[int, ...], lam: Any, *, dps: int) -> dict[st
                             f"to {MAX_PARAMS}")
     r = regularized_minimizer(target, dims, q)
     singular = []
-    for _s, mult, sm in r.singular:
+    for (_s, mult, sm), carried in zip(r.singular, r.carried, strict=True):
         thr = sm.threshold
         singular.append({
             "sigma": _real_text(sm.sigma, dps),
             "multiplicity": mult,
+            "carried": carried,
             "collapse_threshold": _threshold_text(thr, dps),
             "t": sm.t.text(dps),
             "collapsed": sm.collapsed and not sm.tie,
@@ -123,6 +123,7 @@ def report(target: Any, dims: tuple[int, ...], lam: Any, *, dps: int) -> dict[st
         "singular_values": singular,
         "collapsed": r.collapsed,
         "tie": r.tie,
+        "bottleneck_split": r.bottleneck_split,
         "exact": exact,
         "end_to_end": _matrix_text(prod, dps),
         "weights": [_matrix_text(w, dps) for w in ws],
@@ -171,14 +172,15 @@ def _summary(doc: dict[str, Any]) -> str:
     lines = [f"dims {tuple(doc['dims'])}, weight decay lam = {doc['weight_decay']}"]
     for i, sv in enumerate(doc["singular_values"], start=1):
         state = "tie (two global minimizers)" if sv["tie"] else (
-            "collapsed" if sv["collapsed"] else "kept")
+            "collapsed" if sv["collapsed"] else "positive")
         lines.append(
             f"  sigma_{i} = {sv['sigma']['value']} (x{sv['multiplicity']}): collapse threshold "
             f"lam* = {sv['collapse_threshold']['value']} [{sv['collapse_threshold']['exact']}]; "
-            f"t = {sv['t']['value']} ({state})")
+            f"t = {sv['t']['value']} ({state}; carried x{sv['carried']})")
     lines += [
         f"collapsed (W = 0 is the global minimizer): {doc['collapsed']}",
         f"tie (lam on the exceptional set): {doc['tie']}",
+        f"bottleneck splits a repeated singular value: {doc['bottleneck_split']}",
         f"end-to-end W_L...W_1 ({'exact' if doc['exact'] else 'certified'}): "
         f"{doc['end_to_end']}",
         f"||W_l||_F per layer: {doc['frobenius_norms']}",
