@@ -57,7 +57,8 @@ def test_registry_lists_every_math_claim_and_the_corrected_entries() -> None:
     assert MATH_IDS <= set(CLAIM_IDS)
     assert len(CLAIM_IDS) == len(set(CLAIM_IDS))
     corrected = [c for c in CLAIMS if c.corrects]
-    assert {c.corrects for c in corrected} == {"spectral-balance", "constant-product"}
+    assert {c.corrects for c in corrected} == {"spectral-balance", "constant-product",
+                                               "hessian-rank"}
     for c in corrected:
         assert c.id == f"{c.corrects}-corrected"
     for c in CLAIMS:

@@ -234,14 +234,38 @@ CLAIMS: tuple[Claim, ...] = (
         "hessian-rank",
         "With q = min(r, k, m_1..m_{L-1}), s = min(r, k), r = rank(X X^T), k = d_L: "
         "rank H_o = q(r + k - q), rank H_f = 2q sum_l m_l + 2qs - L q^2, rank H = "
-        "2q sum_l m_l - L q^2 + q(r + k); upper bounds attained generically.",
+        "2q sum_l m_l - L q^2 + q(r + k); upper bounds attained generically (decided as: at "
+        "every point, and with equality at generic points and at generic minimizers).",
         "Singh, Bachmann & Hofmann, NeurIPS 2021",
         "depth 2-3, widths 1-3, data N = 1-4; generic points (random entries |k| <= 40 and random "
         "labels), generic minimizers (labels = f X), special minimizers (balanced of a rank-1 "
-        "target, or a zero row in W_1)",
-        "exact ranks over Q (python-flint) of H, H_o = J^T J and H_f = H - H_o",
+        "target, or a zero row in W_1; for the upper bounds only)",
+        "exact ranks over Q (python-flint) of H, H_o = J^T J and H_f = H - H_o; one part per "
+        "formula and statement (upper bound at every point, equality at generic points, equality "
+        "at generic minimizers); a formula exceeded, or not attained at a minimizer because "
+        "H_f = 0 there (true at every minimizer), refutes with the point and both ranks; a "
+        "shortfall at a random point is otherwise inconclusive (random = generic only with high "
+        "probability)",
         "numeric.claims.spectra:check_hessian_rank",
         cases=_budget(6, 24, 120),
+    ),
+    Claim(
+        "hessian-rank-corrected",
+        "With q, s, r, k, m_l as in hessian-rank: at every point rank H_o <= q(r + k - q), "
+        "rank H_f <= 2q sum_l m_l + 2qs - L q^2 and rank H <= 2q sum_l m_l - L q^2 + q(r + k), "
+        "with equality at generic points; at every minimizer (R X^T = 0) H_f = 0, so "
+        "rank H = rank H_o <= q(r + k - q), with equality at generic minimizers.",
+        "corrected form of hessian-rank (this checker; H_f = 0 at minimizers is docs/mathematics.md "
+        "K2)",
+        "the sample of hessian-rank: depth 2-3, widths 1-3, data N = 1-4; generic points, generic "
+        "minimizers, special minimizers",
+        "exact ranks over Q of H, H_o and H_f: the three upper bounds at every point; equality "
+        "at generic points (random, so generic with high probability: a shortfall would be "
+        "inconclusive, not a refutation); H - J^T J is the zero matrix and rank H = rank H_o at "
+        "every minimizer (generic and special); rank H_o = q(r + k - q) at generic minimizers",
+        "numeric.claims.spectra:check_hessian_rank_corrected",
+        cases=_budget(6, 24, 120),
+        corrects="hessian-rank",
     ),
     Claim(
         "flattest-data",
