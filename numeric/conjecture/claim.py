@@ -448,6 +448,10 @@ class Conjecture:
             lines.append(f"  gap: {cx.gap}")
             if cx.note:
                 lines.append(f"  note: {cx.note}")
+        elif o.parts:
+            for part in o.parts:
+                lines.append(f"  [{part.label}] {part.verdict} ({part.cases} cases, evidence "
+                             f"{part.evidence})")
         else:
             lines.append("detail:     " + o.detail.strip().splitlines()[-1])
         if o.time_capped:
