@@ -83,7 +83,7 @@ def test_claim_filter_and_table(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert rc == 0
     lines = out.splitlines()
-    assert lines[0].split()[:3] == ["claim", "verdict", "cases"]
+    assert lines[0].split() == ["claim", "verdict", "evidence", "cases", "time"]
     assert any(line.split()[:2] == ["balanced-spectrum", "verified"] for line in lines)
     assert "trace" not in out.split("budget")[0].split()
 

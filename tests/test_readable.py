@@ -7,7 +7,10 @@ runs that did not escape as such, and notebook 05 states the loss factors the or
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -17,7 +20,20 @@ import pytest
 
 from derivations.algebraic import exact_rank
 from derivations.exact import exact_product, parse_point
-from numeric.claims.runner import CheckReport, run_claims
+from numeric.claims.closed_forms import SUM_FORMULA
+from numeric.claims.runner import (
+    EVIDENCE_KINDS,
+    CheckReport,
+    cases_text,
+    closed_form,
+    evidence_text,
+    format_details,
+    format_table,
+    poly_text,
+    run_claims,
+    terminal_width,
+)
+from numeric.cli import main
 from numeric.sharpness import loss_factor
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,7 +62,9 @@ def test_notebook05_states_the_loss_factors_the_oracle_applies() -> None:
                                                                  d_out=d_out)[0]
 
 
-# ----------------------------------------------------------------------------- hessian-rank
+# ----------------------------------------------------------------------------- the check table
+
+EVIDENCE_CELL = re.compile(r"exact|certified( \d+ digits)?|symbolic|approximate|none")
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +77,90 @@ def report() -> CheckReport:
 
 def _fraction_matrix(m: Any) -> list[list[Fraction]]:
     return [[Fraction(x) for x in row] for row in np.asarray(m, dtype=object)]
+
+
+@pytest.mark.parametrize("width", [60, 72, 100, 160])
+def test_table_fits_the_width_and_cuts_nothing(report: CheckReport, width: int) -> None:
+    text = format_table(report, width=width)
+    lines = text.splitlines()
+    assert all(len(line) <= width for line in lines), max(lines, key=len)
+    assert "..." not in text
+    if width < 72:  # below 72 columns a long claim id may break at a hyphen
+        return
+    words = set(text.split())
+    for c in report.claims:
+        assert c.id in words
+        for p in c.outcome.parts:  # every word of every part label is shown (maybe wrapped)
+            assert set(p.label.split()) <= words, p.label
+    assert lines[0].split() == ["claim", "verdict", "evidence", "cases", "time"]
+
+
+def test_terminal_width_honours_columns_else_defaults_to_100(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "123")
+    assert terminal_width() == 123
+
+    def no_terminal(*args: Any) -> Any:
+        raise OSError("not a terminal")
+
+    monkeypatch.delenv("COLUMNS")
+    monkeypatch.setattr(os, "get_terminal_size", no_terminal)
+    assert terminal_width() == 100
+
+
+def test_evidence_and_cases_cells_say_one_thing_each(report: CheckReport) -> None:
+    for kind in EVIDENCE_KINDS:
+        for digits in (None, 30):
+            assert EVIDENCE_CELL.fullmatch(evidence_text(kind, digits))
+    assert evidence_text("exact+certified", 51) == "certified 51 digits"
+    for c in report.claims:
+        o = c.outcome
+        items = [(o.verdict, o.evidence, o.digits, o.counterexample, o.cases, o.detail,
+                  o.parts)] + [(p.verdict, p.evidence, p.digits, p.counterexample, p.cases,
+                                p.detail, []) for p in o.parts]
+        for verdict, evidence, digits, cx, cases, detail, parts in items:
+            assert EVIDENCE_CELL.fullmatch(evidence_text(evidence, digits, cx))
+            cell = cases_text(verdict, cases, detail, parts)
+            if verdict == "refuted":  # never a bare count that reads like cases checked
+                assert not cell.isdigit() and ("counterexample" in cell or "fails in" in cell)
+                if parts:
+                    bad = sum(p.verdict == "refuted" for p in parts)
+                    assert cell == f"fails in {bad} of {len(parts)} parts"
+            else:
+                assert cell == str(cases)
+
+
+def test_details_show_each_refutation_in_full(report: CheckReport) -> None:
+    details = "\n".join(format_details(report, width=100))
+    unwrapped = " ".join(details.split())
+    refuted = [(c, p) for c in report.claims
+               for p in (c.outcome.parts or [c.outcome])  # type: ignore[list-item]
+               if p.verdict == "refuted"]
+    assert refuted
+    for c, p in refuted:
+        cx = p.counterexample
+        assert cx is not None and c.id in details
+        for l, w in enumerate(cx.weights, start=1):  # the weights, exactly
+            text = "[" + ", ".join("[" + ", ".join(str(x) for x in row) + "]"
+                                   for row in _fraction_matrix(w)) + "]"
+            assert f"W_{l} = {text}" in unwrapped
+        assert " ".join(cx.gap.split()) in unwrapped
+    # the sum-formula sides: exact closed forms, checked against an independent recomputation
+    sf = next(c for c in report.claims if c.id == "sum-formula").outcome.parts[0]
+    assert sf.counterexample is not None
+    point = parse_point([_fraction_matrix(w) for w in sf.counterexample.weights])
+    import sympy
+
+    for side in (SUM_FORMULA.lhs(point).value(), SUM_FORMULA.rhs(point).value()):
+        assert side.degree <= 4 and not side.is_rational
+        form = closed_form(side)
+        assert form is not None and f"= {form}" in unwrapped
+        assert f"root of {poly_text(side)}" in unwrapped
+        expr = sympy.sympify(form.replace("^", "**"))  # our own output, not user text
+        x = sympy.Symbol("x")
+        assert sympy.minimal_polynomial(expr, x) == sympy.Poly(
+            [int(c) for c in reversed(side.poly.coeffs())], x).as_expr()
+        assert side.enclosure(30).contains(sympy.Rational(str(sympy.N(expr, 60))))
 
 
 def test_hessian_rank_literal_is_refuted_by_an_exact_counterexample(report: CheckReport) -> None:
@@ -91,3 +193,55 @@ def test_hessian_rank_literal_is_refuted_by_an_exact_counterexample(report: Chec
     for part in literal.parts + corrected.parts:  # each part states what it decided
         assert ("<=" in part.label or "=" in part.label) and part.label.endswith(statements)
     assert [p.verdict for p in literal.parts if p.verdict == "refuted"] == ["refuted"] * 2
+
+
+# ----------------------------------------------------------------------------- the CLI
+
+
+def test_check_writes_no_progress_bar_into_a_redirected_stderr(tmp_path: Path) -> None:
+    err = tmp_path / "stderr.txt"
+    with err.open("w") as fh:
+        proc = subprocess.run(
+            [sys.executable, "-m", "numeric.cli", "check", "--quick", "--claim", "depth2"],
+            stdout=subprocess.PIPE, stderr=fh, text=True, timeout=300, check=False,
+            env={**os.environ, "COLUMNS": "72"},
+        )
+    assert proc.returncode == 0
+    assert err.stat().st_size == 0, err.read_text()[:300]
+    assert all(len(line) <= 72 for line in proc.stdout.splitlines())
+
+
+def test_progress_bar_only_on_a_terminal_and_without_time_estimate(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from numeric.claims import runner
+
+    assert runner._progress(3, True) is None or sys.stderr.isatty()
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    bar = runner._progress(3, True)
+    assert bar is not None
+    try:
+        assert "remaining" not in bar.bar_format and "rate" not in bar.bar_format
+    finally:
+        bar.close()
+    assert runner._progress(3, False) is None
+
+
+def test_format_option(capsys: pytest.CaptureFixture[str]) -> None:
+    outs = {}
+    for args in (["--json"], ["--format", "json"], ["--format", "markdown"]):
+        assert main(["check", "--quick", "--claim", "balanced-spectrum", "--no-progress",
+                     *args]) == 0
+        outs[" ".join(args)] = capsys.readouterr().out
+    reports = []
+    for key in ("--json", "--format json"):
+        rep = json.loads(outs[key])
+        rep.pop("seconds")
+        for c in rep["claims"]:
+            c.pop("seconds")
+        reports.append(rep)
+    assert reports[0] == reports[1]
+    md = outs["--format markdown"].splitlines()
+    assert md[0] == "| claim | verdict | evidence | cases | time |"
+    assert any(line.startswith("| `balanced-spectrum` | verified | exact |") for line in md)
+    assert main(["check", "--quick", "--json", "--format", "table"]) == 2
+    assert "contradict" in capsys.readouterr().err

@@ -9,10 +9,18 @@ Public:
     Part                a labelled sub-decision of a claim (a direction, a setting, a formula)
     ClaimOutcome        what a checker returns
     ClaimReport         a claim plus its outcome and timing (``to_json``)
-    CheckReport         the whole run (``to_json``, ``table``)
+    CheckReport         the whole run (``to_json``, ``table``, ``markdown``)
     CheckContext        what a checker receives: seed, budget, case count, time cap, RNG, ticks
-    run_claims          run selected claims under a budget
-    format_table        the human-readable table
+    run_claims          run selected claims under a budget (one progress bar, on a terminal only)
+    FORMATS             the output formats of ``check``: ``table``, ``markdown``, ``json``
+    format_table        the human-readable table, laid out for the terminal's width, with the
+                        ``details`` section below it
+    format_markdown     the same as Markdown
+    format_details      each refutation in full (point, both sides exactly, gap) and each
+                        inconclusive verdict's reason
+    evidence_text, cases_text   the table's ``evidence`` and ``cases`` cells
+    closed_form, poly_text      an algebraic number in radicals / its minimal polynomial
+    terminal_width      ``COLUMNS``, else the terminal's width, else ``DEFAULT_WIDTH``
     fraction_str        an exact rational as ``p/q``
     versions            versions of the libraries that produced the evidence
 
@@ -29,6 +37,10 @@ it in ``CheckReport.errors`` (the command then exits non-zero).
 from __future__ import annotations
 
 import platform
+import re
+import shutil
+import sys
+import textwrap
 import time
 import traceback
 import zlib
@@ -43,7 +55,10 @@ from derivations.errors import DmfError
 
 __all__ = [
     "BUDGETS",
+    "DEFAULT_WIDTH",
     "EVIDENCE_KINDS",
+    "FORMATS",
+    "MIN_WIDTH",
     "VERDICTS",
     "Budget",
     "CheckContext",
@@ -52,15 +67,25 @@ __all__ = [
     "ClaimReport",
     "Counterexample",
     "Part",
+    "cases_text",
+    "closed_form",
+    "evidence_text",
+    "format_details",
+    "format_markdown",
     "format_table",
     "fraction_str",
+    "poly_text",
     "run_claims",
+    "terminal_width",
     "versions",
 ]
 
 VERDICTS = ("proved", "verified", "refuted", "inconclusive")
 EVIDENCE_KINDS = ("symbolic", "exact", "certified", "exact+certified", "approximate", "none")
 UNCERTIFIED = ("approximate", "none")
+FORMATS = ("table", "markdown", "json")
+DEFAULT_WIDTH = 100
+MIN_WIDTH = 60
 
 
 @dataclass(frozen=True)
@@ -306,8 +331,11 @@ class CheckReport:
             "versions": versions(),
         }
 
-    def table(self) -> str:
-        return format_table(self)
+    def table(self, *, width: int | None = None) -> str:
+        return format_table(self, width=width)
+
+    def markdown(self) -> str:
+        return format_markdown(self)
 
 
 def versions() -> dict[str, str]:
@@ -366,7 +394,9 @@ def run_claims(
     claims: Sequence[Any] | None = None,
 ) -> CheckReport:
     """Run the selected claims (all when ``ids`` is None) under ``budget``. ``claims`` replaces
-    the registry (tests plant false formulas this way). A tqdm bar goes to stderr."""
+    the registry (tests plant false formulas this way). With ``progress``, one tqdm bar over
+    the claims (the current claim's name beside it) goes to stderr, and only when stderr is a
+    terminal: a redirected log gets no bar."""
     from numeric.claims.registry import CLAIMS, select_claims
 
     pool = list(CLAIMS if claims is None else claims)
@@ -382,12 +412,7 @@ def run_claims(
         if bar is not None:
             bar.set_postfix_str(claim.id)
         start = time.perf_counter()
-
-        def tick(n: int, claim_id: str = claim.id) -> None:
-            if bar is not None:
-                bar.set_postfix_str(f"{claim_id} case {n}")
-
-        outcome, err = _run_one(claim, b, seed, tick)
+        outcome, err = _run_one(claim, b, seed, lambda n: None)
         if err:
             errors.append(err)
         reports.append(
@@ -405,58 +430,305 @@ def run_claims(
 
 
 def _progress(total: int, enabled: bool) -> Any:
-    if not enabled:
+    """One bar over the claims, on stderr, only when stderr is a terminal; no time estimate
+    (claims take very different times, so an estimate from the ones done means nothing)."""
+    if not enabled or not sys.stderr.isatty():
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, desc="claims", unit="claim", leave=False)
+    return tqdm(total=total, desc="check", unit="claim", leave=False, file=sys.stderr,
+                bar_format="{desc} {bar:20} {n_fmt}/{total_fmt} claims, {elapsed} {postfix}")
 
 
-def _digits_text(o: ClaimOutcome) -> str:
-    if o.evidence in ("exact", "symbolic"):
-        return o.evidence
-    if o.digits is None:
-        return "-"
-    return str(o.digits)
+# ----------------------------------------------------------------------------- output formats
 
 
-def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 3] + "..."
+def terminal_width() -> int:
+    """The width the table is laid out for: ``COLUMNS`` when set, else the terminal's width,
+    else (output not a terminal) ``DEFAULT_WIDTH``; never below ``MIN_WIDTH``."""
+    return max(MIN_WIDTH, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
 
 
-def format_table(report: CheckReport, *, width: int = 160) -> str:
-    """The table printed by ``dmf-sharpness check``: claim, verdict, cases, digits (or
-    ``exact``/``symbolic``), evidence, time, counterexample summary (parts indented)."""
-    head = ("claim", "verdict", "cases", "digits", "evidence", "time", "counterexample / note")
-    rows: list[tuple[str, ...]] = []
+def evidence_text(evidence: str, digits: int | None, counterexample: Counterexample | None = None
+                  ) -> str:
+    """The table's ``evidence`` cell: ``exact``, ``certified N digits``, ``symbolic``,
+    ``approximate`` or ``none``. A verdict resting partly on exact and partly on certified
+    cases is as strong as its weakest case: certified, with the fewest digits.
+
+    >>> evidence_text("exact+certified", 30), evidence_text("symbolic", None)
+    ('certified 30 digits', 'symbolic')
+    """
+    if "certified" not in evidence:
+        return evidence
+    if digits is None and counterexample is not None:
+        found = re.search(r"at (\d+) digits", counterexample.gap)
+        digits = int(found.group(1)) if found else None
+    return "certified" if digits is None else f"certified {digits} digits"
+
+
+def cases_text(verdict: str, cases: int, detail: str, parts: Sequence[Part] = ()) -> str:
+    """The table's ``cases`` cell. Verified or inconclusive: the number of cases decided. A
+    refuted part or single-part claim: where its counterexample came from (a search, or the
+    n-th generated case); a refuted claim with parts: how many of them fail.
+
+    >>> cases_text("verified", 6, ""), cases_text("refuted", 4, "generated case 3 violates it")
+    ('6', 'counterexample at case 4')
+    """
+    if verdict != "refuted":
+        return str(cases)
+    if parts:
+        bad = sum(p.verdict == "refuted" for p in parts)
+        return f"fails in {bad} of {len(parts)} parts"
+    if detail.lstrip().startswith("Hypothesis search"):
+        return "counterexample by search"
+    return f"counterexample at case {cases}"
+
+
+def _rows(report: CheckReport) -> list[tuple[int, str, str, str, str, str]]:
+    """(indent, claim or part label, verdict, evidence, cases, time) per claim and part."""
+    rows = []
     for c in report.claims:
         o = c.outcome
-        note = o.counterexample.summary() if o.counterexample else _first_line(o.detail)
         time_text = f"{c.seconds:.1f}s" + ("*" if o.time_capped else "")
-        rows.append((c.id, o.verdict, str(o.cases), _digits_text(o), o.evidence, time_text, note))
+        rows.append((0, c.id, o.verdict, evidence_text(o.evidence, o.digits, o.counterexample),
+                     cases_text(o.verdict, o.cases, o.detail, o.parts), time_text))
         for p in o.parts:
-            pnote = p.counterexample.summary() if p.counterexample else _first_line(p.detail)
-            pd = "" if p.digits is None else str(p.digits)
-            rows.append(("  - " + p.label, p.verdict, str(p.cases), pd, p.evidence, "", pnote))
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(6)]
-    widths = [min(w, 44) if i == 0 else w for i, w in enumerate(widths)]
-    used = sum(widths) + 2 * 6
-    last = max(20, width - used)
+            rows.append((2, p.label, p.verdict,
+                         evidence_text(p.evidence, p.digits, p.counterexample),
+                         cases_text(p.verdict, p.cases, p.detail),
+                         "*" if p.time_capped else ""))
+    return rows
 
-    def fmt(r: tuple[str, ...]) -> str:
-        cells = [_shorten(r[i], widths[i]).ljust(widths[i]) for i in range(6)]
-        return "  ".join([*cells, _shorten(r[6], last)]).rstrip()
 
-    lines = [fmt(head), "  ".join("-" * w for w in [*widths, last])]
-    lines += [fmt(r) for r in rows]
-    lines.append(
-        f"budget {report.budget}, seed {report.seed}, {report.seconds:.1f}s in total"
-        + ("; * = a time cap (a safety net) was reached: the cases completed are reported, "
-           "and the result may depend on the machine's load" if any(
-            c.outcome.time_capped for c in report.claims) else "")
-    )
+_HEAD = ("claim", "verdict", "evidence", "cases", "time")
+
+
+def format_table(report: CheckReport, *, width: int | None = None) -> str:
+    """The table printed by ``dmf-sharpness check``, laid out for ``width`` columns (default
+    ``terminal_width()``): one line per claim and per part (indented) with its verdict,
+    evidence, cases and time (a label too long for its column continues on the next line),
+    then the footer and ``format_details``: every refutation in full, every inconclusive
+    verdict's reason."""
+    width = terminal_width() if width is None else max(MIN_WIDTH, width)
+    rows = _rows(report)
+    natural = [max(len(h), *(len(str(r[i + 1])) + (r[0] if i == 0 else 0) for r in rows))
+               for i, h in enumerate(_HEAD)]
+    widths = list(natural)
+    excess = sum(widths) + 2 * (len(widths) - 1) - width
+    ids = max(len(c.id) for c in report.claims) if report.claims else 14
+    # shrink the label column (not below the claim ids), cases and evidence (not below their
+    # longest word), then, on very narrow terminals, the label column further
+    for i, floor in ((0, min(ids, 24)), (3, 14), (2, 9), (0, 12)):
+        cut = max(0, min(excess, widths[i] - floor))
+        widths[i] -= cut
+        excess -= cut
+
+    def render(indent: int, cells: Sequence[str]) -> list[str]:
+        wrapped = [textwrap.wrap(cells[0], widths[0], initial_indent=" " * indent,
+                                 subsequent_indent=" " * (indent + 2)) or [""]]
+        wrapped += [textwrap.wrap(t, w) or [""] for t, w in zip(cells[1:], widths[1:],
+                                                               strict=True)]
+        height = max(len(w) for w in wrapped)
+        return ["  ".join((w[k] if k < len(w) else "").ljust(widths[i])
+                          for i, w in enumerate(wrapped)).rstrip() for k in range(height)]
+
+    lines = [*render(0, _HEAD), "  ".join("-" * w for w in widths)]
+    for r in rows:
+        lines += render(r[0], r[1:])
+    lines += textwrap.wrap(_footer(report), width)
+    details = format_details(report, width=width)
+    return "\n".join(lines + (["", *details] if details else []))
+
+
+def _footer(report: CheckReport) -> str:
+    capped = any(c.outcome.time_capped for c in report.claims)
+    return (f"budget {report.budget}, seed {report.seed}, {report.seconds:.1f}s in total"
+            + ("; * = a time cap (a safety net) was reached: the cases completed are reported, "
+               "and the result may depend on the machine's load" if capped else ""))
+
+
+def _items(report: CheckReport) -> list[tuple[str, str, str, str, Counterexample | None]]:
+    """(title, verdict, evidence cell, detail, counterexample) of every refuted or inconclusive
+    claim (or part, when the claim has parts)."""
+    out = []
+    for c in report.claims:
+        o = c.outcome
+        subjects = [(f"{c.id} / {p.label}", p.verdict, evidence_text(
+            p.evidence, p.digits, p.counterexample), p.detail, p.counterexample)
+            for p in o.parts] if o.parts else [(c.id, o.verdict, evidence_text(
+                o.evidence, o.digits, o.counterexample), o.detail, o.counterexample)]
+        out += [s for s in subjects if s[1] in ("refuted", "inconclusive")]
+    return out
+
+
+def format_details(report: CheckReport, *, width: int | None = None) -> list[str]:
+    """The ``details`` section: each refutation in full (the point exactly, both sides --
+    exact values, with a closed form from the minimal polynomial in radicals where its degree
+    is at most 4, else the minimal polynomial and a certified enclosure -- and the gap) and
+    the reason of each inconclusive verdict; lines wrapped to ``width``, nothing cut."""
+    width = terminal_width() if width is None else max(MIN_WIDTH, width)
+    items = _items(report)
+    if not items:
+        return []
+    lines = ["details", "-------"]
+    for title, verdict, evidence, detail, cx in items:
+        lines.append("")
+        lines += _wrap(f"{title}: {verdict} ({evidence})", width, 0)
+        for text, level in _detail_lines(verdict, detail, cx, report.budget):
+            lines += _wrap(text, width, level)
+    return lines
+
+
+def _wrap(text: str, width: int, level: int) -> list[str]:
+    pad = " " * (2 * level)
+    return textwrap.wrap(text, width, initial_indent=pad, subsequent_indent=pad + "    ",
+                         break_on_hyphens=False) or [pad]
+
+
+def _detail_lines(verdict: str, detail: str, cx: Counterexample | None, budget: str
+                  ) -> list[tuple[str, int]]:
+    """The lines (text, indent level) of one details item."""
+    first = detail.strip().splitlines()[0] if detail.strip() else ""
+    if verdict != "refuted" or cx is None:
+        return [(f"why: {first}", 1)]
+    out = [(f"how: {first}", 1)]
+    where = "X = I" if cx.data is None else f"data X with N = {len(cx.data[0])} samples"
+    found = "shrunk" if cx.shrunk else "not shrunk"
+    out.append((f"point: dims {tuple(cx.dims)}, {where} ({found}):", 1))
+    out += [(f"W_{l} = {_matrix_text(w)}", 2) for l, w in enumerate(cx.weights, start=1)]
+    if cx.target is not None:
+        out.append((f"M = {_matrix_text(cx.target)} (target)", 2))
+    if cx.data is not None:
+        out.append((f"X = {_matrix_text(cx.data)}", 2))
+    if cx.labels is not None:
+        out.append((f"Y = {_matrix_text(cx.labels)} (labels)", 2))
+    dps = BUDGETS[budget].dps if budget in BUDGETS else 30
+    for name, stored, value in zip((cx.lhs_name, cx.rhs_name), (cx.lhs, cx.rhs),
+                                   _exact_sides(cx), strict=True):
+        out += _side_lines(name, stored, value, dps)
+    out.append((f"gap: {cx.gap}", 1))
+    if cx.note:
+        out.append((f"note: {cx.note}", 1))
+    return out
+
+
+def _side_lines(name: str, stored: str, value: Any, dps: int) -> list[tuple[str, int]]:
+    """One side of a counterexample: its exact value (rational, or closed form and minimal
+    polynomial), else the checker's text."""
+    if value is None or not _consistent(value, stored):
+        return [(f"{name} = {stored}", 1)]
+    if value.is_rational:
+        return [(f"{name} = {fraction_str(value.as_fraction())} (exact)", 1)]
+    enc = value.enclosure(dps).round_out(int(3.33 * dps) + 16)  # about dps + 3 digits shown
+    form = closed_form(value)
+    head = f"{name} = {form}" if form else f"{name} = the real root below"
+    return [(head, 1), (f"root of {poly_text(value)} in {enc} "
+                        f"(exact; degree {value.degree}, enclosure certified)", 2)]
+
+
+def _consistent(value: Any, stored: str) -> bool:
+    """The recomputed exact value agrees with the checker's text (a rational equal to it, or
+    an enclosure meeting its certified interval)."""
+    if re.fullmatch(r"-?\d+(/\d+)?", stored.strip()):
+        return bool(value.is_rational and value.as_fraction() == Fraction(stored.strip()))
+    found = re.match(r"\[(\S+), (\S+)\]", stored.strip())
+    if not found:
+        return False
+    from derivations.intervals import Enclosure
+
+    return bool(value.enclosure(30).overlaps(Enclosure(Fraction(found.group(1)),
+                                                       Fraction(found.group(2)))))
+
+
+def _side_functions() -> dict[str, Callable[[Any], Any]]:
+    """Side name -> the exact function the checkers use (from their relations)."""
+    from numeric.claims.closed_forms import DEPTH2, SCALAR_ENDS, SUM_FORMULA, TRACE, UPPER
+    from numeric.claims.flatness import FLAT_BOUND, flattest_value
+
+    table: dict[str, Callable[[Any], Any]] = {"flattest value": flattest_value,
+                                              "L s_1^(2(L-1)/L)": flattest_value}
+    for rel in (TRACE, UPPER, DEPTH2, SCALAR_ENDS, SUM_FORMULA, FLAT_BOUND):
+        table[rel.lhs_name], table[rel.rhs_name] = rel.lhs, rel.rhs
+    return table
+
+
+def _exact_sides(cx: Counterexample, *, max_degree: int = 16) -> list[Any]:
+    """Both sides of a counterexample recomputed exactly from its printed point (an
+    ``AlgebraicNumber`` each, or ``None`` when the side has no exact function here or its
+    value would exceed ``max_degree``). A display aid: the verdict never depends on it."""
+    from derivations.exact import parse_point
+
+    table = _side_functions()
+    if cx.lhs_name not in table and cx.rhs_name not in table:
+        return [None, None]
+    try:
+        point = parse_point(cx.weights, cx.target, data=cx.data, labels=cx.labels)
+    except DmfError:
+        return [None, None]
+    out: list[Any] = []
+    for name in (cx.lhs_name, cx.rhs_name):
+        try:
+            formula = table[name](point) if name in table else None
+            small = formula is not None and formula.degree_bound <= max_degree
+            out.append(formula.value() if formula is not None and small else None)
+        except (DmfError, ArithmeticError):
+            out.append(None)
+    return out
+
+
+def poly_text(a: Any) -> str:
+    """The minimal polynomial of an ``AlgebraicNumber`` as ``x^2 - 5*x + 2``."""
+    import sympy
+
+    x = sympy.Symbol("x")
+    expr = sympy.Poly([int(c) for c in reversed(a.poly.coeffs())], x).as_expr()
+    return str(expr).replace("**", "^")
+
+
+def closed_form(a: Any) -> str | None:
+    """An ``AlgebraicNumber`` in real radicals when its minimal polynomial has degree <= 4 and
+    SymPy's formula for the root is free of ``I``; ``None`` otherwise. The root is told apart
+    from its conjugates by its isolating interval.
+
+    >>> from derivations.algebraic import AlgebraicNumber
+    >>> closed_form(AlgebraicNumber.real_root([2, -5, 1], 1))
+    'sqrt(17)/2 + 5/2'
+    """
+    import sympy
+
+    if a.is_rational:
+        return fraction_str(a.as_fraction())
+    if a.degree > 4:
+        return None
+    x = sympy.Symbol("x")
+    poly = sympy.Poly([int(c) for c in reversed(a.poly.coeffs())], x)
+    enc = a.enclosure(40)
+    lo, hi = sympy.Rational(enc.lo.numerator, enc.lo.denominator), sympy.Rational(
+        enc.hi.numerator, enc.hi.denominator)
+    for root in sympy.roots(poly, cubics=True, quartics=True):
+        if root.has(sympy.I):
+            continue
+        v = sympy.N(root, 60)
+        if v.is_real and lo <= v <= hi:
+            return str(root).replace("**", "^")
+    return None
+
+
+def format_markdown(report: CheckReport) -> str:
+    """The table as Markdown (parts as ``- label`` rows) with the same ``details`` section,
+    each item a code block (for README files and CI summaries)."""
+    lines = ["| " + " | ".join(_HEAD) + " |", "|" + "---|" * len(_HEAD)]
+    for r in _rows(report):
+        label = f"`{r[1]}`" if r[0] == 0 else f"- {r[1]}"
+        cells = [label, *r[2:]]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    lines += ["", _footer(report)]
+    items = _items(report)
+    if items:
+        lines += ["", "### Details"]
+    for title, verdict, evidence, detail, cx in items:
+        lines += ["", f"**{title}**: {verdict} ({evidence})", "", "```text"]
+        lines += ["  " * (level - 1) + text
+                  for text, level in _detail_lines(verdict, detail, cx, report.budget)]
+        lines.append("```")
     return "\n".join(lines)
-
-
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else ""

@@ -5,9 +5,16 @@ Public:
     run(args)              its implementation (exit status 0 when the run completed, whatever
                            the verdicts; 1 when a checker crashed; 2 for bad arguments)
 
-Output: a tqdm progress bar on stderr, then the table (claim, verdict, cases, digits, evidence,
-time, counterexample summary) on stdout, or with ``--json`` the machine-readable report
-``{"claims": [...], "seed": ..., "versions": {...}, ...}`` on stdout.
+Output on stdout, by ``--format``:
+    table      (default) one line per claim and per part -- claim, verdict, evidence (exact,
+               certified N digits, symbolic, approximate or none), cases, time -- laid out for
+               the terminal's width (``COLUMNS``; 100 when stdout is not a terminal), then a
+               ``details`` section: each refutation in full (the point exactly, both sides,
+               the gap) and each inconclusive verdict's reason
+    markdown   the same as a Markdown table with the details as code blocks
+    json       the machine-readable report ``{"claims": [...], "seed": ..., "versions": {...},
+               ...}`` (``--json`` is the same)
+A progress bar (one bar over the claims) goes to stderr only when stderr is a terminal.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ import tempfile
 from collections.abc import Iterator
 from typing import Any
 
+from derivations.errors import DmfError
+from numeric.claims.runner import FORMATS
 from numeric.cli import _args
 
 __all__ = ["register", "run"]
@@ -46,10 +55,20 @@ def register(subparsers: Any) -> None:
                    help="check only this claim id (repeatable)")
     p.add_argument("--seed", type=_args.seed, default=0,
                    help="seed of every generator and search (default 0; same seed, same report)")
-    p.add_argument("--json", action="store_true", help="print the JSON report on stdout")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.add_argument("--format", choices=FORMATS, default=None, dest="format",
+                   help="output format: table (default; fits the terminal, details below), "
+                        "markdown, or json")
+    p.add_argument("--json", action="store_true", help="the JSON report (same as --format json)")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar (there is none anyway when stderr is not a terminal)")
     p.add_argument("--list", action="store_true", help="list the claim ids and exit")
     p.set_defaults(func=run)
+
+
+def _format(args: argparse.Namespace) -> str:
+    if args.json and args.format not in (None, "json"):
+        raise DmfError(f"--json and --format {args.format} contradict each other; give one")
+    return "json" if args.json else args.format or "table"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,11 +105,14 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.claim:
         select_claims(args.claim)  # unknown ids raise DmfError (exit 2, valid ids listed)
+    fmt = _format(args)
     report = run_claims(args.claim, budget=args.budget, seed=args.seed,
                         progress=not args.no_progress)
-    if args.json:
+    if fmt == "json":
         json.dump(report.to_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")
+    elif fmt == "markdown":
+        print(report.markdown())
     else:
         print(report.table())
     for err in report.errors:
