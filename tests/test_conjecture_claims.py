@@ -204,3 +204,13 @@ def test_exact_value_is_the_builtin_value() -> None:
     node = parse_statement("norm2(W[1])**2 == 0").relations[0].left
     v = exact_value(node, ExactPoint(p))
     assert compare_formulas(v, AlgebraicFormula.of(sq_norm(p.weights[0]))).relation == "="
+
+
+def test_refuted_implication_reports_its_certified_digits_and_named_gap() -> None:
+    rep = check(f"lambda_max == {SUM}", if_="d[0] == 1", depth="3..3", **QUICK)
+    assert rep["verdict"] == "refuted"
+    cx = rep["counterexample"]
+    assert _point(cx).dims[0] == 1
+    assert cx["gap"].startswith(f"lambda_max - {SUM} in [")
+    if rep["evidence"] == "certified":
+        assert rep["digits"] is not None and rep["digits"] >= 30

@@ -38,7 +38,7 @@ import numpy as np
 from derivations.algebraic import AlgebraicFormula, Comparison, compare_formulas
 from derivations.errors import DmfError, PrecisionExhausted
 from derivations.exact import Point
-from numeric.claims.engine import Relation, combine_parts, decide_relation
+from numeric.claims.engine import Relation, _digits, combine_parts, decide_relation
 from numeric.claims.implications import Implication, Side, decide_implication
 from numeric.claims.quantities import alg_text
 from numeric.claims.runner import (
@@ -346,6 +346,11 @@ class Conjecture:
                         src = self.statement.text
                         cx.lhs_name = src[rel.left.col:rel.left.end].strip()
                         cx.rhs_name = src[rel.right.col:rel.right.end].strip()
+                        c = s.cmp
+                        if c is not None:
+                            cx.gap = f"{cx.lhs_name} - {cx.rhs_name} in {c.gap} ({c.proof})"
+                            if c.dps is not None and s.lhs is not None and s.rhs is not None:
+                                part.digits = min(_digits(s.lhs, c.dps), _digits(s.rhs, c.dps))
                         break
                 if p.data is not None:
                     cx.data, cx.labels, cx.target = p.data, p.labels, None
@@ -422,7 +427,8 @@ class Conjecture:
         lines.append(f"verdict:    {rep['verdict'].upper()} ({cases}, evidence "
                      f"{rep['evidence']}{digits}; {rep['seconds']:.1f}s)")
         if self.hypothesis is not None:
-            lines.append(f"hypothesis held exactly on {rep['hypothesis_held']} points")
+            held = rep["hypothesis_held"]
+            lines.append(f"hypothesis held exactly on {held} point{'' if held == 1 else 's'}")
         if rep["undefined"]:
             lines.append(f"undefined:  {rep['undefined']} generated points ("
                          + "; ".join(rep["undefined_reasons"]) + ")")
