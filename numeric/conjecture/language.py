@@ -408,6 +408,8 @@ class _Parser:
         return out
 
     def call(self, node: ast.Call, col: int, end: int) -> Node:
+        if isinstance(node.func, ast.Attribute):
+            self.expr(node.func)  # refuses any attribute but .T, naming it
         if not isinstance(node.func, ast.Name):
             raise self.fail(node.func, f"'{self.token(node.func)}' cannot be called (only "
                                        f"{', '.join(sorted(set(FUNCTIONS) | set(REDUCTIONS)))})")
