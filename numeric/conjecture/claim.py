@@ -119,7 +119,7 @@ class _Evaluations:
     def env(self, p: Point) -> ExactPoint:
         hit = self.exact.get(id(p))
         if hit is None or hit[0] is not p:
-            if len(self.exact) > 4000:
+            if len(self.exact) > 1000:
                 self.exact.clear()
             hit = (p, ExactPoint(p))
             self.exact[id(p)] = hit
