@@ -186,8 +186,11 @@ def test_assert_holds_carries_the_counterexample() -> None:
     ({"ends": "matrix", "width": "1..1"}, "needs a width of at least 2"),
     ({"budget": "forever"}, "unknown budget"),
     ({"dps": 5}, "dps must be"),
+    ({"seed": -1}, "seed must be an integer >= 0"),
+    ({"if_": "L = 2"}, "in the hypothesis: not a valid expression"),
     ({"if_": "L == 2", "hypothesis": "L == 2"}, "give the hypothesis once"),
-], ids=["over", "depth", "width", "ends", "ends-width", "budget", "dps", "two-hypotheses"])
+], ids=["over", "depth", "width", "ends", "ends-width", "budget", "dps", "seed", "bad-hypothesis",
+        "two-hypotheses"])
 def test_bad_options_are_refused(kwargs: dict[str, Any], match: str) -> None:
     from derivations.errors import DmfError
 

@@ -63,7 +63,7 @@ from numeric.conjecture.interpreter import (
     exact_value,
     float_value,
 )
-from numeric.conjecture.language import Rel, Statement, parse_statement
+from numeric.conjecture.language import Rel, Statement, StatementError, parse_statement
 
 __all__ = ["CASES", "MIN_CASES", "TIME_CAPS", "Conjecture", "assert_holds", "check",
            "conjecture"]
@@ -514,8 +514,8 @@ def conjecture(
         raise DmfError(f"unknown family {over!r}; expected one of {', '.join(FAMILIES)}")
     if budget not in BUDGETS:
         raise DmfError(f"unknown budget {budget!r}; expected one of {', '.join(BUDGETS)}")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise DmfError(f"seed must be an integer; got {seed!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise DmfError(f"seed must be an integer >= 0; got {seed!r}")
     if isinstance(dps, bool) or not isinstance(dps, int) or not 10 <= dps <= 1000:
         raise DmfError(f"dps must be an integer in 10..1000; got {dps!r}")
     if cases is not None and (isinstance(cases, bool) or not isinstance(cases, int)
@@ -524,7 +524,11 @@ def conjecture(
     shape = Shape(parse_range(depth, "depth", lo=1, hi=MAX_DEPTH),
                   parse_range(width, "width", lo=1, hi=MAX_WIDTH), ends)
     stmt = parse_statement(statement)
-    hyp = None if hyp_text is None else parse_statement(hyp_text)
+    try:
+        hyp = None if hyp_text is None else parse_statement(hyp_text)
+    except StatementError as exc:
+        raise StatementError(f"in the hypothesis: {exc.message}", exc.text, exc.col,
+                             exc.width) from None
     return Conjecture(stmt, hyp, FAMILIES[over], shape, seed, budget, dps, cases)
 
 
