@@ -9,6 +9,8 @@ and ``numeric.claims.implications.decide_implication``).
                  algebraic numbers via ``derivations.algebraic``) and in float64 (search only)
     families     the point families (``--over``): minimizers of each kind of
                  ``numeric.strategies``, points with random targets, points with data
+    symbolic     ``proved`` for polynomial identities: exact expansion over Q (SymPy sparse
+                 polynomials) for every dims of a small range
     claim        ``Conjecture`` (the claim object), ``conjecture``, ``check``,
                  ``assert_holds``: the verdict and its report (the JSON of one claim of
                  ``dmf-sharpness check --json``, plus ``undefined`` and ``hypothesis_held``)
@@ -18,7 +20,8 @@ Public API (imported lazily, so ``import numeric.conjecture`` stays cheap): ``co
 ``FAMILIES``.
 
 May import: ``derivations``, the mathematics at the top of ``numeric``, ``numeric.strategies``,
-``numeric.claims`` (the engine, points and quantities) and Hypothesis. Nothing outside this
+``numeric.claims`` (the engine, points and quantities), Hypothesis and SymPy (``symbolic``,
+imported when a statement is a polynomial identity). Nothing outside this
 package imports it except ``numeric.cli``.
 """
 

@@ -11,7 +11,9 @@ Public:
                         ``text_report()`` (the short human report)
     CASES, TIME_CAPS    the generated cases and the safety-net time caps per budget
 
-How a conjecture is decided (docs/mathematics.md, "How a verdict is reached"): each relation
+How a conjecture is decided (docs/mathematics.md, "How a verdict is reached"): a statement of
+polynomial identities over a small range of dims is ``proved`` by exact expansion
+(``numeric.conjecture.symbolic``). Otherwise each relation
 ``lhs REL rhs`` of the statement (``REL`` in ``== <= < >= >``; relations joined by ``and`` are
 decided one by one, as the parts of one claim) becomes a ``numeric.claims.engine.Relation``
 whose sides are this package's interpreter, decided by ``decide_relation``: a seeded,
@@ -232,6 +234,13 @@ class Conjecture:
         return generate
 
     def _decide_relations(self) -> ClaimOutcome:
+        from numeric.conjecture.symbolic import try_prove
+
+        proof = try_prove(self.statement, self.family, self.shape)
+        if proof is not None and proof.proved:
+            n = len(proof.dims) * max(1, len(proof.samples))
+            return ClaimOutcome("proved", n, "symbolic",
+                                f"{self._domain_line()}\n{proof.text()}")
         ctx = self._context()
         member = self.family.member(self.shape)
         parts = []
@@ -249,7 +258,11 @@ class Conjecture:
                 label=rel.text, salt=k,
             )
             parts.append(_at_least(part, "cases"))
-        return combine_parts(parts, self._domain_line())
+        line = self._domain_line()
+        if proof is not None and proof.failed_at is not None:
+            line += (f"\nnot a polynomial identity: lhs - rhs does not expand to 0 at dims "
+                     f"{proof.failed_at}")
+        return combine_parts(parts, line)
 
     # --- implications --------------------------------------------------------------------
     def _side(self, stmt: Statement, p: Point, *, hypothesis: bool) -> Side:
@@ -423,7 +436,8 @@ class Conjecture:
                  f"over:       {self.family.name}: {self.family.description}; "
                  f"{self.shape.text()}"]
         digits = "" if rep["digits"] is None else f", {rep['digits']} certified digits"
-        cases = f"{rep['cases']} case" + ("" if rep["cases"] == 1 else "s")
+        unit = "dims" if rep["verdict"] == "proved" else "case"
+        cases = f"{rep['cases']} {unit}" + ("" if rep["cases"] == 1 or unit == "dims" else "s")
         lines.append(f"verdict:    {rep['verdict'].upper()} ({cases}, evidence "
                      f"{rep['evidence']}{digits}; {rep['seconds']:.1f}s)")
         if self.hypothesis is not None:
@@ -539,11 +553,12 @@ def check(statement: str, **options: Any) -> dict[str, Any]:
 
 
 def assert_holds(statement: str, **options: Any) -> dict[str, Any]:
-    """For pytest: decide the conjecture and raise ``AssertionError`` unless it is verified;
+    """For pytest: decide the conjecture and raise ``AssertionError`` unless it is verified
+    or proved;
     a refutation's message carries the shrunk exact counterexample (rational weights, both
     sides, the gap). Returns the report when verified."""
     c = conjecture(statement, **options)
     rep = c.report()
-    if rep["verdict"] != "verified":
+    if rep["verdict"] not in ("verified", "proved"):
         raise AssertionError(c.text_report())
     return rep
