@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -245,3 +246,67 @@ def test_format_option(capsys: pytest.CaptureFixture[str]) -> None:
     assert any(line.startswith("| `balanced-spectrum` | verified | exact |") for line in md)
     assert main(["check", "--quick", "--json", "--format", "table"]) == 2
     assert "contradict" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- escape figures
+
+
+@pytest.fixture(scope="module")
+def figures(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The figures of one run above the threshold and of a sweep with a factor below it,
+    kept open (``_save`` intercepted) so that their artists can be inspected."""
+    import matplotlib.pyplot as plt
+
+    from numeric.dynamics import plots
+    from numeric.dynamics.escape import escape_run, escape_sweep
+
+    point = parse_point([[[1, 0], [0, 1]], [[2, 0], [0, 1]]])
+    kept: list[Any] = []
+
+    def keep(fig: Any, path: Any) -> Path:
+        kept.append(fig)
+        return Path(path)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(plots, "_save", keep)
+        run = escape_run(point, factor=1.2, eps=1e-8, dps=30, steps=120, every=10)
+        plots.plot_run(run, tmp_path_factory.mktemp("fig") / "run.png")
+        sweep = escape_sweep(point, factors=[0.8, 1.3], epss=["1e-8", "1e-16"], dps=30)
+        plots.plot_sweep(sweep, tmp_path_factory.mktemp("fig") / "sweep.png")
+    yield {"run": run, "run_fig": kept[0], "sweep": sweep, "sweep_fig": kept[1]}
+    for fig in kept:
+        plt.close(fig)
+
+
+def test_sweep_draws_runs_without_escape_off_the_step_axis(figures: dict[str, Any]) -> None:
+    sweep, fig = figures["sweep"], figures["sweep_fig"]
+    no_escape = {r.factor for row in sweep.runs for r in row if r.escape_step is None}
+    assert no_escape == {0.8}  # the factor below the threshold converges
+    step_axes = [ax for ax in fig.axes if ax.get_yscale() == "log"]
+    assert len(step_axes) == 1
+    ax = step_axes[0]
+    for line in ax.get_lines():  # no marker of the step axis sits at a factor without escape
+        if line.get_linestyle() in ("None", ""):
+            assert not set(np.asarray(line.get_xdata(), dtype=float)) & no_escape
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert not any("no escape" in t for t in labels)
+    strip = next(a for a in fig.axes if a.get_ylabel() == "no escape")
+    marked = {float(x) for line in strip.get_lines() if line.get_marker() == "x"
+              for x in line.get_xdata()}
+    assert marked == no_escape
+    notes = {t.get_text() for t in strip.texts}
+    assert notes == {r.outcome for row in sweep.runs for r in row if r.escape_step is None}
+
+
+def test_run_figure_shows_the_distance_on_top_and_says_escaped_once(
+        figures: dict[str, Any]) -> None:
+    fig = figures["run_fig"]
+    title = fig._suptitle.get_text()
+    assert title.count("escaped") == 1 and f"step {figures['run'].escape_step}" in title
+    panel = next(ax for ax in fig.axes if ax.get_ylabel() == "distance to W*")
+    lines = {line.get_label(): line for line in panel.get_lines()}
+    distance = next(v for k, v in lines.items() if k.startswith("||theta_t - theta*||"))
+    others = [v for k, v in lines.items() if "component" in k or "linearized" in k]
+    assert others and all(distance.get_zorder() > o.get_zorder() for o in others)
+    assert all(o.get_linestyle() != "-" for o in others)  # dashed or dotted beneath it
+    assert distance.get_linewidth() > max(o.get_linewidth() for o in others)
