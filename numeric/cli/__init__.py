@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import _thread
 import argparse
+import contextlib
 import importlib
 import os
 import signal
@@ -69,9 +70,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     interrupt = _Interrupt(next((a for a in words if not a.startswith("-")), ""))
     interrupt.install()
     try:
-        return _main(argv, interrupt)
+        code = _main(argv, interrupt)
     finally:
         interrupt.uninstall()
+    if code == 130 and argv is None:
+        # Run as the program: a KeyboardInterrupt that went through some C code (an extension
+        # module's initialization) leaves CPython's "unhandled interrupt" flag set, and the
+        # interpreter would then kill itself with SIGINT at exit instead of returning 130.
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(130)
+    return code
 
 
 def _main(argv: Sequence[str] | None, interrupt: _Interrupt) -> int:
@@ -120,15 +130,18 @@ class _Interrupt:
     def __init__(self, command: str) -> None:
         self.command = command
         self.reported = False
-        self.timer: threading.Timer | None = None
         self.previous: Any = None
         self.previous_hook: Any = sys.unraisablehook
         self.installed = False
         self.pending = False
+        self.fired = threading.Event()  # set by the first SIGINT
+        self.done = threading.Event()  # set when main returns
 
     def install(self) -> None:
         """Take over SIGINT, unless it is ignored (a background job) or this is not the main
-        thread, or the current handler was not set from Python (it could not be restored)."""
+        thread, or the current handler was not set from Python (it could not be restored).
+        The watchdog thread is started here, not in the handler (no locks taken there but the
+        two events')."""
         self.previous = signal.getsignal(signal.SIGINT)
         self.installed = (
             threading.current_thread() is threading.main_thread()
@@ -136,26 +149,30 @@ class _Interrupt:
             and self.previous is not signal.SIG_IGN
         )
         if self.installed:
+            threading.Thread(target=self._watch, name="dmf-sharpness-sigint", daemon=True).start()
             signal.signal(signal.SIGINT, self._on_sigint)
             self.previous_hook = sys.unraisablehook
             sys.unraisablehook = self._on_unraisable
 
     def uninstall(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
         if self.installed:
             signal.signal(signal.SIGINT, self.previous)
             sys.unraisablehook = self.previous_hook
+            self.done.set()
+            self.fired.set()
+
+    def _watch(self) -> None:
+        self.fired.wait()
+        if not self.done.wait(_GRACE_SECONDS):
+            self._exit()
 
     def _on_sigint(self, signum: int, frame: Any) -> None:
         if self.pending:  # our own re-raise of a swallowed interrupt
             self.pending = False
             raise KeyboardInterrupt
-        if self.timer is not None:
+        if self.fired.is_set():  # a second Ctrl-C
             self._exit()
-        self.timer = threading.Timer(_GRACE_SECONDS, self._exit)
-        self.timer.daemon = True
-        self.timer.start()
+        self.fired.set()
         raise KeyboardInterrupt
 
     def _on_unraisable(self, unraisable: Any) -> None:
@@ -167,14 +184,21 @@ class _Interrupt:
             return
         self.previous_hook(unraisable)
 
+    def _line(self) -> str:
+        return f"{_prog(self.command)}: interrupted\n"
+
     def report(self) -> None:
         if not self.reported:
             self.reported = True
-            print(f"{_prog(self.command)}: interrupted", file=sys.stderr, flush=True)
+            sys.stderr.write(self._line())
+            sys.stderr.flush()
 
     def _exit(self) -> None:
+        """Leave now (the watchdog, a second Ctrl-C): no Python-level buffers or locks."""
         try:
-            self.report()
+            if not self.reported:
+                self.reported = True
+                os.write(2, self._line().encode())
         finally:
             os._exit(130)
 
