@@ -29,13 +29,14 @@ def register(subparsers: Any) -> None:
 
     p = subparsers.add_parser(
         "conjecture",
-        help="decide your own conjecture about the sharpness (verified / refuted / "
+        help="decide your own conjecture about the sharpness (proved / verified / refuted / "
              "inconclusive)",
         description=(
             "Decide a statement 'EXPR REL EXPR' (REL: == <= < >= >, relations joined by 'and') "
             "about the points of a family, with the engine of 'dmf-sharpness check': a seeded "
             "Hypothesis search for a counterexample (shrunk, re-checked exactly), otherwise "
-            "exact or certified verification on generated cases. Vocabulary: lambda_max, "
+            "exact or certified verification on generated cases (polynomial identities over a "
+            "small range of dims are proved by exact expansion). Vocabulary: lambda_max, "
             "lambda_min, trace, rank, loss, L, P, d[l]; W[l], A[l], B[l], M, X, Y, H, K; "
             "norm2, fro, sigma(m, i), s[i], rank(m), tr, lmax, lmin, @, .T, sqrt, abs, max, "
             "min; sum/prod/max/min(... for l in layers). Layers are 1-based."
