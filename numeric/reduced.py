@@ -4,6 +4,8 @@ Public:
     reduced_operator(weights, data=None, *, form="sqrt")   dense K
     reduced_linear_operator(weights, data=None)            float64 matrix-free K
     reduced_terms(weights, data=None, *, form="sqrt")      the pairs (S_l, G_l) with K = sum S_l kron G_l
+    minimizer_hessian(weights, data)                       exact ``J^T J`` (P x P) from ``C = X X^T``
+    exact_operator_sizes(dims, n_samples)                  sizes of the exact forms, and the smallest
 
 At a minimizer with ``R X^T = 0`` the Hessian is ``J^T J`` and its nonzero eigenvalues, with
 multiplicity, are those of (docs/mathematics.md K2)
@@ -18,6 +20,16 @@ of size ``d_L d_0`` whatever the hidden widths; for ``X = I``, ``K = sum_l (B_l^
 rational when the inputs are (``C^{1/2}`` is not) and has the same nonzero spectrum. Without data
 both forms coincide.
 
+**Which exact form.** The ``sqrt`` form is irrational with data, and a rational symmetric matrix
+with its spectrum would need a rational ``F`` with ``F F^T = C`` (a rational Cholesky factor
+does not exist in general). So the exact, certifiable choices are the ``gram`` form (``d_L N``)
+and ``J^T J`` itself (``P x P``, the Hessian at a minimizer, docs/mathematics.md K1 with
+``R X^T = 0``; its blocks ``(A_k^T A_l) kron (B_k C B_l^T)`` need ``X`` only through ``C``,
+computed once). Both are rational, symmetric, and have the same nonzero spectrum (that of
+``J J^T`` and ``J^T J``) and the same rank. ``exact_operator_sizes`` picks the smaller one (the
+``gram`` form on ties): with many samples (``N > d_0``) and few parameters that is ``J^T J``, e.g.
+``P = 2`` instead of ``d_L N = 2000``.
+
 >>> import numpy as np
 >>> ws = [np.array([[1.0, 0.0], [0.0, 2.0]]), np.eye(2)]
 >>> np.linalg.eigvalsh(reduced_operator(ws))   # depth 2: s_i(W_2)^2 + t_j(W_1)^2 (K5)
@@ -26,6 +38,7 @@ array([2., 2., 5., 5.])
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from fractions import Fraction
@@ -38,7 +51,13 @@ from scipy.sparse.linalg import LinearOperator
 from derivations.errors import DmfError
 from numeric.factors import left_factor, right_factor
 
-__all__ = ["reduced_linear_operator", "reduced_operator", "reduced_terms"]
+__all__ = [
+    "exact_operator_sizes",
+    "minimizer_hessian",
+    "reduced_linear_operator",
+    "reduced_operator",
+    "reduced_terms",
+]
 
 Form = Literal["sqrt", "gram"]
 
@@ -82,6 +101,56 @@ def reduced_terms(
     for l in range(1, depth + 1):
         a = left_factor(weights, l)
         out.append((left[l - 1].T @ left[l - 1], a @ a.T))
+    return out
+
+
+def exact_operator_sizes(dims: Sequence[int], n_samples: int | None) -> tuple[str, int, int, int]:
+    """``(choice, size of the choice, d_L N, P)`` for the exact route at a minimizer: ``"gram"``
+    (``K`` in its ``gram`` form, ``d_L N``; ``N = d_0`` without data) unless ``J^T J``
+    (``"hessian"``, ``P x P``) is strictly smaller, which happens only with data.
+
+    >>> exact_operator_sizes((2, 1), 2000)      # W_1 is 1 x 2, X is 2 x 2000
+    ('hessian', 2, 2000, 2)
+    >>> exact_operator_sizes((3, 3, 2), 5)
+    ('gram', 10, 10, 15)
+    """
+    params = sum(a * b for a, b in itertools.pairwise(dims))
+    gram = dims[-1] * (dims[0] if n_samples is None else n_samples)
+    if n_samples is not None and params < gram:
+        return "hessian", params, gram, params
+    return "gram", gram, gram, params
+
+
+def minimizer_hessian(weights: Sequence[np.ndarray], data: np.ndarray | None) -> np.ndarray:
+    """``J^T J`` exactly (``Fraction`` entries), the Hessian at a minimizer with ``R X^T = 0``
+    (docs/mathematics.md K1: the residual term vanishes there), in the parameter order of
+    ``numeric.hessian``: block ``(k, l)`` is ``(A_k^T A_l) kron (B_k C B_l^T)`` with ``C = X X^T``
+    (computed once, with python-flint; ``C = I`` without data), so its cost does not grow with
+    the number of samples beyond that one product.
+
+    >>> from fractions import Fraction as F
+    >>> import numpy as np
+    >>> w = np.array([[F(1), F(2)]], dtype=object)
+    >>> minimizer_hessian([w], np.array([[F(1), F(1), F(1)], [F(2), F(2), F(2)]], dtype=object))
+    array([[Fraction(3, 1), Fraction(6, 1)],
+           [Fraction(6, 1), Fraction(12, 1)]], dtype=object)
+    """
+    from derivations.exact import from_fmpq_mat, to_fmpq_mat
+
+    depth = len(weights)
+    c = None if data is None else from_fmpq_mat(to_fmpq_mat(data) * to_fmpq_mat(data).transpose())
+    a = [left_factor(weights, l) for l in range(1, depth + 1)]
+    b = [right_factor(weights, l) for l in range(1, depth + 1)]
+    bc = [bl if c is None else bl @ c for bl in b]
+    sizes = [w.size for w in weights]
+    off = [sum(sizes[:l]) for l in range(depth + 1)]
+    out = np.empty((off[-1], off[-1]), dtype=object)
+    for k in range(depth):
+        for l in range(k, depth):
+            block = np.kron(a[k].T @ a[l], bc[k] @ b[l].T)
+            out[off[k] : off[k + 1], off[l] : off[l + 1]] = block
+            if l != k:
+                out[off[l] : off[l + 1], off[k] : off[k + 1]] = block.T
     return out
 
 

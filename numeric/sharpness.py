@@ -65,6 +65,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -87,9 +88,12 @@ from derivations.exact import Point, check_chain, parse_point
 from numeric.kinds import point_arrays
 
 __all__ = [
+    "DEFAULT_MAX_SECONDS",
     "LOSSES",
+    "BudgetExceededError",
     "Float64RangeError",
     "SharpnessResult",
+    "estimate_exact_seconds",
     "loss_factor",
     "magnitude_note",
     "sharpness",
@@ -123,6 +127,26 @@ takes 26 ms against 60 ms at machine-precision tolerance, with the same value to
 LAMBDA_MIN_MIN_PRODUCTS = 600
 """float64 Lanczos: lambda_min may use ``max(2 x the products spent on lambda_max, this)``
 Hessian-vector products, so a secondary quantity never dominates the cost."""
+
+
+DEFAULT_MAX_SECONDS = 60.0
+"""``sharpness``'s default ``max_seconds``: the largest predicted time of the exact work."""
+
+# Cost model of the exact work (seconds), measured on this project's 2-core machine under a
+# load of about 6 (other jobs running): depth-6 float64 networks of widths 4-16 at minimizers
+# (reduced operator K of size 16-256, entries of ~1200 bits) and depth-10..100 chains of 2 x 2
+# integer layers away from minimizers (full Hessian of size 40-400, entries up to ~640 bits),
+# each stage timed separately; each constant is the largest observed ratio time / model, so
+# the prediction errs on the slow side (within a factor of about 3 of the measured times).
+COST_FRACTION_OP = 5e-6
+"""One ``Fraction`` multiply-add of ~64-bit entries in the factor products (build stage)."""
+COST_ENTRY = 2e-6
+"""One ``Fraction`` entry of a Kronecker term or Hessian block (build stage)."""
+COST_RANK = 3e-8
+"""``exact_rank``: seconds per ``n^3`` (FLINT) at ~300-bit entries."""
+COST_MPMATH = 1.5e-4
+"""mpmath ``eigsy`` (Jacobi, certify=False): seconds per ``n^3`` at 50 digits."""
+_BITS_UNIT = 512.0
 
 
 def loss_factor(loss: str, *, n_samples: int, d_out: int) -> tuple[Fraction, str]:
@@ -189,6 +213,9 @@ class SharpnessResult:
     """Why secondary quantities (``lambda_min``, gap, multiplicity, spectrum) are known to fewer
     digits than ``lambda_max`` (certified: their enclosures could not all be refined to ``dps``
     digits; float64: ``lambda_min`` bounded or not converged), or ``None``."""
+    operator_size: int | None = field(default=None, compare=False)
+    """The size ``n`` of the ``n x n`` matrix whose eigenvalues were computed (the reduced
+    operator, ``J^T J`` or the full Hessian; ``None`` for matrix-free Lanczos)."""
 
     def _fmt(self, x: Any) -> str:
         if x is None:
@@ -353,6 +380,8 @@ class _Spectrum:
     lambda_min_bound: float | None = None
     """float64: ``lambda_min >= -lambda_min_bound`` (the residual term's norm bound, J^T J
     being PSD), used to decide dominance when ``lambda_min`` itself is unknown."""
+    operator_size: int | None = None
+    """The size of the matrix whose eigenvalues were computed (``None``: matrix-free)."""
 
 
 def _scale(spec: _Spectrum, c: Fraction, dps: int | None) -> _Spectrum:
@@ -482,25 +511,34 @@ def _mode_exact(point: Point, route: str, dps: int, certify: bool) -> _Spectrum:
     ws, x, y = point_arrays(point, "exact")
     params = point.num_params
     if route == "reduced":
-        from numeric.reduced import reduced_operator
+        from numeric.reduced import exact_operator_sizes, minimizer_hessian, reduced_operator
 
-        k_exact = reduced_operator(ws, x, form="gram")
+        n_samples = None if x is None else x.shape[1]
+        choice, size, _, _ = exact_operator_sizes(point.dims, n_samples)
+        if choice == "hessian":  # many samples, few parameters: J^T J is the smaller one
+            k_exact = minimizer_hessian(ws, x)
+            what = f"the exact rational J^T J ({size} x {size}, smaller than K's gram form)"
+        else:
+            k_exact = reduced_operator(ws, x, form="gram")
+            what = f"the exact rational reduced operator K (gram form, {size} x {size})"
         rank = exact_rank(k_exact)
         note = None
         if certify:
             k_evs, note = _certified_list(k_exact, dps)
             method = (
                 "certified: enclosures (numeric.eigen.certified_eigvalsh) of the eigenvalues of "
-                "the exact rational reduced operator K (gram form); rank K exact over Q"
+                f"{what}; rank K exact over Q"
             )
         else:
             k_evs = _mpmath_reduced(point, dps)
+            size = point.dims[0] * point.dims[-1]
             method = (
                 f"approximate: mpmath eigsy (Jacobi) at {dps} digits on K (sqrt form), not "
-                "certified; rank K exact over Q"
+                f"certified; rank K exact over Q (from {what})"
             )
         evs = _pad_reduced(k_evs, rank, params)
-        return _Spectrum(evs, True, evs[-1], params - rank, _tol_mp(evs, dps), method, note)
+        return _Spectrum(evs, True, evs[-1], params - rank, _tol_mp(evs, dps), method, note,
+                         operator_size=size)
     from numeric.hessian import full_hessian
 
     h_exact = full_hessian(ws, x, y)
@@ -521,7 +559,8 @@ def _mode_exact(point: Point, route: str, dps: int, certify: bool) -> _Spectrum:
         evs = [_Ev(v) for v in eigh_mpmath(h, dps)[0]]
         method = f"approximate: mpmath eigsy (Jacobi) at {dps} digits on the full Hessian"
     evs = _drop_zeros(evs, rank)
-    return _Spectrum(evs, True, evs[-1], params - rank, _tol_mp(evs, dps), method, note)
+    return _Spectrum(evs, True, evs[-1], params - rank, _tol_mp(evs, dps), method, note,
+                     operator_size=params)
 
 
 def _mpmath_reduced(point: Point, dps: int) -> list[_Ev]:
@@ -559,7 +598,7 @@ def _mode_float64(
             rank = int(np.sum(vals > max(n, 1) * np.finfo(float).eps * max(vals[0], 0.0)))
             evs = _pad_reduced([_Ev(float(v)) for v in vals], rank, params)
             method = "approximate: float64 LAPACK eigh on the dense reduced operator K"
-            return _Spectrum(evs, True, evs[-1], params - rank, tol, method)
+            return _Spectrum(evs, True, evs[-1], params - rank, tol, method, operator_size=n)
         vals = top_eigenpairs_float64(reduced_linear_operator(ws, x), k=LANCZOS_K, tol=LANCZOS_TOL)[0]
         lam_min = _Ev(0.0) if params > n else None
         method = "approximate: float64 Lanczos (ARPACK eigsh, relative residual <= 1e-10) on the matrix-free reduced operator"
@@ -574,7 +613,7 @@ def _mode_float64(
         zero_mult = int(np.sum(np.abs(vals) <= small))
         evs = _drop_zeros([_Ev(float(v)) for v in vals], params - zero_mult)
         method = "approximate: float64 LAPACK eigh on the dense full Hessian"
-        return _Spectrum(evs, True, evs[-1], zero_mult, tol, method)
+        return _Spectrum(evs, True, evs[-1], zero_mult, tol, method, operator_size=params)
     op, products = _counted(hessian_operator(ws, x, y))
     vals = top_eigenpairs_float64(op, k=LANCZOS_K, tol=LANCZOS_TOL)[0]
     top_products = products[0]
@@ -696,6 +735,98 @@ def _lanczos_lambda_min(op: Any, budget: int) -> float | None:
     except (ArpackNoConvergence, _BudgetSpent):
         return None
     return float(vals[0])
+
+
+# --------------------------------------------------------------------------- budget
+class BudgetExceededError(TooLargeError):
+    """The exact (certified or mpmath) work is predicted to take longer than ``max_seconds``;
+    refused before starting it. The message names the estimate and the ways out."""
+
+
+def _check_budget_option(max_seconds: Any) -> None:
+    if max_seconds is None:
+        return
+    if isinstance(max_seconds, bool) or not isinstance(max_seconds, int | float) or not (
+        max_seconds > 0 and math.isfinite(max_seconds)
+    ):
+        raise DmfError(f"max_seconds must be a positive number of seconds or None (no limit); "
+                       f"got {max_seconds!r}")
+
+
+def _matrix_bits(m: np.ndarray) -> tuple[int, int]:
+    """``(bits of the common denominator, bits of the largest cleared numerator + log2 of the
+    inner dimension)`` of an exact matrix: the size a product gains per factor."""
+    den = math.lcm(*(q.denominator for q in m.flat))
+    num = max(abs(q.numerator) * (den // q.denominator) for q in m.flat)
+    return den.bit_length(), num.bit_length() + max(m.shape[1], 1).bit_length()
+
+
+def estimate_exact_seconds(
+    point: Point, route: str, *, dps: int = 50, certify: bool = True
+) -> tuple[float, str]:
+    """The predicted seconds of the exact work of ``sharpness`` on ``point`` along ``route``
+    (``"reduced"`` or ``"full"``), and what the prediction is made of.
+
+    Model (constants ``COST_*`` above and ``numeric.eigen.estimated_seconds``): ``b`` = the
+    entry bits of the operator, ``2 x`` the sum over layers (and data) of denominator bits plus
+    cleared-numerator bits; ``n`` = its size (``exact_operator_sizes`` at a minimizer, ``P``
+    on the full Hessian). Build: ``COST_FRACTION_OP (L^2 + L^3/6) d^3 (1 + b/512)`` for the
+    factor chains (``L^3``: the residual term's chains, full route only) plus ``COST_ENTRY
+    n^2 (1 + b/512)`` per Hessian entry (times ``L`` for the ``L`` Kronecker terms of ``K``); rank: ``COST_RANK n^3 (1 + b/512)``; eigenvalues:
+    ``numeric.eigen.estimated_seconds(n, dps)`` (certified) or ``COST_MPMATH n^3
+    (dps/50)^1.5`` (mpmath, on the ``d_0 d_L`` sqrt form at a minimizer).
+
+    >>> from derivations.exact import parse_point
+    >>> seconds, what = estimate_exact_seconds(parse_point([[[1, 2]]]), "reduced")
+    >>> seconds < 1, what.startswith("2 x 2")
+    (True, True)
+    """
+    from numeric.eigen import estimated_seconds
+    from numeric.reduced import exact_operator_sizes
+
+    dims, depth = point.dims, point.depth
+    sizes = [_matrix_bits(w) for w in point.weights]
+    bits = 2 * sum(d + n for d, n in sizes)
+    if point.data is not None:
+        bits += 2 * sum(_matrix_bits(point.data))
+    if route == "reduced":
+        choice, n, _, _ = exact_operator_sizes(dims, None if point.data is None else
+                                               point.data.shape[1])
+        chains = depth * depth
+        what = "J^T J" if choice == "hessian" else "reduced operator K"
+    else:
+        n, chains, what = point.num_params, depth * depth + depth**3 // 6, "full Hessian"
+    grow = 1.0 + bits / _BITS_UNIT
+    entries = n * n * (depth if route == "reduced" and what == "reduced operator K" else 1)
+    build = (COST_FRACTION_OP * chains * max(dims) ** 3 + COST_ENTRY * entries) * grow
+    rank = COST_RANK * n**3 * grow
+    if certify:
+        eig, how = estimated_seconds(n, dps=dps), "certified eigenvalues"
+    else:
+        m = dims[0] * dims[-1] if route == "reduced" else n
+        eig, how = COST_MPMATH * m**3 * max(1.0, dps / 50) ** 1.5, f"mpmath Jacobi on {m} x {m}"
+    total = build + rank + eig
+    return total, (f"{n} x {n} {what} with entries of about {bits} bits: build ~{build:.2g} s, "
+                   f"exact rank ~{rank:.2g} s, {how} ~{eig:.2g} s")
+
+
+def _enforce_budget(point: Point, route: str, *, dps: int, certify: bool,
+                    max_seconds: float) -> None:
+    seconds, what = estimate_exact_seconds(point, route, dps=dps, certify=certify)
+    if seconds <= max_seconds:
+        return
+    ways = ["float64=True (approximate float64, dense or Lanczos: seconds)"]
+    if certify:
+        alt, _ = estimate_exact_seconds(point, route, dps=dps, certify=False)
+        if alt <= max_seconds:
+            ways.append(f"certify=False (approximate mpmath at dps={dps}, predicted ~{alt:.2g} s)")
+    ways.append("a larger max_seconds (None: no limit) to run it anyway")
+    kind = "certified" if certify else "exact mpmath"
+    raise BudgetExceededError(
+        f"the {kind} sharpness is predicted to take about {seconds:.2g} s, over max_seconds="
+        f"{max_seconds:g} (estimate: {what}; docs: sharpness.estimate_exact_seconds); use "
+        + ", or ".join(ways)
+    )
 
 
 # --------------------------------------------------------------------------- float64 range
@@ -886,6 +1017,54 @@ def _float_is_minimizer(
 
 
 # --------------------------------------------------------------------------- the API
+def _weights_from_module(weights: Any) -> Any:
+    """A ``torch.nn.Module`` -> its weights (``numeric.adapters.torch.from_sequential``); any
+    other object unchanged. torch is looked up in ``sys.modules`` only: a caller holding a
+    torch module has imported torch already, and nobody else pays for importing it."""
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(weights, torch.nn.Module):
+        from numeric.adapters.torch import from_sequential
+
+        return from_sequential(weights)
+    return weights
+
+
+def _transposed(m: Any, name: str, layout: str) -> Any:
+    """A samples-first matrix (``N x d``: list of rows, NumPy array, torch/JAX array)
+    transposed to docs/mathematics.md's ``d x N``; exact entries stay exact."""
+    if hasattr(m, "detach"):  # a torch tensor
+        m = m.detach().cpu().numpy()
+    arr = np.asarray(m) if isinstance(m, np.ndarray) or hasattr(m, "__array__") else None
+    if arr is None or arr.dtype.kind not in "fiu":
+        try:
+            arr = np.array(m, dtype=object)
+        except ValueError:
+            arr = None
+    if arr is None or arr.ndim != 2:
+        from derivations.errors import ShapeError
+
+        raise ShapeError(f"{name} must be a 2-D {layout} matrix (one sample per row); got "
+                         f"{type(m).__name__}"
+                         + ("" if arr is None else f" with {arr.ndim} dimension(s)"))
+    return arr.T
+
+
+def _samples_first(data: Any, labels: Any, inputs: Any, targets: Any) -> tuple[Any, Any]:
+    """``(data, labels)`` in docs/mathematics.md's layout from either pair (mutually exclusive)."""
+    if inputs is None and targets is None:
+        return data, labels
+    if data is not None or labels is not None:
+        raise DmfError(
+            "give either data/labels (d_0 x N, d_L x N: one sample per column) or inputs/targets "
+            "(N x d_0, N x d_L: one sample per row, as in PyTorch and JAX), not both"
+        )
+    if inputs is None:
+        raise DmfError("targets (N x d_L) needs inputs (N x d_0): labels are outputs for data")
+    x = _transposed(inputs, "inputs", "N x d_0")
+    y = None if targets is None else _transposed(targets, "targets", "N x d_L")
+    return x, y
+
+
 def _check_options(dps: int, loss: str, route: str) -> None:
     if isinstance(dps, bool) or not isinstance(dps, int) or not MIN_DPS <= dps <= MAX_DPS:
         raise DmfError(f"dps must be an integer in [{MIN_DPS}, {MAX_DPS}]; got {dps!r}")
@@ -919,6 +1098,9 @@ def sharpness(
     spectrum: bool = False,
     route: str = "auto",
     require_minimizer: bool = False,
+    inputs: Any = None,
+    targets: Any = None,
+    max_seconds: float | None = DEFAULT_MAX_SECONDS,
 ) -> SharpnessResult:
     """The sharpness ``lambda_max`` of the Hessian of the squared loss at ``weights``.
 
@@ -929,10 +1111,27 @@ def sharpness(
     operator exactly when ``R X^T = 0`` and the full Hessian otherwise; ``"reduced"`` and
     ``require_minimizer=True`` raise ``NotAMinimizerError`` away from minimizers; ``"full"``
     forces the full Hessian (an independent check of the reduced route).
+    ``weights`` may also be a ``torch.nn.Sequential`` of bias-free ``nn.Linear`` layers (read by
+    ``numeric.adapters.torch.from_sequential``; torch is imported only for such an object).
+
+    **Data layout.** ``data`` ``X`` is ``d_0 x N`` and ``labels`` ``Y`` is ``d_L x N``, one
+    sample per *column*, as in docs/mathematics.md. ``inputs`` (``N x d_0``) and ``targets``
+    (``N x d_L``) take the samples-first layout of PyTorch and JAX (one sample per *row*):
+    ``inputs=A, targets=B`` is ``data=A^T, labels=B^T``. The two pairs are mutually exclusive
+    (a square ``N = d_0`` matrix would otherwise be read in the wrong layout silently).
+
+    **Budget.** ``max_seconds`` (default ``DEFAULT_MAX_SECONDS``; ``None``: no limit) bounds the
+    *predicted* time of the exact work (``estimate_exact_seconds``: operator size, entry bit
+    sizes, dps); a prediction above it raises ``BudgetExceededError`` at once, naming the
+    estimate and the way out (``float64=True``, ``certify=False`` when that fits, or a larger
+    ``max_seconds``). ``float64=True`` has no budget (Lanczos, seconds).
     See the module docstring for modes and loss conventions.
     """
     _check_options(dps, loss, route)
+    _check_budget_option(max_seconds)
     start = time.perf_counter()
+    weights = _weights_from_module(weights)
+    data, labels = _samples_first(data, labels, inputs, targets)
     fast = _fast_float_input(weights, target, data, labels) if float64 else None
     if fast is not None:
         ws, t, x, y = fast
@@ -958,6 +1157,8 @@ def sharpness(
         with mpmath.workdps(dps):
             residual_norm = mpmath.sqrt(mpmath.mpf(r2.numerator) / r2.denominator)
         chosen = _choose_route(route, at_min, require_minimizer, mpmath.nstr(residual_norm, 5))
+        if not float64 and max_seconds is not None:
+            _enforce_budget(point, chosen, dps=dps, certify=certify, max_seconds=max_seconds)
         if float64:
             ew, ex, ey = point_arrays(point, "exact")
             fw = [_exact_to_float64(f"W_{l}", w) for l, w in enumerate(ew, start=1)]
@@ -1049,6 +1250,7 @@ def _result(
         largest_magnitude_is_lambda_min=dominated,
         seconds=seconds,
         secondary=spec.secondary,
+        operator_size=spec.operator_size,
     )
 
 
