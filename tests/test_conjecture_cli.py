@@ -28,9 +28,12 @@ def test_verified_report(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_refuted_report_writes_the_counterexample_exactly(
-        capsys: pytest.CaptureFixture[str]) -> None:
+        capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
     code, out, err = _run(capsys, f"lambda_max == {SUM}", "--depth", "3..3", "--quick")
     assert code == 0, err
+    assert list(tmp_path.iterdir()) == []  # nothing written (Hypothesis' storage is temporary)
     assert "REFUTED" in out
     for needle in ("W[1] = [[", "W[3] = [[", "M = [[", "lambda_max = ", f"{SUM} = ", "gap: "):
         assert needle in out, out

@@ -25,6 +25,9 @@ With a hypothesis (``if_``) it becomes a ``numeric.claims.implications.Implicati
 points where the hypothesis holds exactly count, and the report says how many did. A point
 where a quantity is undefined (``K`` off minimizers, ``W[5]`` at depth 3, division by zero,
 ``sigma`` out of range) is counted in ``undefined``, never decided.
+
+Like any Hypothesis run, the Python API may leave Hypothesis' ``.hypothesis`` folder (its
+constants cache) in the working directory; the command line points it to a temporary one.
 """
 
 from __future__ import annotations
