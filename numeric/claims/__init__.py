@@ -16,6 +16,8 @@ A claim is found from its id in one step: ``registry.py`` names its checker as
     balance       spectral-balance, constant-product and their corrected forms
     spectra       balanced-spectrum, hessian-rank
     escape        escape (decided by measurement; see docs/mathematics.md)
+    weight_decay  wd-collapse-threshold, wd-unique-end-to-end, wd-frobenius-constant,
+                  wd-scalar-spectrum-constant, wd-matrix-spectrum-constant, wd-trace-lower-bound
 
 May import: ``derivations``, the mathematics at the top of ``numeric``, ``numeric.dynamics``
 (for the escape claim) and Hypothesis. Nothing outside this package imports it except

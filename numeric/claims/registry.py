@@ -26,6 +26,10 @@ from derivations.errors import DmfError
 __all__ = ["CLAIMS", "CLAIM_IDS", "Claim", "get_claim", "select_claims"]
 
 KAMBER = "Kamber & Parhi, arXiv:2509.25783"
+WD_SOURCES = (
+    "Kamber & Parhi, arXiv:2603.27072 (2026); Chen, Jiang & Wang, arXiv:2506.20344 (2025): "
+    "the project's reading of the abstracts"
+)
 
 
 def _budget(quick: int, default: int, thorough: int) -> dict[str, int]:
@@ -295,6 +299,96 @@ CLAIMS: tuple[Claim, ...] = (
         "numeric.claims.escape:check_escape",
         cases=_budget(1, 3, 10),
         time_cap=_caps(25.0, 120.0, 600.0),
+    ),
+    Claim(
+        "wd-collapse-threshold",
+        "Weight decay, X = I: per singular value sigma the global minimizer t >= 0 of f(t) = "
+        "1/2 (t^L - sigma)^2 + (lam L/2) t^2 is 0 exactly when lam > lam*(sigma, L), "
+        "lam*^L = (L-2)^(L-2) sigma^(2L-2) / (L-1)^(2L-2) (lam* = sigma for L = 2; L = 1 never "
+        "collapses); at lam = lam*, L >= 3, both 0 and t_* = (lam*(L-2))^(1/(2L-2)) are global "
+        "minimizers.",
+        f"{WD_SOURCES} (\"above a critical lam the minimizer collapses to zero\"); the formula is "
+        "derived in numeric.regularized",
+        "L = 2-6, sigma = k/q in (0, 12] random rational; planted tie points with rational t_* "
+        "(L = 3-6)",
+        "brute force without the formula: at lam*(1 - 10^-3) a rational witness f(t) < f(0) "
+        "(exact), at lam*(1 + 10^-3) (f(t) - f(0))/t^2 > 0 on (0, T] by exact rational interval "
+        "branch and bound and f > f(0) beyond T; lam* = lam and f(t_*) = f(0) exactly at ties",
+        "numeric.claims.weight_decay:check_collapse_threshold",
+        cases=_budget(6, 40, 200),
+    ),
+    Claim(
+        "wd-unique-end-to-end",
+        "Weight decay, X = I, any widths: the global minimizer's end-to-end product is unique "
+        "for every rational target and lam except on the exceptional set {some carried singular "
+        "value has lam = lam*(sigma_i, L), L >= 3} (project's reading of the abstract: a "
+        "Lebesgue-null set determined by depth and lam; a hidden width splitting a repeated "
+        "singular value, also null, is reported separately).",
+        WD_SOURCES,
+        "scalar problems with random rational (sigma, lam), L = 1-5; planted ties (L = 3-6); "
+        "random integer targets M (depth 1-4, widths 1-3 with bottlenecks; irrational singular "
+        "values)",
+        "per singular value the candidates 0 and every positive root of g(t) = t^(2L-2) - sigma "
+        "t^(L-2) + lam (exact real roots) compared by f exactly (certified enclosures, exact "
+        "values on overlap); the exceptional-set test decided by exact algebraic comparison "
+        "with lam*; for random targets f(t_+) < f(0) by disjoint certified enclosures",
+        "numeric.claims.weight_decay:check_unique_end_to_end",
+        cases=_budget(6, 40, 200),
+    ),
+    Claim(
+        "wd-frobenius-constant",
+        "Weight decay, X = I, off the exceptional set: every layer's ||W_l||_F^2 is the same "
+        "(sum_i t_i^2) at every global minimizer; minimizers are related by orthogonal gauges "
+        "W_l -> G_l W_l G_(l-1)^T, and non-orthogonal gauges (which keep the product) are not "
+        "minimizers.",
+        f"{WD_SOURCES}; every critical point with lam > 0 is balanced (numeric.regularized)",
+        "exactly rational minimizers W_l = F_l diag(t) F_(l-1)^T (rational Cayley frames, "
+        "rational t_i, some collapsed), depth 1-4, widths 1-3; random rational orthogonal gauges; "
+        "new hidden frames; random integer (non-orthogonal) gauges",
+        "exact: norms, L_lam and its gradient in rational arithmetic (gradient exactly 0 at each "
+        "minimizer; nonzero and L_lam strictly larger after a non-orthogonal gauge)",
+        "numeric.claims.weight_decay:check_frobenius_constant",
+        cases=_budget(6, 40, 200),
+    ),
+    Claim(
+        "wd-scalar-spectrum-constant",
+        "Weight decay, d_0 = d_L = 1, off the exceptional set: the spectrum of H_0 + lam I is the "
+        "same at every global minimizer.",
+        f"{WD_SOURCES} (\"the Hessian spectrum is constant across all minimizers of regularized "
+        "deep scalar factorization\")",
+        "scalar ends, depth 1-3, hidden widths 1-3: exactly rational minimizers, their images "
+        "under random rational orthogonal gauges, and minimizers built with new hidden frames",
+        "exact: charpoly(H_0 + lam I) equal over Q (python-flint); the detail reports that on "
+        "the exceptional set the two minimizers' spectra differ",
+        "numeric.claims.weight_decay:check_scalar_spectrum_constant",
+        cases=_budget(6, 40, 200),
+    ),
+    Claim(
+        "wd-matrix-spectrum-constant",
+        "Weight decay, matrix ends (d_0, d_L >= 2), off the exceptional set: the spectrum of "
+        "H_0 + lam I is the same at every global minimizer (the scalar statement for matrix "
+        "targets).",
+        f"extension of wd-scalar-spectrum-constant to matrix targets ({WD_SOURCES})",
+        "d_0, d_L in 2-3, depth 1-3: exactly rational minimizers (every other one with all "
+        "singular values equal), orthogonal gauges, new hidden frames, and for repeated "
+        "singular values both end frames rotated inside the block (same M, built anew)",
+        "exact: charpoly(H_0 + lam I) equal over Q; why: minimizers of one Z are related by "
+        "orthogonal gauges, an orthogonal change of variables leaving L_lam invariant",
+        "numeric.claims.weight_decay:check_matrix_spectrum_constant",
+        cases=_budget(6, 40, 200),
+    ),
+    Claim(
+        "wd-trace-lower-bound",
+        "Weight decay, X = I: at every global minimizer tr(H_0 + lam I) >= L ||Z||_F^2 / c + "
+        "lam P, where Z = W_L...W_1 and c = ||W_l||_F^2 (the same for every l and, off the "
+        "exceptional set, for every global minimizer, so the bound is one number); equality for "
+        "rank-one Z with scalar ends.",
+        f"this checker's bound (docs/mathematics.md K3 + ||A W B||_F <= ||A||_F ||W||_F "
+        f"||B||_F), answering the 'global lower bound on the Hessian trace' of {WD_SOURCES}",
+        "exactly rational minimizers, depth 1-4, widths 1-3, every third with scalar ends",
+        "exact rational comparison of the trace of the exact Hessian with the bound",
+        "numeric.claims.weight_decay:check_trace_lower_bound",
+        cases=_budget(6, 40, 200),
     ),
 )
 
