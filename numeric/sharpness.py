@@ -1018,15 +1018,29 @@ def _float_is_minimizer(
 
 # --------------------------------------------------------------------------- the API
 def _weights_from_module(weights: Any) -> Any:
-    """A ``torch.nn.Module`` -> its weights (``numeric.adapters.torch.from_sequential``); any
-    other object unchanged. torch is looked up in ``sys.modules`` only: a caller holding a
-    torch module has imported torch already, and nobody else pays for importing it."""
+    """A ``torch.nn.Sequential`` of bias-free ``nn.Linear`` layers (or one such layer) -> its
+    weights as float64 arrays, ``W_1`` first (as ``numeric.adapters.torch.from_sequential``,
+    which this mathematics module may not import); any other object unchanged. torch is looked
+    up in ``sys.modules`` only: a caller holding a torch module has imported torch already, and
+    nobody else pays for importing it."""
     torch = sys.modules.get("torch")
-    if torch is not None and isinstance(weights, torch.nn.Module):
-        from numeric.adapters.torch import from_sequential
+    if torch is None or not isinstance(weights, torch.nn.Module):
+        return weights
+    from derivations.errors import ShapeError
 
-        return from_sequential(weights)
-    return weights
+    modules = list(weights) if isinstance(weights, torch.nn.Sequential) else [weights]
+    out = []
+    for i, m in enumerate(modules):
+        if not isinstance(m, torch.nn.Linear):
+            raise ShapeError(f"module {i} is {type(m).__name__}; a deep linear network has only "
+                             "bias-free nn.Linear layers")
+        if m.bias is not None:
+            raise ShapeError(f"layer {i + 1} has a bias; deep matrix factorization has none "
+                             "(nn.Linear(..., bias=False))")
+        out.append(m.weight.detach().to(torch.float64).cpu().numpy().copy())
+    if not out:
+        raise ShapeError("the torch model has no layers")
+    return out
 
 
 def _transposed(m: Any, name: str, layout: str) -> Any:
@@ -1111,8 +1125,9 @@ def sharpness(
     operator exactly when ``R X^T = 0`` and the full Hessian otherwise; ``"reduced"`` and
     ``require_minimizer=True`` raise ``NotAMinimizerError`` away from minimizers; ``"full"``
     forces the full Hessian (an independent check of the reduced route).
-    ``weights`` may also be a ``torch.nn.Sequential`` of bias-free ``nn.Linear`` layers (read by
-    ``numeric.adapters.torch.from_sequential``; torch is imported only for such an object).
+    ``weights`` may also be a ``torch.nn.Sequential`` of bias-free ``nn.Linear`` layers (their
+    float64 weights, as ``numeric.adapters.torch.from_sequential`` reads them; torch is never
+    imported by this module).
 
     **Data layout.** ``data`` ``X`` is ``d_0 x N`` and ``labels`` ``Y`` is ``d_L x N``, one
     sample per *column*, as in docs/mathematics.md. ``inputs`` (``N x d_0``) and ``targets``
