@@ -17,12 +17,13 @@ The mathematics sits at the top of this package, one module per object:
     numeric.regularized_minimizers  weight decay: certified global minimizers, any widths
 Subpackages, by responsibility (each docstring says what it may import):
     numeric.claims        the claims registry and the engine deciding them
+    numeric.conjecture    your own conjectures: a statement language, decided by that engine
     numeric.dynamics      gradient descent near a minimizer (escape)
     numeric.oracle        input/output files and the conformance vectors
     numeric.adapters      PyTorch (optional extra), one module per library
     numeric.cli           the ``dmf-sharpness`` command, one module per command
 The dependency order is one way: ``derivations`` <- the mathematics <- ``oracle``,
-``dynamics`` <- ``claims``, ``adapters`` <- ``cli``; the mathematics never imports a subpackage.
+``dynamics`` <- ``claims`` <- ``conjecture``, ``adapters`` <- ``cli``; the mathematics never imports a subpackage.
 
 Public names are importable from here; all but ``sharpness`` load lazily, so ``import numeric``
 stays cheap (``sharpness`` is eager: were it lazy, importing the submodule ``numeric.sharpness``

@@ -15,7 +15,7 @@ import numeric
 
 ROOT = Path(__file__).resolve().parents[1]
 MATH_MODULES = [p for p in (ROOT / "numeric").glob("*.py") if p.name != "__init__.py"]
-SUBPACKAGES = ("claims", "dynamics", "oracle", "adapters", "cli")
+SUBPACKAGES = ("claims", "conjecture", "dynamics", "oracle", "adapters", "cli")
 
 
 def _imports(path: Path) -> set[str]:

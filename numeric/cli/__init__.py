@@ -4,6 +4,8 @@
     oracle    the sharpness of the point in a file, certified
     vectors   write or check the conformance vectors
     escape    ``escape`` and ``escape-sweep``: gradient descent near a minimizer
+    conjecture   decide a statement of your own about the sharpness
+    regularized  the global minimizer with weight decay: collapse threshold, certified sharpness
 
 Each module exposes ``register(subparsers) -> None``; the module names are listed in
 ``_SUBCOMMAND_MODULES`` (add yours there). Errors raised as ``DmfError`` print one clear line on
@@ -34,7 +36,7 @@ __all__ = ["build_parser", "main"]
 
 _SUBCOMMAND_MODULES: list[str] = [
     "numeric.cli.check", "numeric.cli.oracle", "numeric.cli.vectors", "numeric.cli.escape",
-    "numeric.cli.conjecture",
+    "numeric.cli.conjecture", "numeric.cli.regularized",
 ]
 
 
