@@ -824,7 +824,7 @@ def _enforce_budget(point: Point, route: str, *, dps: int, certify: bool,
     kind = "certified" if certify else "exact mpmath"
     raise BudgetExceededError(
         f"the {kind} sharpness is predicted to take about {seconds:.2g} s, over max_seconds="
-        f"{max_seconds:g} (estimate: {what}; docs: sharpness.estimate_exact_seconds); use "
+        f"{max_seconds:g} (estimate: {what}; model: numeric.sharpness.estimate_exact_seconds); use "
         + ", or ".join(ways)
     )
 
