@@ -321,8 +321,10 @@ def speed_table(rows: list[dict[str, Any]]) -> str:
         lines.append(f"\ndims {r['dims']}  P = {r['params']}")
         lines.append(f"  {'ours: sharpness(ws, float64=True)':44} {_cell(r['ours']):>14}"
                      f"   value {r['ours'].value}")
-        if r["certified"] is not None:
-            lines.append(f"  {'ours: sharpness(ws) certified':44} {_cell(r['certified']):>14}")
+        cert = r["certified"]
+        if cert is not None:
+            note = f"   {cert.note[:110]}" if cert.status == "error" else ""
+            lines.append(f"  {'ours: sharpness(ws) certified':44} {_cell(cert):>14}{note}")
         for t in r["theirs"]:
             extra = f"   value {t.value}" if t.ok else (f"   {t.note}" if t.note else "")
             lines.append(f"  {t.method:44} {_cell(t):>14}{extra}")
