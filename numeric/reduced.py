@@ -5,7 +5,9 @@ Public:
     reduced_linear_operator(weights, data=None)            float64 matrix-free K
     reduced_terms(weights, data=None, *, form="sqrt")      the pairs (S_l, G_l) with K = sum S_l kron G_l
     minimizer_hessian(weights, data)                       exact ``J^T J`` (P x P) from ``C = X X^T``
-    exact_operator_sizes(dims, n_samples)                  sizes of the exact forms, and the smallest
+    data_factor(data) / data_factor_columns(data)          rational ``F``, ``F F^T = X X^T``, few columns
+    four_squares(n)                                        Lagrange: ``n = a^2 + b^2 + c^2 + d^2``
+    exact_operator_sizes(dims, n_samples, factor_columns=None)   the exact forms' sizes, the smallest
 
 At a minimizer with ``R X^T = 0`` the Hessian is ``J^T J`` and its nonzero eigenvalues, with
 multiplicity, are those of (docs/mathematics.md K2)
@@ -20,15 +22,20 @@ of size ``d_L d_0`` whatever the hidden widths; for ``X = I``, ``K = sum_l (B_l^
 rational when the inputs are (``C^{1/2}`` is not) and has the same nonzero spectrum. Without data
 both forms coincide.
 
-**Which exact form.** The ``sqrt`` form is irrational with data, and a rational symmetric matrix
-with its spectrum would need a rational ``F`` with ``F F^T = C`` (a rational Cholesky factor
-does not exist in general). So the exact, certifiable choices are the ``gram`` form (``d_L N``)
-and ``J^T J`` itself (``P x P``, the Hessian at a minimizer, docs/mathematics.md K1 with
-``R X^T = 0``; its blocks ``(A_k^T A_l) kron (B_k C B_l^T)`` need ``X`` only through ``C``,
-computed once). Both are rational, symmetric, and have the same nonzero spectrum (that of
-``J J^T`` and ``J^T J``) and the same rank. ``exact_operator_sizes`` picks the smaller one (the
-``gram`` form on ties): with many samples (``N > d_0``) and few parameters that is ``J^T J``, e.g.
-``P = 2`` instead of ``d_L N = 2000``.
+**Which exact form.** The ``sqrt`` form is irrational with data. Three rational symmetric
+matrices have the Hessian's nonzero spectrum and rank at a minimizer (that of ``J J^T`` and
+``J^T J``): the ``gram`` form (``d_L N``); ``J^T J`` itself (``P x P``, docs/mathematics.md K1
+with ``R X^T = 0``; blocks ``(A_k^T A_l) kron (B_k C B_l^T)``, from ``C = X X^T`` computed
+once); and the ``gram`` form of any rational ``F`` with ``F F^T = C`` in place of ``X`` (``d_L
+m``): the nonzero spectrum of ``(Z^T kron I) M (Z kron I)``, ``M = sum_l B_l^T B_l kron A_l
+A_l^T``, is that of ``M^{1/2} (Z Z^T kron I) M^{1/2}``, so it depends on ``Z`` only through
+``Z Z^T``. A rational Cholesky factor does not exist in general, but ``C = sum_k d_k v_k v_k^T``
+(symmetric elimination, rational ``d_k > 0`` and ``v_k``) and each ``d_k = p/q`` is a sum of four
+rational squares (Lagrange: ``p q = a^2 + b^2 + c^2 + d^2``, then ``d_k = sum (a/q)^2``), so
+``F = [a_j/q v_k]`` has at most ``4 rank C <= 4 d_0`` columns (one per ``d_k`` that is a
+rational square). ``F F^T = C`` is checked exactly after it is built. ``exact_operator_sizes``
+picks the smallest (the ``gram`` form on ties, then ``F``): with many samples that is ``F``
+(about ``4 d_0 d_L``) or ``J^T J`` (e.g. ``P = 2`` instead of ``d_L N = 2000``).
 
 >>> import numpy as np
 >>> ws = [np.array([[1.0, 0.0], [0.0, 2.0]]), np.eye(2)]
@@ -40,6 +47,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import random
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import Literal
@@ -52,7 +60,11 @@ from derivations.errors import DmfError
 from numeric.factors import left_factor, right_factor
 
 __all__ = [
+    "FACTOR_MAX_BITS",
+    "data_factor",
+    "data_factor_columns",
     "exact_operator_sizes",
+    "four_squares",
     "minimizer_hessian",
     "reduced_linear_operator",
     "reduced_operator",
@@ -104,21 +116,174 @@ def reduced_terms(
     return out
 
 
-def exact_operator_sizes(dims: Sequence[int], n_samples: int | None) -> tuple[str, int, int, int]:
-    """``(choice, size of the choice, d_L N, P)`` for the exact route at a minimizer: ``"gram"``
-    (``K`` in its ``gram`` form, ``d_L N``; ``N = d_0`` without data) unless ``J^T J``
-    (``"hessian"``, ``P x P``) is strictly smaller, which happens only with data.
+FACTOR_MAX_BITS = 2048
+"""``data_factor`` gives up (``None``) when a pivot ``p/q`` of ``C`` has ``p q`` beyond this many
+bits: the four-square search tests about ``bits/2`` candidates for primality."""
+
+
+def exact_operator_sizes(
+    dims: Sequence[int], n_samples: int | None, factor_columns: int | None = None
+) -> tuple[str, int, int, int]:
+    """``(choice, size of the choice, d_L N, P)`` for the exact route at a minimizer, the
+    smallest of: ``"gram"`` (``K`` in its ``gram`` form, ``d_L N``; ``N = d_0`` without
+    data), ``"factor"`` (the ``gram`` form of ``F`` with ``F F^T = X X^T``, ``d_L m``, when
+    ``factor_columns = m`` is given) and ``"hessian"`` (``J^T J``, ``P x P``; only with data).
+    Ties go to ``gram``, then ``factor``.
 
     >>> exact_operator_sizes((2, 1), 2000)      # W_1 is 1 x 2, X is 2 x 2000
     ('hessian', 2, 2000, 2)
-    >>> exact_operator_sizes((3, 3, 2), 5)
+    >>> exact_operator_sizes((4, 64, 4), 1000, factor_columns=16)
+    ('factor', 64, 4000, 512)
+    >>> exact_operator_sizes((3, 3, 2), 5, factor_columns=12)
     ('gram', 10, 10, 15)
     """
     params = sum(a * b for a, b in itertools.pairwise(dims))
     gram = dims[-1] * (dims[0] if n_samples is None else n_samples)
-    if n_samples is not None and params < gram:
-        return "hessian", params, gram, params
-    return "gram", gram, gram, params
+    options = [("gram", gram)]
+    if n_samples is not None:
+        if factor_columns is not None:
+            options.append(("factor", dims[-1] * factor_columns))
+        options.append(("hessian", params))
+    choice, size = min(options, key=lambda o: o[1])  # min keeps the first of equal sizes
+    return choice, size, gram, params
+
+
+def _is_square(n: int) -> int | None:
+    r = math.isqrt(n)
+    return r if r * r == n else None
+
+
+def _two_squares_of_prime(p: int, rng: random.Random) -> tuple[int, int] | None:
+    """``(a, b)`` with ``a^2 + b^2 = p`` for a prime ``p = 1 mod 4`` (Hermite-Serret: Euclid on
+    ``(p, s)``, ``s^2 = -1 mod p``, stops at the first remainder below ``sqrt p``); ``None`` if
+    ``p`` is not such a prime after all (the result is checked)."""
+    for _ in range(64):
+        s = pow(rng.randrange(2, p - 1), (p - 1) // 4, p)
+        if s * s % p == p - 1:
+            break
+    else:
+        return None
+    a, b = p, s
+    while b * b > p:
+        a, b = b, a % b
+    c = _is_square(p - b * b)
+    return None if c is None else (b, c)
+
+
+def four_squares(n: int) -> tuple[int, int, int, int]:
+    """Integers ``(a, b, c, d)`` with ``a^2 + b^2 + c^2 + d^2 = n >= 0`` (Lagrange's theorem),
+    by the randomized algorithm of M. O. Rabin and J. O. Shallit ("Randomized algorithms in
+    number theory", Comm. Pure Appl. Math. 39 (1986) S239-S256): after removing factors 4,
+    pick ``x, y`` with parities that make ``p = n - x^2 - y^2 = 1 mod 4``; when ``p`` is prime
+    it is a sum of two squares (Fermat), found by ``_two_squares_of_prime``. The random choices
+    are seeded by ``n`` (the same ``n`` always gives the same squares); the result is exact
+    and checked.
+
+    >>> four_squares(7), four_squares(4 * 7), sum(v * v for v in four_squares(10**40 + 7))
+    ((2, 1, 1, 1), (4, 2, 2, 2), 10000000000000000000000000000000000000007)
+    """
+    if n < 0:
+        raise ValueError(f"four_squares needs n >= 0; got {n}")
+    k = 0
+    while n and n % 4 == 0:
+        n, k = n // 4, k + 1
+    scale = 1 << k
+    root = _is_square(n)
+    if root is not None:
+        return root * scale, 0, 0, 0
+    if n < 1024:
+        for a in range(math.isqrt(n), -1, -1):
+            for b in range(min(a, math.isqrt(n - a * a)), -1, -1):
+                for c in range(min(b, math.isqrt(n - a * a - b * b)), -1, -1):
+                    d = _is_square(n - a * a - b * b - c * c)
+                    if d is not None and d <= c:
+                        return a * scale, b * scale, c * scale, d * scale
+    from flint import fmpz
+
+    rng = random.Random(n)
+    odd_x, odd_y = {1: (0, 0), 2: (1, 0), 3: (1, 1)}[n % 4]
+    while True:
+        x = rng.randrange(0, math.isqrt(n) + 1)
+        x = x | 1 if odd_x else x & ~1
+        rest = n - x * x
+        if rest < 5:
+            continue
+        y = rng.randrange(0, math.isqrt(rest) + 1)
+        y = y | 1 if odd_y else y & ~1
+        p = rest - y * y
+        if p < 5 or p % 4 != 1 or not fmpz(p).is_probable_prime():
+            continue
+        ab = _two_squares_of_prime(p, rng)
+        if ab is not None:
+            out = (x * scale, y * scale, ab[0] * scale, ab[1] * scale)
+            assert sum(v * v for v in out) == n * scale * scale
+            return out
+
+
+def _pivots(c: np.ndarray) -> list[tuple[Fraction, np.ndarray]]:
+    """``C = sum_k d_k v_k v_k^T`` for a positive semidefinite rational ``C``: symmetric
+    elimination on the first nonzero diagonal entry (a zero diagonal entry of a PSD matrix has
+    a zero row), ``d_k > 0``."""
+    work = np.array(c, dtype=object)
+    out = []
+    for _ in range(work.shape[0]):
+        i = next((i for i in range(work.shape[0]) if work[i, i] != 0), None)
+        if i is None:
+            break
+        d = Fraction(work[i, i])
+        if d < 0:
+            raise DmfError("internal error: C = X X^T has a negative pivot; please report it")
+        v = work[:, i] / d
+        work = work - d * np.multiply.outer(v, v)
+        out.append((d, v))
+    return out
+
+
+def _gram(data: np.ndarray) -> np.ndarray:
+    from derivations.exact import from_fmpq_mat, to_fmpq_mat
+
+    x = to_fmpq_mat(data)
+    return from_fmpq_mat(x * x.transpose())
+
+
+def data_factor_columns(data: np.ndarray) -> int | None:
+    """The number of columns ``data_factor`` uses at most (``4 rank C``, 1 per pivot that is a
+    rational square), or ``None`` when a pivot is too large for the four-square search
+    (``FACTOR_MAX_BITS``). Cheap: one product ``X X^T`` and one elimination on ``d_0 x d_0``."""
+    count = 0
+    for d, _ in _pivots(_gram(data)):
+        n = d.numerator * d.denominator
+        if n.bit_length() > FACTOR_MAX_BITS:
+            return None
+        count += 1 if _is_square(n) is not None else 4
+    return count
+
+
+def data_factor(data: np.ndarray) -> np.ndarray | None:
+    """A rational ``F`` (``d_0 x m``, ``m <= 4 rank C``) with ``F F^T = C = X X^T`` exactly (module
+    docstring; checked), or ``None`` when a pivot is too large (``data_factor_columns``).
+
+    >>> from fractions import Fraction as F
+    >>> x = np.array([[F(1), F(1), F(1)], [F(2), F(2), F(2)]], dtype=object)   # C = [[3, 6], [6, 12]]
+    >>> f = data_factor(x)
+    >>> f.shape, bool((f @ f.T == x @ x.T).all())
+    ((2, 3), True)
+    """
+    c = _gram(data)
+    columns = []
+    for d, v in _pivots(c):
+        p, q = d.numerator, d.denominator
+        if (p * q).bit_length() > FACTOR_MAX_BITS:
+            return None
+        roots = [_is_square(p * q)]
+        squares = [r for r in (roots if roots[0] is not None else four_squares(p * q)) if r]
+        columns += [v * Fraction(a, q) for a in squares]
+    if not columns:
+        columns = [np.zeros(c.shape[0], dtype=object) + Fraction(0)]
+    f = np.stack(columns, axis=1)
+    if not (f @ f.T == c).all():
+        raise DmfError("internal error: the rational factor F F^T != X X^T; please report it")
+    return f
 
 
 def minimizer_hessian(weights: Sequence[np.ndarray], data: np.ndarray | None) -> np.ndarray:

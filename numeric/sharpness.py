@@ -511,13 +511,17 @@ def _mode_exact(point: Point, route: str, dps: int, certify: bool) -> _Spectrum:
     ws, x, y = point_arrays(point, "exact")
     params = point.num_params
     if route == "reduced":
-        from numeric.reduced import exact_operator_sizes, minimizer_hessian, reduced_operator
+        from numeric.reduced import data_factor, minimizer_hessian, reduced_operator
 
-        n_samples = None if x is None else x.shape[1]
-        choice, size, _, _ = exact_operator_sizes(point.dims, n_samples)
+        choice, size = _exact_choice(point)
+        factor = data_factor(x) if choice == "factor" and x is not None else None
         if choice == "hessian":  # many samples, few parameters: J^T J is the smaller one
             k_exact = minimizer_hessian(ws, x)
             what = f"the exact rational J^T J ({size} x {size}, smaller than K's gram form)"
+        elif factor is not None:  # many samples: F F^T = X X^T with few columns
+            k_exact = reduced_operator(ws, factor, form="gram")
+            what = (f"the exact rational reduced operator K (gram form of F with F F^T = X X^T, "
+                    f"{size} x {size})")
         else:
             k_exact = reduced_operator(ws, x, form="gram")
             what = f"the exact rational reduced operator K (gram form, {size} x {size})"
@@ -561,6 +565,20 @@ def _mode_exact(point: Point, route: str, dps: int, certify: bool) -> _Spectrum:
     evs = _drop_zeros(evs, rank)
     return _Spectrum(evs, True, evs[-1], params - rank, _tol_mp(evs, dps), method, note,
                      operator_size=params)
+
+
+def _exact_choice(point: Point) -> tuple[str, int]:
+    """Which exact rational operator the reduced route diagonalizes, and its size
+    (``numeric.reduced.exact_operator_sizes``: the smallest of K's gram form, the gram form of
+    a rational ``F`` with ``F F^T = X X^T``, and ``J^T J``)."""
+    from numeric.reduced import data_factor_columns, exact_operator_sizes
+
+    if point.data is None:
+        choice, size, _, _ = exact_operator_sizes(point.dims, None)
+        return choice, size
+    columns = data_factor_columns(point.data) if point.data.shape[1] > point.dims[0] else None
+    choice, size, _, _ = exact_operator_sizes(point.dims, point.data.shape[1], columns)
+    return choice, size
 
 
 def _mpmath_reduced(point: Point, dps: int) -> list[_Ev]:
@@ -782,7 +800,6 @@ def estimate_exact_seconds(
     (True, True)
     """
     from numeric.eigen import estimated_seconds
-    from numeric.reduced import exact_operator_sizes
 
     dims, depth = point.dims, point.depth
     sizes = [_matrix_bits(w) for w in point.weights]
@@ -790,14 +807,15 @@ def estimate_exact_seconds(
     if point.data is not None:
         bits += 2 * sum(_matrix_bits(point.data))
     if route == "reduced":
-        choice, n, _, _ = exact_operator_sizes(dims, None if point.data is None else
-                                               point.data.shape[1])
+        choice, n = _exact_choice(point)
         chains = depth * depth
-        what = "J^T J" if choice == "hessian" else "reduced operator K"
+        what = {"hessian": "J^T J", "factor": "reduced operator K (F F^T = X X^T)"}.get(
+            choice, "reduced operator K")
     else:
-        n, chains, what = point.num_params, depth * depth + depth**3 // 6, "full Hessian"
+        choice, n, what = "full", point.num_params, "full Hessian"
+        chains = depth * depth + depth**3 // 6
     grow = 1.0 + bits / _BITS_UNIT
-    entries = n * n * (depth if route == "reduced" and what == "reduced operator K" else 1)
+    entries = n * n * (depth if route == "reduced" and choice != "hessian" else 1)
     build = (COST_FRACTION_OP * chains * max(dims) ** 3 + COST_ENTRY * entries) * grow
     rank = COST_RANK * n**3 * grow
     if certify:

@@ -20,7 +20,14 @@ from derivations.exact import parse_point
 from numeric.eigen import certified_eigvalsh
 from numeric.hessian import full_hessian
 from numeric.kinds import point_arrays
-from numeric.reduced import exact_operator_sizes, minimizer_hessian, reduced_operator
+from numeric.reduced import (
+    data_factor,
+    data_factor_columns,
+    exact_operator_sizes,
+    four_squares,
+    minimizer_hessian,
+    reduced_operator,
+)
 from numeric.sharpness import BudgetExceededError, estimate_exact_seconds, sharpness
 
 eigen_module = importlib.import_module("numeric.eigen")
@@ -98,6 +105,58 @@ def test_minimizer_hessian_is_the_full_hessian_at_minimizers(
     from derivations.algebraic import exact_rank
 
     assert exact_rank(h) == exact_rank(reduced_operator(w, x, form="gram"))
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.one_of(st.integers(0, 5000), st.integers(0, 2**300)))
+def test_four_squares(n: int) -> None:
+    squares = four_squares(n)
+    assert len(squares) == 4 and sum(v * v for v in squares) == n
+    assert four_squares(n) == squares  # seeded by n: reproducible
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    d0=st.integers(1, 3),
+    n=st.integers(1, 12),
+    rank=st.integers(0, 3),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_data_factor_is_exact_and_small(d0: int, n: int, rank: int, seed: int) -> None:
+    """F F^T = X X^T exactly, with at most 4 rank(C) columns (rank-deficient and zero data
+    included)."""
+    rng = np.random.default_rng(seed)
+    r = min(rank, d0, n)
+    left = np.array([[Fraction(int(rng.integers(-3, 4)), int(rng.integers(1, 5)))
+                      for _ in range(r)] for _ in range(d0)], dtype=object).reshape(d0, r)
+    right = np.array([[Fraction(int(rng.integers(-3, 4))) for _ in range(n)]
+                      for _ in range(r)], dtype=object).reshape(r, n)
+    x = left @ right if r else np.full((d0, n), Fraction(0), dtype=object)
+    f = data_factor(x)
+    assert f is not None and (f @ f.T == x @ x.T).all()
+    from derivations.algebraic import exact_rank
+
+    columns = data_factor_columns(x)
+    assert columns is not None and f.shape[1] <= max(columns, 1)
+    assert columns <= 4 * exact_rank(x @ x.T)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_factor_form_agrees_with_the_full_hessian(seed: int, eig_sizes: list[int]) -> None:
+    """dims (2, 5, 2), N = 20 integer samples at a minimizer: the gram form is 40 x 40, J^T J
+    20 x 20, the factor form at most 16 x 16. Its enclosure must meet the full Hessian's
+    (route="full": docs/mathematics.md K1 from X itself, an independent route)."""
+    rng = np.random.default_rng(seed)
+    ws = [rng.integers(-2, 3, (5, 2)).tolist(), rng.integers(-2, 3, (2, 5)).tolist()]
+    x = rng.integers(-3, 4, (2, 20)).tolist()
+    r = sharpness(ws, data=x, dps=30, spectrum=True)
+    assert "F F^T = X X^T" in r.method and r.operator_size is not None
+    assert r.operator_size <= 2 * 8 and max(eig_sizes) <= 16
+    full = sharpness(ws, data=x, dps=30, route="full", spectrum=True)
+    assert r.enclosure.overlaps(full.enclosure)
+    assert r.zero_multiplicity == full.zero_multiplicity
+    assert all(a.overlaps(b) for a, b in zip(r.spectrum_enclosures or [],
+                                             full.spectrum_enclosures or [], strict=True))
 
 
 def test_exact_operator_sizes_prefers_the_gram_form_on_ties_and_without_data() -> None:
