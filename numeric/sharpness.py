@@ -3,10 +3,14 @@
 Public:
     sharpness(weights, target=None, *, data=None, labels=None, dps=50, certify=True,
               float64=False, loss="half-sum", spectrum=False, route="auto",
-              require_minimizer=False) -> SharpnessResult
+              require_minimizer=False, inputs=None, targets=None,
+              max_seconds=DEFAULT_MAX_SECONDS) -> SharpnessResult
     SharpnessResult    value, enclosure, status, route, spectrum facts; ``str()``, ``to_json()``
     LOSSES             the loss conventions and their Hessian factors
     loss_factor(loss, *, n_samples, d_out) -> (Fraction, formula string)
+    estimate_exact_seconds(point, route, *, dps=50, certify=True) -> (seconds, what)
+    BudgetExceededError   exact work predicted over ``max_seconds`` (a ``TooLargeError``)
+    Float64RangeError     float64 cannot hold the point's numbers (a ``TooLargeError``)
 
 Helpers (private): the three evaluation modes (certified / mpmath / float64), the exact
 minimizer test for large float64 input, spectrum summaries.
@@ -16,8 +20,14 @@ Hessian is ``J^T J`` and its nonzero spectrum is that of the reduced operator
 ``K = sum_l (B_l^T B_l) kron (A_l A_l^T)`` (with data: the ``gram`` form
 ``sum_l (X^T B_l^T B_l X) kron (A_l A_l^T)``, rational, or the ``C^{1/2}`` ``sqrt`` form), of size
 ``d_L d_0`` whatever the hidden widths; the Hessian's zero eigenvalue has multiplicity
-``P - rank K``. That is ``route="reduced"``. Anywhere else ``route="full"``: the explicit
-``P x P`` Hessian of ``numeric.hessian`` (K1, both terms).
+``P - rank K``. That is ``route="reduced"``; with data its exact (certified) work uses the
+smallest rational form with that spectrum: the ``gram`` form (``d_L N``), the ``gram`` form of
+a rational ``F`` with ``F F^T = X X^T`` (``d_L m``, ``m <= 4 d_0``) or ``J^T J`` (``P``)
+(``numeric.reduced``; ``SharpnessResult.operator_size``). Anywhere else ``route="full"``: the
+explicit ``P x P`` Hessian of ``numeric.hessian`` (K1, both terms).
+
+**Budget.** The exact work is predicted before it starts (``estimate_exact_seconds``) and
+refused over ``max_seconds`` (``BudgetExceededError``), so no call hangs for minutes.
 
 **Modes** (every number says how it was obtained, ``SharpnessResult.method``):
     certify=True (default)   exact rational K or H, eigenvalue enclosures proven to contain the
