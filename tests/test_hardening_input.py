@@ -238,3 +238,116 @@ def test_vectors_check_of_a_missing_directory(tmp_path: Path, capsys: pytest.Cap
     assert code == 2
     _one_line_error(err, "vectors")
     assert "does not exist" in err
+
+
+# ----------------------------------------------------------------------------- 6. escape arguments
+
+ESCAPE = ["escape", "--dims", "2,2", "--target", "1,0;0,2", "--steps", "5"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        (["--eps", "1e300"], "--eps"),
+        (["--eps", "0"], "--eps"),
+        (["--eps=-1e-30"], "--eps"),
+        (["--eps", "1e-301"], "--eps"),
+        (["--eps", "nan"], "--eps"),
+        (["--factor", "1e-300"], "--factor"),
+        (["--factor", "101"], "--factor"),
+        (["--factor", "inf"], "--factor"),
+        (["--factor", "-1"], "--factor"),
+        (["--delta", "inf", "--json"], "--delta"),
+        (["--delta", "1"], "--delta"),
+        (["--delta", "0"], "--delta"),
+        (["--delta", "nan"], "--delta"),
+        (["--target", "0,0;0,0"], "zero"),
+        (["--target", "1e1000,0;0,1"], "--target"),
+        (["--target", "1e-1000,0;0,0"], "--target"),
+        (["--dims", "300,300", "--target", "1"], "--dims"),
+        (["--dims", "2,2", "--target", "1,2,3"], "needs"),
+        (["--dims", "8,8,8,8,8,8"], "parameters"),
+        (["--dims", "2,2", "--dps", "100000"], "--dps"),
+        (["--dims", "2,2", "--steps", "0"], "--steps"),
+        (["--dims", "2,2", "--steps", "1000000000"], "--steps"),
+        (["--dims", "2,2", "--every", "0"], "--every"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else " ".join(v),
+)
+def test_escape_arguments_refused_up_front(
+    extra: list[str], match: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = list(ESCAPE)
+    for flag in ("--dims", "--target"):  # the extra arguments replace the base ones
+        if flag in extra:
+            i = argv.index(flag)
+            del argv[i:i + 2]
+    start = time.perf_counter()
+    code, out, err = _cli([*argv, *extra], capsys)
+    assert code == 2 and out == "", err
+    _one_line_error(err, "escape")
+    assert match in err
+    assert time.perf_counter() - start < 5  # refused before any computation
+
+
+def test_escape_plot_into_a_directory_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _cli([*ESCAPE, "--plot", str(tmp_path)], capsys)
+    assert code == 2 and out == ""
+    _one_line_error(err, "escape")
+    assert "--plot" in err and "directory" in err
+    code, _, err = _cli([*ESCAPE, "--plot", str(tmp_path / "missing" / "x.png")], capsys)
+    assert code == 2
+    _one_line_error(err, "escape")
+    assert "--plot" in err
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--eps", "1,1e-40"],
+        ["--eps", "1e-999999999"],
+        ["--factors", "1e999999999"],
+        ["--factors", "0.5,1e-9"],
+        ["--delta", "inf"],
+    ],
+    ids=" ".join,
+)
+def test_escape_sweep_arguments_refused(extra: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _cli(["escape-sweep", "--dims", "2,2", "--target", "1,0;0,2", *extra], capsys)
+    assert code == 2 and out == ""
+    _one_line_error(err, "escape-sweep")
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--eps", "1e999999999"],
+        ["--eps", "1e-999999999"],
+        ["--factor", "1e999999999"],
+        ["--dims", "99999999999999999999,2"],
+        ["--dims", ",".join(["2"] * 3000)],
+    ],
+    ids=["eps-huge-exponent", "eps-tiny-exponent", "factor-huge-exponent", "dims-huge",
+         "dims-3000"],
+)
+def test_escape_arguments_that_used_to_hang(extra: list[str]) -> None:
+    argv = ["escape", "--steps", "5", *extra]
+    if "--dims" not in extra:
+        argv += ["--dims", "2,2", "--target", "1,0;0,2"]
+    done = subprocess.run(_command(*argv), env=_env(), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    _one_line_error(done.stderr, "escape")
+
+
+def test_escape_readme_example_still_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    from numeric.cli import escape as escape_cli
+
+    parser = __import__("numeric.cli", fromlist=["build_parser"]).build_parser()
+    args = parser.parse_args(["escape", "--dims", "2,3,3,2", "--target", "1,1/2;0,2", "--factor",
+                              "1.05", "--eps", "1e-30", "--dps", "60", "--json"])
+    escape_cli.check_arguments(args)  # no error: the README example is inside the bounds
+    sweep = parser.parse_args(["escape-sweep", "--dims", "2,3,3,2", "--target", "1,1/2;0,2",
+                               "--factors", "0.9,1.05,1.2,1.5", "--eps", "1e-10,1e-20,1e-30,1e-40"])
+    escape_cli.check_arguments(sweep)

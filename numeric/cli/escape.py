@@ -23,19 +23,35 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import re
 import sys
 from collections.abc import Callable
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from derivations.errors import DmfError
-from derivations.exact import Point, exact_product, parse_matrix, parse_point
+from derivations.exact import Point, exact_product, parse_entry, parse_matrix, parse_point
 from numeric.cli import _args
 from numeric.dynamics.escape import EscapeRun, EscapeSweep, escape_run, escape_sweep
 
-__all__ = ["build_minimizer", "register"]
+__all__ = [
+    "DPS_RANGE",
+    "EPS_RANGE",
+    "FACTOR_RANGE",
+    "MAX_LAYERS",
+    "MAX_PARAMS_FLOAT64",
+    "MAX_PARAMS_MPMATH",
+    "MAX_STEPS",
+    "MAX_SWEEP_RUNS",
+    "MAX_WIDTH",
+    "TARGET_RANGE",
+    "build_minimizer",
+    "check_arguments",
+    "register",
+]
 
 
 def register(subparsers: Any) -> None:
@@ -89,14 +105,143 @@ def _common(p: argparse.ArgumentParser) -> None:
 # ----------------------------------------------------------------------------- inputs
 
 
+MAX_WIDTH = 64
+"""Each width ``d_l`` of ``--dims`` is in ``1..MAX_WIDTH``."""
+MAX_LAYERS = 12
+"""At most this many layers ``L`` (``--dims`` has ``L + 1`` widths)."""
+MAX_PARAMS_MPMATH = 256
+"""``P = sum d_l d_(l-1)`` at most this in mpmath runs (each step is ``O(P d)`` mpf operations)."""
+MAX_PARAMS_FLOAT64 = 1024
+"""``P`` at most this with ``--float64`` (the start builds the dense ``P x P`` Hessian)."""
+FACTOR_RANGE = (Fraction(1, 1000), Fraction(100))
+"""``--factor`` (``eta = factor * 2 / lambda_max``) in ``[0.001, 100]``."""
+EPS_RANGE = (Fraction(1, 10**300), Fraction(1, 10))
+"""``--eps`` (absolute: the start is ``W* + eps D``, ``||D|| = 1``) in ``[1e-300, 0.1]``."""
+DPS_RANGE = (15, 1000)
+"""``--dps`` (mpmath decimal digits) in ``15..1000``."""
+MAX_STEPS = 1_000_000
+"""``--steps`` in ``1..MAX_STEPS``."""
+TARGET_RANGE = (Fraction(1, 10**100), Fraction(10**100))
+"""The largest ``|M_ij|`` of ``--target`` in ``[1e-100, 1e100]`` (a zero target is refused)."""
+MAX_SWEEP_RUNS = 64
+"""``escape-sweep``: at most this many runs (``factors x eps``)."""
+
+
+def check_arguments(args: argparse.Namespace) -> None:
+    """Refuse, in one line naming the allowed range, every argument of ``escape`` /
+    ``escape-sweep`` outside the bounds above, before any computation."""
+    dims = _parse_dims(args.dims)
+    params = sum(a * b for a, b in itertools.pairwise(dims))
+    limit = MAX_PARAMS_FLOAT64 if args.float64 else MAX_PARAMS_MPMATH
+    if params > limit:
+        raise DmfError(
+            f"--dims {args.dims} has P = {params} parameters; at most {limit} "
+            + ("with --float64" if args.float64 else f"in mpmath runs ({MAX_PARAMS_FLOAT64} with "
+               "--float64)")
+        )
+    if args.target is not None:
+        _check_target(_parse_target(args.target))
+    if not args.float64 and not DPS_RANGE[0] <= args.dps <= DPS_RANGE[1]:
+        raise DmfError(f"--dps {args.dps} is outside {DPS_RANGE[0]}..{DPS_RANGE[1]} decimal digits")
+    if args.steps is not None and not 1 <= args.steps <= MAX_STEPS:
+        raise DmfError(f"--steps {args.steps} is outside 1..{MAX_STEPS}")
+    if getattr(args, "every", 1) < 1:
+        raise DmfError(f"--every {args.every} must be >= 1 (record the sharpness every K steps)")
+    if not 0 < args.delta < 1:
+        raise DmfError(
+            f"--delta {args.delta} must be in (0, 1): the escape radius is delta * ||W*||"
+        )
+    if hasattr(args, "factors"):  # escape-sweep
+        factors = _exact_list(args.factors, "--factors")
+        epss = _exact_list(args.eps, "--eps")
+        if len(factors) * len(epss) > MAX_SWEEP_RUNS:
+            raise DmfError(
+                f"--factors x --eps is {len(factors)} x {len(epss)} runs; at most {MAX_SWEEP_RUNS}"
+            )
+        for text in (x.strip() for x in args.factors.split(",") if x.strip()):
+            _in_range(text, "--factors", FACTOR_RANGE, "a factor")
+        for text in (x.strip() for x in args.eps.split(",") if x.strip()):
+            _in_range(text, "--eps", EPS_RANGE, _EPS_WHAT)
+    else:
+        _in_range(args.factor, "--factor", FACTOR_RANGE, "eta = factor * 2 / lambda_max(W*)")
+        _in_range(args.eps, "--eps", EPS_RANGE, _EPS_WHAT)
+    if args.plot:
+        _check_plot(args.plot)
+
+
+_EPS_WHAT = "the start is W* + eps D with ||D|| = 1, eps absolute"
+
+
+def _in_range(text: str, name: str, bounds: tuple[Fraction, Fraction], what: str) -> Fraction:
+    value = parse_entry(text.strip(), name)
+    lo, hi = bounds
+    if not lo <= value <= hi:
+        raise DmfError(
+            f"{name} {text[:40]!r} is outside the allowed range [{_sci(lo)}, {_sci(hi)}] ({what})"
+        )
+    return value
+
+
+def _sci(x: Fraction) -> str:
+    return f"{float(x):g}"
+
+
+def _exact_list(text: str, name: str) -> list[str]:
+    items = [x.strip() for x in text.split(",") if x.strip()]
+    if not items:
+        raise DmfError(f"{name} is empty; give at least one number")
+    return items
+
+
+def _check_target(m: np.ndarray) -> None:
+    biggest = max(abs(x) for x in m.flat)
+    if biggest == 0:
+        raise DmfError(
+            "--target is zero: it has no nonzero singular value, so lambda_max(W*) = 0 and "
+            "eta = factor * 2 / lambda_max is undefined; give a nonzero target"
+        )
+    lo, hi = TARGET_RANGE
+    if not lo <= biggest <= hi:
+        raise DmfError(
+            f"--target: the largest |M_ij| is about {_magnitude(biggest)}; it must be in "
+            f"[{_sci(lo)}, {_sci(hi)}] (the run's records and its float64 Hessian need it)"
+        )
+
+
+def _magnitude(x: Fraction) -> str:
+    """``10^k`` with ``k`` from the digit counts (no float conversion: ``x`` may overflow)."""
+    return f"10^{len(str(x.numerator)) - len(str(x.denominator))}"
+
+
+def _check_plot(path: str) -> None:
+    target = Path(path)
+    if target.is_dir():
+        raise DmfError(f"--plot {path}: is a directory; give a file name such as escape.png")
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise DmfError(f"--plot {path}: the directory {parent} does not exist")
+    if target.exists() and not target.is_file():
+        raise DmfError(f"--plot {path}: exists and is not a regular file")
+
+
 def _parse_dims(text: str) -> tuple[int, ...]:
-    try:
-        dims = tuple(int(x) for x in text.split(","))
-    except ValueError as exc:
-        raise DmfError(f"--dims {text!r}: expected comma-separated integers like 2,3,3,2") from exc
-    if len(dims) < 2 or min(dims) < 1:
-        raise DmfError(f"--dims {text!r}: need at least two widths, each >= 1")
+    parts = text.split(",")
+    if len(parts) > MAX_LAYERS + 1:
+        raise DmfError(
+            f"--dims has {len(parts)} widths ({len(parts) - 1} layers); at most {MAX_LAYERS} "
+            f"layers ({MAX_LAYERS + 1} widths)"
+        )
+    if not all(_WIDTH.fullmatch(p.strip()) for p in parts):
+        raise DmfError(f"--dims {text[:80]!r}: expected comma-separated integers like 2,3,3,2")
+    dims = tuple(int(p) for p in parts)
+    if len(dims) < 2 or not all(1 <= d <= MAX_WIDTH for d in dims):
+        raise DmfError(
+            f"--dims {text!r}: need at least two widths (d_0,...,d_L), each in 1..{MAX_WIDTH}"
+        )
     return dims
+
+
+_WIDTH = re.compile(r"[0-9]{1,30}")
 
 
 def _parse_target(text: str) -> np.ndarray:
@@ -176,6 +321,7 @@ def _progress(args: argparse.Namespace, desc: str) -> tuple[Callable[[int], None
 
 
 def _run_escape(args: argparse.Namespace) -> int:
+    check_arguments(args)
     point, info = _start_point(args)
     callback, bar = _progress(args, "gradient descent")
     try:
@@ -249,6 +395,7 @@ def _outcome_line(run: EscapeRun) -> str:
 
 
 def _run_sweep(args: argparse.Namespace) -> int:
+    check_arguments(args)
     point, info = _start_point(args)
     factors = _floats(args.factors, "--factors")
     epss = [e.strip() for e in args.eps.split(",") if e.strip()]
