@@ -103,18 +103,19 @@ EIG_SECONDS = 1.2e-5
 
 def estimated_seconds(n: int, *, dps: int = 50) -> float:
     """Predicted seconds of ``certified_eigvalsh`` on an ``n x n`` matrix at ``dps`` digits:
-    ``EIG_SECONDS n^2.5 max(1, dps/50)^1.5``. Measured on this project's 2-core machine (load
-    3 to 6: the same run takes up to twice as long at load 6) for n = 16..512 (depth-6
-    float64 reduced operators, depth-10..100 integer-chain Hessians, (16, 16, 16) networks;
-    e.g. n = 256: 7-21 s, n = 512: about 35 s): the time grows like ``n^2.5`` over that range (``n^3`` arithmetic in C, ``n^2``
-    Python work per refinement step) and is almost independent of the entries' bit size (the
-    refinement works at the working precision); clustered spectra that need more precision
-    can take several times longer.
+    ``EIG_SECONDS n^2.5 max(1, dps/50)^0.75``. Measured on this project's 2-core machine (load
+    3 to 6: the same run takes up to twice as long at load 6) for n = 16..512 (depth-6 float64
+    reduced operators, depth-10..100 integer-chain Hessians, (16, 16, 16) networks; e.g.
+    n = 256: 7-21 s, n = 512: about 35 s): the time grows like ``n^2.5`` over that range
+    (``n^3`` arithmetic in C, ``n^2`` Python work per refinement step) and is almost
+    independent of the entries' bit size (the refinement works at the working precision). In
+    ``dps`` it grows like ``(dps/50)^0.7`` (n = 192: 2.6 s at 50 digits, 8.3 s at 400, 22.5 s at
+    1000). Clustered spectra that need more precision can take several times longer.
 
     >>> round(estimated_seconds(100), 1)
     1.2
     """
-    return EIG_SECONDS * n**2.5 * max(1.0, dps / 50) ** 1.5
+    return EIG_SECONDS * n**2.5 * max(1.0, dps / 50) ** 0.75
 
 
 # --------------------------------------------------------------------------------------------

@@ -800,9 +800,10 @@ def estimate_exact_seconds(
     cleared-numerator bits; ``n`` = its size (``exact_operator_sizes`` at a minimizer, ``P``
     on the full Hessian). Build: ``COST_FRACTION_OP (L^2 + L^3/6) d^3 (1 + b/512)`` for the
     factor chains (``L^3``: the residual term's chains, full route only) plus ``COST_ENTRY
-    n^2 (1 + b/512)`` per Hessian entry (times ``L`` for the ``L`` Kronecker terms of ``K``); rank: ``COST_RANK n^3 (1 + b/512)``; eigenvalues:
+    n^2 (1 + b/512)`` per Hessian entry (times ``L`` for the ``L`` Kronecker terms of
+    ``K``); rank: ``COST_RANK n^3 (1 + b/512)``; eigenvalues:
     ``numeric.eigen.estimated_seconds(n, dps)`` (certified) or ``COST_MPMATH n^3
-    (dps/50)^1.5`` (mpmath, on the ``d_0 d_L`` sqrt form at a minimizer).
+    max(1, dps/50)^0.75`` (mpmath, on the ``d_0 d_L`` sqrt form at a minimizer).
 
     >>> from derivations.exact import parse_point
     >>> seconds, what = estimate_exact_seconds(parse_point([[[1, 2]]]), "reduced")
@@ -832,7 +833,7 @@ def estimate_exact_seconds(
         eig, how = estimated_seconds(n, dps=dps), "certified eigenvalues"
     else:
         m = dims[0] * dims[-1] if route == "reduced" else n
-        eig, how = COST_MPMATH * m**3 * max(1.0, dps / 50) ** 1.5, f"mpmath Jacobi on {m} x {m}"
+        eig, how = COST_MPMATH * m**3 * max(1.0, dps / 50) ** 0.75, f"mpmath Jacobi on {m} x {m}"
     total = build + rank + eig
     return total, (f"{n} x {n} {what} with entries of about {bits} bits: build ~{build:.2g} s, "
                    f"exact rank ~{rank:.2g} s, {how} ~{eig:.2g} s")
