@@ -844,11 +844,13 @@ def _enforce_budget(point: Point, route: str, *, dps: int, certify: bool,
     seconds, what = estimate_exact_seconds(point, route, dps=dps, certify=certify)
     if seconds <= max_seconds:
         return
-    ways = ["float64=True (approximate float64, dense or Lanczos: seconds)"]
+    ways = ["float64=True (command line: --float64; approximate float64, dense or Lanczos: "
+            "seconds)"]
     if certify:
         alt, _ = estimate_exact_seconds(point, route, dps=dps, certify=False)
         if alt <= max_seconds:
-            ways.append(f"certify=False (approximate mpmath at dps={dps}, predicted ~{alt:.2g} s)")
+            ways.append(f"certify=False (--no-certify; approximate mpmath at dps={dps}, "
+                        f"predicted ~{alt:.2g} s)")
     ways.append("a larger max_seconds (None: no limit) to run it anyway")
     kind = "certified" if certify else "exact mpmath"
     raise BudgetExceededError(
