@@ -65,19 +65,19 @@ def _huge_header() -> bytes:
 
 
 HOSTILE: dict[str, tuple[Callable[[], bytes], type[DmfError], str]] = {
-    "member-not-npy": (lambda: _zip({**GOOD, "notes.txt": b"hi"}), InputFileError, "not an array"),
-    "arabic-digit-name": (lambda: _zip({"W\u0661.npy": GOOD["W1.npy"]}), InputFileError, "ASCII"),
+    "member-not-npy": (lambda: _zip({**GOOD, "notes.txt": b"hi"}), InputFileError, "not a .npy array"),
+    "arabic-digit-name": (lambda: _zip({"W\u0661.npy": GOOD["W1.npy"]}), InputFileError, "unknown array.*ASCII"),
     "superscript-name": (lambda: _zip({"W\u00b2.npy": GOOD["W1.npy"]}), InputFileError, "ASCII"),
-    "npy-with-zip-appended": (lambda: GOOD["W1.npy"] + _zip(GOOD), InputFileError, "not an .npz"),
+    "npy-with-zip-appended": (lambda: GOOD["W1.npy"] + _zip(GOOD), InputFileError, "not a readable .npz"),
     "corrupt-deflate": (lambda: _corrupt_deflate(_zip(GOOD)), InputFileError, "damaged|not a .npy|data"),
     "encrypted-flag": (lambda: _set_flag(_zip(GOOD), 0x1), InputFileError, "encrypted"),
-    "7-TiB-shape": (lambda: _zip({"W1.npy": _huge_header()}), TooLargeError, "declares shape"),
+    "7-TiB-shape": (lambda: _zip({"W1.npy": _huge_header()}), TooLargeError, "unpack to"),
     "object-dtype": (lambda: _zip({"W1.npy": _npy(np.array([[1, 2]], dtype=np.int64)).replace(b"<i8", b"|O ")}), InputFileError, "dtype"),
     "three-dims": (lambda: _zip({"W1.npy": _npy(np.ones((1, 1, 1)))}), ShapeError, "2-D"),
     "truncated-data": (lambda: _zip({"W1.npy": GOOD["W1.npy"][:-3]}), InputFileError, "data bytes"),
     "trailing-data": (lambda: _zip({"W1.npy": GOOD["W1.npy"] + b"xyz"}), InputFileError, "beyond"),
-    "not-a-zip": (lambda: b"hello world", InputFileError, "not an .npz"),
-    "empty-file": (lambda: b"", InputFileError, "not an .npz"),
+    "not-a-zip": (lambda: b"hello world", InputFileError, "not a readable .npz"),
+    "empty-file": (lambda: b"", InputFileError, "not a readable .npz"),
 }
 
 
@@ -118,7 +118,7 @@ def test_a_good_archive_reads_exactly(tmp_path: Path) -> None:
     assert arrays["W2"].tolist() == [[0.0], [3.0]]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=max(200, settings.default.max_examples), deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=6))
 def test_mutated_archives_are_read_or_refused_cleanly(tmp_path_factory: pytest.TempPathFactory,
                                                      edits: list[tuple[int, int]]) -> None:

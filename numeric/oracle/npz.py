@@ -35,7 +35,7 @@ from typing import IO
 import numpy as np
 import numpy.lib.format as npy_format
 
-from derivations.errors import InputFileError, ShapeError, TooLargeError
+from derivations.errors import DmfError, InputFileError, ShapeError, TooLargeError
 
 __all__ = ["MEMBER_NAME", "read_npz"]
 
@@ -56,13 +56,14 @@ def read_npz(
     data = _read_once(p, max_file_bytes)
     if not data.startswith(_ZIP_MAGIC):
         raise InputFileError(
-            f"{p}: not an .npz archive (a zip file starts with {_ZIP_MAGIC!r}; this one starts "
-            f"with {data[:4]!r})"
+            f"{p}: not a readable .npz archive (a zip file starts with {_ZIP_MAGIC!r}; this one "
+            f"starts with {data[:4]!r})"
         )
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError,
+            NotImplementedError) as exc:  # e.g. "zip file version 6.4" from a damaged header
         raise InputFileError(f"{p}: not a readable .npz archive ({exc})") from exc
     names = _member_names(p, infos)
     budget = max_unpacked_bytes
@@ -88,13 +89,17 @@ def _read_once(p: Path, max_file_bytes: int) -> bytes:
 def _member_names(p: Path, infos: list[zipfile.ZipInfo]) -> list[str]:
     names: list[str] = []
     for info in infos:
-        stem = info.filename[: -len(".npy")] if info.filename.endswith(".npy") else None
-        if stem is None or not MEMBER_NAME.fullmatch(stem):
-            raise InputFileError(
-                f"{p}: the archive member {info.filename!r} is not an array of a point; allowed "
-                "are W1.npy, ..., WL.npy and optional M.npy, X.npy, Y.npy (ASCII names)"
-            )
-        if stem in names:
+        if not info.filename.endswith(".npy"):
+            raise InputFileError(f"{p}: the archive member {info.filename!r} is not a .npy array")
+        names.append(info.filename[: -len(".npy")])
+    unknown = sorted(n for n in names if not MEMBER_NAME.fullmatch(n))
+    if unknown:
+        raise InputFileError(
+            f"{p}: unknown array(s) {', '.join(map(repr, unknown))}; allowed are W1, ..., WL and "
+            "optional M, X, Y (ASCII names)"
+        )
+    for info, name in zip(infos, names, strict=True):
+        if names.count(name) > 1:
             raise InputFileError(f"{p}: the archive holds {info.filename!r} twice")
         if info.flag_bits & 0x1:
             raise InputFileError(f"{p}: the archive member {info.filename!r} is encrypted")
@@ -103,7 +108,6 @@ def _member_names(p: Path, infos: list[zipfile.ZipInfo]) -> list[str]:
                 f"{p}: the archive member {info.filename!r} uses compression method "
                 f"{info.compress_type}; expected stored or deflated"
             )
-        names.append(stem)
     return names
 
 
@@ -117,12 +121,16 @@ def _read_member(
             nbytes = math.prod(shape) * dtype.itemsize
             if nbytes > budget:
                 raise TooLargeError(
-                    f"{where} declares shape {shape} of {dtype} ({nbytes} bytes), more than the "
-                    f"{budget} bytes left of the limit on unpacked arrays"
+                    f"{where} would unpack to {nbytes} bytes (its header declares shape {shape} "
+                    f"of {dtype}), more than the {budget} bytes left of the limit on unpacked "
+                    "arrays"
                 )
             raw = fh.read(nbytes)
             trailing = fh.read(1)
-    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError) as exc:
+    except DmfError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError,
+            ValueError, OSError) as exc:  # ValueError: e.g. a negative seek from a bad offset
         raise InputFileError(f"{where} is damaged ({exc})") from exc
     if len(raw) != nbytes:
         raise InputFileError(f"{where} holds {len(raw)} data bytes; its header declares {nbytes}")
@@ -143,10 +151,14 @@ def _header(fh: IO[bytes], where: str) -> tuple[tuple[int, ...], bool, np.dtype]
             raise InputFileError(f"{where}: unknown .npy format version {version}")
     except (ValueError, TypeError, SyntaxError, OverflowError, UnicodeDecodeError) as exc:
         raise InputFileError(f"{where} is not a .npy array ({exc})") from exc
-    if dtype.kind not in "iuf" or dtype.hasobject:
+    if dtype.hasobject:
         raise InputFileError(
-            f"{where} has dtype {dtype}; expected an integer or floating dtype (pickled or "
-            "object arrays are refused)"
+            f"{where} is pickled (object dtype); pickled arrays are refused, store numbers "
+            "(integer or float dtype)"
+        )
+    if dtype.kind not in "iuf":
+        raise InputFileError(
+            f"{where} has dtype {dtype}; expected an integer or floating dtype"
         )
     if len(shape) != 2:
         raise ShapeError(f"{where} has shape {shape}; expected a 2-D matrix")
