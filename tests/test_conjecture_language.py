@@ -24,6 +24,8 @@ from numeric.conjecture.interpreter import (
 from numeric.conjecture.language import StatementError, parse_statement
 
 REFUSED = [
+    ("not-operator", "not lambda_max", "operator 'not' is not allowed", 1),
+    ("invert-operator", "~lambda_max <= 1", "operator '~' is not allowed", 1),
     ("import", "__import__('os')", "unknown function '__import__'", 1),
     ("dunder-attribute", "().__class__", "attribute '.__class__' is not allowed", 3),
     ("open", "open('x') == 1", "unknown function 'open'", 1),

@@ -326,8 +326,8 @@ class _Parser:
                 if isinstance(operand, Num):
                     return Num(col, end, operand.kind, -operand.value)
                 return Neg(col, end, operand.kind, operand)
-            raise self.fail(node, f"operator '{self.token(node)[:1]}' is not allowed "
-                                  "(only +, -, *, /, **, @)")
+            name = {ast.Not: "not", ast.Invert: "~"}.get(type(node.op), type(node.op).__name__)
+            raise self.fail(node, f"operator '{name}' is not allowed (only +, -, *, /, **, @)")
         if isinstance(node, ast.Attribute):
             if node.attr != "T":
                 raise self.fail(node, f"attribute '.{node.attr}' is not allowed (only m.T)",
