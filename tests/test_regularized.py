@@ -327,3 +327,19 @@ def test_a_bottleneck_through_a_repeated_singular_value_is_reported() -> None:
     w1, w2 = r.weights(10)
     assert [as_enclosure(x).contains(y) for x, y in zip(w1.flat, (1, 0), strict=True)] == [True] * 2
     assert [as_enclosure(x).contains(y) for x, y in zip(w2.flat, (1, 0), strict=True)] == [True] * 2
+
+
+def test_the_invariance_claims_need_positive_weight_decay() -> None:
+    """Why the wd-* statements say lam > 0: at lam = 0, M = [[1]] has the minimizers
+    (W_1, W_2) = ([[2]], [[1/2]]) and ([[1]], [[1]]), whose Frobenius norms and Hessian spectra
+    differ (exact characteristic polynomials x^2 - 17/4 x and x^2 - 2x)."""
+    from derivations.algebraic import charpoly
+    from derivations.exact import parse_point
+    from numeric.hessian import full_hessian
+
+    polys = []
+    for ws in ([[[2]], [["1/2"]]], [[[1]], [[1]]]):
+        p = parse_point(ws, [[1]])
+        polys.append(charpoly(full_hessian(list(p.weights), None, p.labels)))
+    assert polys[0] != polys[1]
+    assert [str(c) for c in polys[0].coeffs()] == ["0", "-17/4", "1"]

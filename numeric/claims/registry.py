@@ -303,7 +303,8 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(
         "wd-collapse-threshold",
         "Weight decay, X = I: per singular value sigma the global minimizer t >= 0 of f(t) = "
-        "1/2 (t^L - sigma)^2 + (lam L/2) t^2 is 0 exactly when lam > lam*(sigma, L), "
+        "1/2 (t^L - sigma)^2 + (lam L/2) t^2 is 0 exactly when lam > lam*(sigma, L) (for L = 2: "
+        "when lam >= lam* = sigma), "
         "lam*^L = (L-2)^(L-2) sigma^(2L-2) / (L-1)^(2L-2) (lam* = sigma for L = 2; L = 1 never "
         "collapses); at lam = lam*, L >= 3, both 0 and t_* = (lam*(L-2))^(1/(2L-2)) are global "
         "minimizers.",
@@ -320,7 +321,7 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(
         "wd-unique-end-to-end",
         "Weight decay, X = I, any widths: the global minimizer's end-to-end product is unique "
-        "for every rational target and lam except on the exceptional set {some carried singular "
+        "for every rational target and lam > 0 except on the exceptional set {some carried singular "
         "value has lam = lam*(sigma_i, L), L >= 3} (project's reading of the abstract: a "
         "Lebesgue-null set determined by depth and lam; a hidden width splitting a repeated "
         "singular value, also null, is reported separately).",
@@ -337,10 +338,10 @@ CLAIMS: tuple[Claim, ...] = (
     ),
     Claim(
         "wd-frobenius-constant",
-        "Weight decay, X = I, off the exceptional set: every layer's ||W_l||_F^2 is the same "
-        "(sum_i t_i^2) at every global minimizer; minimizers are related by orthogonal gauges "
-        "W_l -> G_l W_l G_(l-1)^T, and non-orthogonal gauges (which keep the product) are not "
-        "minimizers.",
+        "Weight decay lam > 0, X = I, off the exceptional set: every layer's ||W_l||_F^2 is the "
+        "same (sum_i t_i^2) at every global minimizer; minimizers are related by orthogonal "
+        "gauges W_l -> G_l W_l G_(l-1)^T (when no hidden width splits a repeated singular value), "
+        "and generic non-orthogonal gauges (which keep the product) are not minimizers.",
         f"{WD_SOURCES}; every critical point with lam > 0 is balanced (numeric.regularized)",
         "exactly rational minimizers W_l = F_l diag(t) F_(l-1)^T (rational Cayley frames, "
         "rational t_i, some collapsed), depth 1-4, widths 1-3; random rational orthogonal gauges; "
@@ -352,7 +353,7 @@ CLAIMS: tuple[Claim, ...] = (
     ),
     Claim(
         "wd-scalar-spectrum-constant",
-        "Weight decay, d_0 = d_L = 1, off the exceptional set: the spectrum of H_0 + lam I is the "
+        "Weight decay lam > 0, d_0 = d_L = 1, off the exceptional set: the spectrum of H_0 + lam I is the "
         "same at every global minimizer.",
         f"{WD_SOURCES} (\"the Hessian spectrum is constant across all minimizers of regularized "
         "deep scalar factorization\")",
@@ -365,7 +366,7 @@ CLAIMS: tuple[Claim, ...] = (
     ),
     Claim(
         "wd-matrix-spectrum-constant",
-        "Weight decay, matrix ends (d_0, d_L >= 2), off the exceptional set: the spectrum of "
+        "Weight decay lam > 0, matrix ends (d_0, d_L >= 2), off the exceptional set: the spectrum of "
         "H_0 + lam I is the same at every global minimizer (the scalar statement for matrix "
         "targets).",
         f"extension of wd-scalar-spectrum-constant to matrix targets ({WD_SOURCES})",
@@ -379,7 +380,7 @@ CLAIMS: tuple[Claim, ...] = (
     ),
     Claim(
         "wd-trace-lower-bound",
-        "Weight decay, X = I: at every global minimizer tr(H_0 + lam I) >= L ||Z||_F^2 / c + "
+        "Weight decay lam > 0, X = I: at every global minimizer tr(H_0 + lam I) >= L ||Z||_F^2 / c + "
         "lam P, where Z = W_L...W_1 and c = ||W_l||_F^2 (the same for every l and, off the "
         "exceptional set, for every global minimizer, so the bound is one number); equality for "
         "rank-one Z with scalar ends.",

@@ -80,7 +80,7 @@ def scalar_case(rng: np.random.Generator, depth: int) -> tuple[Fraction, Fractio
     if depth >= 3:
         lam = t ** (2 * depth - 2) / (depth - 2) * Fraction(int(rng.integers(1, 10)), 10)
     else:
-        lam = _rational(rng, 0, 6, 4)
+        lam = _rational(rng, 1, 6, 4)  # lam > 0: at lam = 0 the minimizers are not balanced
     return t**depth + lam * t ** (2 - depth), lam, t
 
 
