@@ -256,7 +256,7 @@ def data_factor_columns(data: np.ndarray) -> int | None:
         if n.bit_length() > FACTOR_MAX_BITS:
             return None
         count += 1 if _is_square(n) is not None else 4
-    return count
+    return max(count, 1)  # X = 0: one zero column
 
 
 def data_factor(data: np.ndarray) -> np.ndarray | None:

@@ -839,22 +839,69 @@ def estimate_exact_seconds(
                    f"exact rank ~{rank:.2g} s, {how} ~{eig:.2g} s")
 
 
+def _shape2(m: Any) -> tuple[int, int] | None:
+    """The shape of a 2-D array-like without reading its entries (``None`` if unclear)."""
+    shape = getattr(m, "shape", None)
+    if shape is not None:
+        return (int(shape[0]), int(shape[1])) if len(shape) == 2 else None
+    text = (str, bytes)
+    if isinstance(m, Sequence) and not isinstance(m, text) and m and isinstance(
+            m[0], Sequence) and not isinstance(m[0], text):
+        return len(m), len(m[0])
+    return None
+
+
+def _enforce_budget_from_shapes(weights: Any, data: Any, *, dps: int, certify: bool,
+                                max_seconds: float) -> None:
+    """Refuse before reading (and multiplying) the entries when even the smallest eigenvalue
+    problem the shapes allow is over budget: ``min(P, d_0 d_L)`` without data, ``min(P, d_L)``
+    with data (the factor form of a rank-1 ``X X^T``), ``min(P, d_0 d_L)`` for mpmath. Unclear
+    shapes are left to the parser's messages."""
+    if not isinstance(weights, Sequence) or isinstance(weights, str | bytes) or not weights:
+        return
+    shapes = [_shape2(w) for w in weights]
+    if any(sh is None or min(sh) < 1 for sh in shapes):
+        return
+    rows = [sh[0] for sh in shapes if sh is not None]
+    cols = [sh[1] for sh in shapes if sh is not None]
+    if any(c != r for c, r in zip(cols[1:], rows[:-1], strict=True)):
+        return
+    d0, dl, params = cols[0], rows[-1], sum(r * c for r, c in zip(rows, cols, strict=True))
+    from numeric.eigen import estimated_seconds
+
+    if certify:
+        n = min(params, d0 * dl if data is None or _shape2(data) is None else dl)
+        seconds = estimated_seconds(n, dps=dps)
+    else:
+        n = min(params, d0 * dl)
+        seconds = COST_MPMATH * n**3 * max(1.0, dps / 50) ** 0.75
+    if seconds > max_seconds:
+        what = (f"from the shapes alone, before reading the entries: at least a {n} x {n} "
+                f"eigenvalue problem (P = {params}, d_0 = {d0}, d_L = {dl})")
+        _refuse(seconds, what, certify=certify, dps=dps, max_seconds=max_seconds, alt=None)
+
+
 def _enforce_budget(point: Point, route: str, *, dps: int, certify: bool,
                     max_seconds: float) -> None:
     seconds, what = estimate_exact_seconds(point, route, dps=dps, certify=certify)
     if seconds <= max_seconds:
         return
+    alt = estimate_exact_seconds(point, route, dps=dps, certify=False)[0] if certify else None
+    _refuse(seconds, what, certify=certify, dps=dps, max_seconds=max_seconds, alt=alt)
+
+
+def _refuse(seconds: float, what: str, *, certify: bool, dps: int, max_seconds: float,
+            alt: float | None) -> None:
     ways = ["float64=True (command line: --float64; approximate float64, dense or Lanczos: "
             "seconds)"]
-    if certify:
-        alt, _ = estimate_exact_seconds(point, route, dps=dps, certify=False)
-        if alt <= max_seconds:
-            ways.append(f"certify=False (--no-certify; approximate mpmath at dps={dps}, "
-                        f"predicted ~{alt:.2g} s)")
+    if alt is not None and alt <= max_seconds:
+        ways.append(f"certify=False (--no-certify; approximate mpmath at dps={dps}, "
+                    f"predicted ~{alt:.2g} s)")
     ways.append("a larger max_seconds (None: no limit) to run it anyway")
     kind = "certified" if certify else "exact mpmath"
+    about = "at least" if what.startswith("from the shapes") else "about"
     raise BudgetExceededError(
-        f"the {kind} sharpness is predicted to take about {seconds:.2g} s, over max_seconds="
+        f"the {kind} sharpness is predicted to take {about} {seconds:.2g} s, over max_seconds="
         f"{max_seconds:g} (estimate: {what}; model: numeric.sharpness.estimate_exact_seconds); use "
         + ", or ".join(ways)
     )
@@ -1178,6 +1225,9 @@ def sharpness(
     start = time.perf_counter()
     weights = _weights_from_module(weights)
     data, labels = _samples_first(data, labels, inputs, targets)
+    if not float64 and max_seconds is not None:
+        _enforce_budget_from_shapes(weights, data, dps=dps, certify=certify,
+                                    max_seconds=max_seconds)
     fast = _fast_float_input(weights, target, data, labels) if float64 else None
     if fast is not None:
         ws, t, x, y = fast

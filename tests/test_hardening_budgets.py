@@ -138,7 +138,7 @@ def test_data_factor_is_exact_and_small(d0: int, n: int, rank: int, seed: int) -
 
     columns = data_factor_columns(x)
     assert columns is not None and f.shape[1] <= max(columns, 1)
-    assert columns <= 4 * exact_rank(x @ x.T)
+    assert columns <= max(4 * exact_rank(x @ x.T), 1)  # X = 0: one zero column
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -184,18 +184,43 @@ def _float_network(dims: tuple[int, ...]) -> list[np.ndarray]:
     ("weights", "target", "what"),
     [
         (*_chain_point(100), "400 x 400 full Hessian"),
-        (_float_network((32,) * 7), None, "1024 x 1024 reduced operator K"),
+        (_float_network((32,) * 7), None, "1024 x 1024 eigenvalue problem"),
     ],
     ids=["depth100-2x2-nonminimizer", "depth6-width32-minimizer"],
 )
 def test_work_over_budget_is_refused_up_front(weights: Any, target: Any, what: str) -> None:
     """Before: no answer after 65 s (depth 100), 247 s and 3 GB (width 32)."""
-    with pytest.raises(BudgetExceededError, match=r"predicted to take about [0-9.e+]+ s") as info:
+    with pytest.raises(BudgetExceededError,
+                       match=r"predicted to take (about|at least) [0-9.e+]+ s") as info:
         sharpness(weights, target)
     msg = str(info.value)
     assert isinstance(info.value, TooLargeError) and "\n" not in msg
     assert what in msg and "max_seconds=60" in msg and "float64=True" in msg
     assert "max_seconds (None: no limit)" in msg
+
+
+def test_shapes_alone_refuse_before_the_entries_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Width 512 (P = 786432): refused from the shapes, without parsing 786432 entries and
+    multiplying them exactly (that alone took 12 s); smaller shapes go on to the parser."""
+    sharpness_module = importlib.import_module("numeric.sharpness")
+
+    def no_parsing(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the entries were parsed")
+
+    monkeypatch.setattr(sharpness_module, "parse_point", no_parsing)
+    ws = _float_network((512, 512, 512, 512))
+    with pytest.raises(BudgetExceededError, match=r"at least .* from the shapes alone, before "
+                       r"reading the entries: at least a 262144 x 262144 eigenvalue problem"):
+        sharpness(ws)
+    with pytest.raises(BudgetExceededError, match="from the shapes alone"):
+        sharpness(ws, certify=False)
+    narrow = _float_network((512, 512, 4))  # without data at least 2048 x 2048: refused
+    with pytest.raises(BudgetExceededError, match="2048 x 2048"):
+        sharpness(narrow)
+    with pytest.raises(AssertionError, match="parsed"):  # with data the bound is d_L = 4
+        sharpness(narrow, data=np.ones((512, 2)))
+    with pytest.raises(AssertionError, match="parsed"):
+        sharpness(_float_network((3, 4, 2)))
 
 
 def test_budget_names_certify_false_when_that_fits() -> None:
