@@ -96,3 +96,16 @@ def test_errors_exit_2_with_one_line(
     import re
 
     assert re.search(match, lines[0])
+
+
+def test_help_describes_every_option_with_its_default(capsys: pytest.CaptureFixture[str]) -> None:
+    from numeric.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["escape", "--help"])
+    out = capsys.readouterr().out
+    text = " ".join(out[out.index("options:"):].split())  # the option list, not the usage line
+    for option, words in {"--minimizer": "gauge transform", "--direction": "top Hessian eigenvector",
+                          "--delta": "(default 0.01)", "--seed": "(default 0)"}.items():
+        after = text[text.index(option):]
+        assert words in after[:400], (option, after[:200])

@@ -91,13 +91,21 @@ def register(subparsers: Any) -> None:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dims", required=True, help="widths d_0,...,d_L, e.g. 2,3,3,2")
     p.add_argument("--target", help="M as rows ';' entries ',' e.g. '1,1/2;0,2' (exact)")
-    p.add_argument("--seed", type=_args.seed, default=0, help="seed for target, gauges, direction")
-    p.add_argument("--minimizer", choices=["balanced", "gauge"], default="balanced")
+    p.add_argument("--seed", type=_args.seed, default=0, help="seed for the random target, gauges and direction (default 0)")
+    p.add_argument(
+        "--minimizer", choices=["balanced", "gauge"], default="balanced",
+        help="W*: the balanced minimizer of the target, or a random rational gauge transform "
+        "of it (default balanced)",
+    )
     p.add_argument("--dps", type=int, default=60, help="mpmath decimal digits (default 60)")
     p.add_argument("--float64", action="store_true", help="run in float64 instead of mpmath")
     p.add_argument("--steps", type=int, default=None, help="step budget (default: from prediction)")
-    p.add_argument("--delta", type=float, default=1e-2, help="escape radius, relative to ||W*||")
-    p.add_argument("--direction", choices=["random", "top"], default="random")
+    p.add_argument("--delta", type=float, default=1e-2, help="escape radius, relative to ||W*||, in (0, 1) (default 0.01)")
+    p.add_argument(
+        "--direction", choices=["random", "top"], default="random",
+        help="start offset D: a seeded random unit direction or the top Hessian eigenvector "
+        "of W* (default random)",
+    )
     p.add_argument("--plot", help="write a PNG figure here")
     p.add_argument("--json", action="store_true", help="print JSON on stdout")
 
