@@ -142,12 +142,14 @@ Hessian-vector products, so a secondary quantity never dominates the cost."""
 DEFAULT_MAX_SECONDS = 60.0
 """``sharpness``'s default ``max_seconds``: the largest predicted time of the exact work."""
 
-# Cost model of the exact work (seconds), measured on this project's 2-core machine under a
-# load of about 6 (other jobs running): depth-6 float64 networks of widths 4-16 at minimizers
-# (reduced operator K of size 16-256, entries of ~1200 bits) and depth-10..100 chains of 2 x 2
-# integer layers away from minimizers (full Hessian of size 40-400, entries up to ~640 bits),
-# each stage timed separately; each constant is the largest observed ratio time / model, so
-# the prediction errs on the slow side (within a factor of about 3 of the measured times).
+# Cost model of the exact work (seconds), measured on this project's 2-core machine at load
+# averages of 3 to 6 (other jobs running; the same run takes up to twice as long at 6), each
+# stage timed separately: depth-6 float64 networks of widths 4-16 at minimizers (reduced
+# operator K of size 16-256), chains of 10-100 2 x 2 integer layers away from minimizers (full
+# Hessian of size 40-400, entries up to ~1000 bits), and float64 networks (2,3,3,2), (4,4,4,4),
+# (8,8,8,8), (16,16,16) on both routes. The prediction is within about a factor of 2 of the
+# measured time either way (100-layer chain: predicted 66 s, measured 40 s at load 3 and 88 s
+# at load 5; (16,16,16) away from a minimizer: predicted 81 s, measured 44 s and 79 s).
 COST_FRACTION_OP = 5e-6
 """One ``Fraction`` multiply-add of ~64-bit entries in the factor products (build stage)."""
 COST_ENTRY = 2e-6
