@@ -116,9 +116,10 @@ def reduced_terms(
     return out
 
 
-FACTOR_MAX_BITS = 2048
+FACTOR_MAX_BITS = 1024
 """``data_factor`` gives up (``None``) when a pivot ``p/q`` of ``C`` has ``p q`` beyond this many
-bits: the four-square search tests about ``bits/2`` candidates for primality."""
+bits: the four-square search tests about ``bits/2`` candidates for primality (measured: 0.01-0.05
+s per pivot at 1024 bits, 0.15-0.7 s at 2048)."""
 
 
 def exact_operator_sizes(

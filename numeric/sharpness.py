@@ -156,6 +156,8 @@ COST_ENTRY = 2e-6
 """One ``Fraction`` entry of a Kronecker term or Hessian block (build stage)."""
 COST_RANK = 3e-8
 """``exact_rank``: seconds per ``n^3`` (FLINT) at ~300-bit entries."""
+COST_FOUR_SQUARES = 0.05
+"""``numeric.reduced.four_squares`` on one pivot of ``X X^T`` (at most ``FACTOR_MAX_BITS``)."""
 COST_MPMATH = 1.5e-4
 """mpmath ``eigsy`` (Jacobi, certify=False): seconds per ``n^3`` at 50 digits."""
 _BITS_UNIT = 512.0
@@ -803,7 +805,8 @@ def estimate_exact_seconds(
     on the full Hessian). Build: ``COST_FRACTION_OP (L^2 + L^3/6) d^3 (1 + b/512)`` for the
     factor chains (``L^3``: the residual term's chains, full route only) plus ``COST_ENTRY
     n^2 (1 + b/512)`` per Hessian entry (times ``L`` for the ``L`` Kronecker terms of
-    ``K``); rank: ``COST_RANK n^3 (1 + b/512)``; eigenvalues:
+    ``K``), plus ``COST_FOUR_SQUARES d_0`` for the factor ``F``; rank: ``COST_RANK n^3 (1 +
+    b/512)``; eigenvalues:
     ``numeric.eigen.estimated_seconds(n, dps)`` (certified) or ``COST_MPMATH n^3
     max(1, dps/50)^0.75`` (mpmath, on the ``d_0 d_L`` sqrt form at a minimizer).
 
@@ -830,6 +833,8 @@ def estimate_exact_seconds(
     grow = 1.0 + bits / _BITS_UNIT
     entries = n * n * (depth if route == "reduced" and choice != "hessian" else 1)
     build = (COST_FRACTION_OP * chains * max(dims) ** 3 + COST_ENTRY * entries) * grow
+    if choice == "factor":
+        build += COST_FOUR_SQUARES * dims[0]  # one four-square search per pivot of X X^T
     rank = COST_RANK * n**3 * grow
     if certify:
         eig, how = estimated_seconds(n, dps=dps), "certified eigenvalues"

@@ -159,6 +159,20 @@ def test_factor_form_agrees_with_the_full_hessian(seed: int, eig_sizes: list[int
                                              full.spectrum_enclosures or [], strict=True))
 
 
+def test_large_pivots_fall_back_to_the_other_exact_forms(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pivots beyond FACTOR_MAX_BITS: no factor (the four-square search would be slow); the
+    smaller of J^T J and the gram form is used, with the same enclosure."""
+    rng = np.random.default_rng(0)
+    ws = [rng.integers(-2, 3, (5, 2)).tolist(), rng.integers(-2, 3, (2, 5)).tolist()]
+    x = rng.integers(-3, 4, (2, 20)).tolist()
+    with_factor = sharpness(ws, data=x, dps=30)
+    monkeypatch.setattr(importlib.import_module("numeric.reduced"), "FACTOR_MAX_BITS", 1)
+    assert data_factor(np.array(x, dtype=object) + Fraction(0)) is None
+    r = sharpness(ws, data=x, dps=30)
+    assert "J^T J (20 x 20" in r.method and r.operator_size == 20
+    assert r.enclosure.overlaps(with_factor.enclosure)
+
+
 def test_exact_operator_sizes_prefers_the_gram_form_on_ties_and_without_data() -> None:
     assert exact_operator_sizes((3, 3, 2), None) == ("gram", 6, 6, 15)
     assert exact_operator_sizes((2, 3), 2)[0] == "gram"  # d_L N = 6 = P: tie
