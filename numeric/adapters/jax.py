@@ -179,7 +179,9 @@ def hvp_lanczos_sharpness(
     ``LinearOperator`` whose matvec is the jitted HVP ``v -> d/de grad L(theta + e v)`` (one
     ``jax.jvp`` of ``jax.grad``); seeded start vector, tolerance ``tol`` (0: machine
     precision). Approximate: the Ritz value converges to ``lambda_max`` to about machine
-    precision relative to ``||H||``."""
+    precision relative to ``||H||``. With ``P <= 2`` parameters (too few for ARPACK), or when
+    ARPACK's Krylov space collapses and ``P <= 512``, the Hessian is assembled from ``P``
+    products and diagonalized densely instead."""
     from scipy.sparse.linalg import ArpackError, LinearOperator, eigsh
 
     ws = to_jax(weights)
@@ -195,7 +197,7 @@ def hvp_lanczos_sharpness(
         h = np.column_stack([matvec(e) for e in np.eye(p)])
         return float(np.linalg.eigvalsh(0.5 * (h + h.T))[-1])
 
-    if p <= 2:  # too small for ARPACK (it needs k < P - 1)
+    if p <= 2:  # too small for ARPACK's k = 1
         return dense()
     op = LinearOperator((p, p), matvec=matvec, dtype=np.float64)
     v0 = np.random.default_rng(seed).standard_normal(p)
