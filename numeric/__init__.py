@@ -43,7 +43,8 @@ from typing import Any
 
 __version__ = "0.2.0"
 
-from numeric.sharpness import SharpnessResult, sharpness
+from numeric.result import SharpnessResult
+from numeric.sharpness import sharpness
 
 # public name -> module that defines it (loaded on first access)
 _LAZY: dict[str, str] = {

@@ -78,8 +78,6 @@ import math
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
 from fractions import Fraction
 from typing import Any, Literal
 
@@ -89,19 +87,52 @@ import numpy as np
 from derivations.algebraic import exact_rank
 from derivations.errors import (
     DmfError,
-    NonFiniteError,
     NotAMinimizerError,
     PrecisionExhausted,
-    TooLargeError,
 )
 from derivations.exact import Point, check_chain, parse_point
+from numeric.budget import (
+    DEFAULT_MAX_SECONDS,
+    BudgetExceededError,
+    _check_budget_option,
+    _enforce_budget,
+    _enforce_budget_from_shapes,
+    _exact_choice,
+    estimate_exact_seconds,
+)
+from numeric.float64_input import (
+    _EXACT_ROUTE,
+    Float64RangeError,
+    _check_float64_range,
+    _exact_to_float64,
+    _fast_float_input,
+    _float_is_minimizer,
+)
 from numeric.kinds import point_arrays
+from numeric.result import (
+    LOSSES,
+    SharpnessResult,
+    _dominance,
+    _Ev,
+    _same,
+    _scale,
+    _Spectrum,
+    _sub,
+    loss_factor,
+    magnitude_note,
+)
 
-__all__ = [
+__all__ = [  # with the public names of result, budget and float64_input
     "DEFAULT_MAX_SECONDS",
+    "DENSE_FLOAT64_LIMIT",
+    "LAMBDA_MIN_MIN_PRODUCTS",
+    "LANCZOS_K",
+    "LANCZOS_TOL",
     "LOSSES",
     "BudgetExceededError",
     "Float64RangeError",
+    "LossName",
+    "RouteName",
     "SharpnessResult",
     "estimate_exact_seconds",
     "loss_factor",
@@ -111,15 +142,6 @@ __all__ = [
 
 LossName = Literal["half-sum", "sum", "mean", "mse"]
 RouteName = Literal["auto", "reduced", "full"]
-
-_NORM = "||W_L...W_1 X - Y||_F^2"
-LOSSES: dict[str, str] = {
-    "half-sum": f"0.5*{_NORM}",
-    "sum": _NORM,
-    "mean": f"(1/N)*{_NORM}",
-    "mse": f"(1/(d_L*N))*{_NORM}",
-}
-"""Loss convention name -> its formula (``N`` samples; ``N = d_0`` when ``X = I``)."""
 
 MIN_DPS, MAX_DPS = 5, 5000
 DENSE_FLOAT64_LIMIT = 256
@@ -137,324 +159,6 @@ takes 26 ms against 60 ms at machine-precision tolerance, with the same value to
 LAMBDA_MIN_MIN_PRODUCTS = 600
 """float64 Lanczos: lambda_min may use ``max(2 x the products spent on lambda_max, this)``
 Hessian-vector products, so a secondary quantity never dominates the cost."""
-
-
-DEFAULT_MAX_SECONDS = 60.0
-"""``sharpness``'s default ``max_seconds``: the largest predicted time of the exact work."""
-
-# Cost model of the exact work (seconds), measured on this project's 2-core machine at load
-# averages of 3 to 6 (other jobs running; the same run takes up to twice as long at 6), each
-# stage timed separately: depth-6 float64 networks of widths 4-16 at minimizers (reduced
-# operator K of size 16-256), chains of 10-100 2 x 2 integer layers away from minimizers (full
-# Hessian of size 40-400, entries up to ~1000 bits), and float64 networks (2,3,3,2), (4,4,4,4),
-# (8,8,8,8), (16,16,16) on both routes. The prediction is within about a factor of 2 of the
-# measured time either way (100-layer chain: predicted 66 s, measured 40 s at load 3 and 88 s
-# at load 5; (16,16,16) away from a minimizer: predicted 81 s, measured 44 s and 79 s).
-COST_FRACTION_OP = 5e-6
-"""One ``Fraction`` multiply-add of ~64-bit entries in the factor products (build stage)."""
-COST_ENTRY = 2e-6
-"""One ``Fraction`` entry of a Kronecker term or Hessian block (build stage)."""
-COST_RANK = 3e-8
-"""``exact_rank``: seconds per ``n^3`` (FLINT) at ~300-bit entries."""
-COST_FOUR_SQUARES = 0.05
-"""``numeric.reduced.four_squares`` on one pivot of ``X X^T`` (at most ``FACTOR_MAX_BITS``)."""
-COST_MPMATH = 1.5e-4
-"""mpmath ``eigsy`` (Jacobi, certify=False): seconds per ``n^3`` at 50 digits."""
-_BITS_UNIT = 512.0
-
-
-def loss_factor(loss: str, *, n_samples: int, d_out: int) -> tuple[Fraction, str]:
-    """The exact factor turning the Hessian of ``1/2 ||R||_F^2`` into that of ``loss``, and the
-    loss formula with ``N`` and ``d_L`` filled in.
-
-    >>> loss_factor("mse", n_samples=3, d_out=2)
-    (Fraction(1, 3), '(1/(2*3))*||W_L...W_1 X - Y||_F^2')
-    """
-    if loss == "half-sum":
-        return Fraction(1), LOSSES[loss]
-    if loss == "sum":
-        return Fraction(2), LOSSES[loss]
-    if loss == "mean":
-        return Fraction(2, n_samples), f"(1/{n_samples})*{_NORM}"
-    if loss == "mse":
-        return Fraction(2, d_out * n_samples), f"(1/({d_out}*{n_samples}))*{_NORM}"
-    raise DmfError(f"unknown loss convention {loss!r}; expected one of {sorted(LOSSES)}")
-
-
-# --------------------------------------------------------------------------- the result
-@dataclass(frozen=True)
-class SharpnessResult:
-    """The sharpness at a point and how it was obtained.
-
-    Eigenvalues are those of the Hessian of the chosen ``loss`` (``loss_factor`` applied).
-    ``value`` is an ``mpf`` (certified or mpmath modes; the enclosure midpoint when certified)
-    or a ``float`` (float64 mode). Enclosures are ``numeric.eigen.Enclosure`` (exact ``Fraction``
-    endpoints) or ``None`` when not certified. ``multiplicity`` counts eigenvalues not
-    separated from ``lambda_max`` (certified: enclosures overlapping its enclosure; otherwise
-    within a tolerance derived from the precision; Lanczos: among the ``k`` computed).
-    ``gap = lambda_1 - (next lower distinct eigenvalue)``. ``largest_magnitude`` is what power
-    iteration converges to; ``largest_magnitude_is_lambda_min`` says when ``|lambda_min| >
-    lambda_max`` (``None``: not decided at this precision). ``spectrum`` (with
-    ``spectrum=True``) lists the nonzero eigenvalues, descending, and ``zero_multiplicity``
-    the multiplicity of the eigenvalue 0.
-    """
-
-    value: Any
-    enclosure: Any
-    certified: bool
-    route: str
-    at_minimizer: bool
-    residual_norm: Any
-    loss: str
-    loss_factor: Fraction
-    dims: tuple[int, ...]
-    parameters: int
-    lambda_min: Any
-    largest_magnitude: Any
-    multiplicity: int
-    gap: Any
-    spectrum: list[Any] | None
-    zero_multiplicity: int | None
-    method: str
-    dps: int | None
-    loss_convention: str = "half-sum"
-    lambda_min_enclosure: Any = None
-    gap_enclosure: Any = None
-    spectrum_enclosures: list[Any] | None = None
-    largest_magnitude_is_lambda_min: bool | None = False
-    seconds: float = field(default=0.0, compare=False)
-    secondary: str | None = None
-    """Why secondary quantities (``lambda_min``, gap, multiplicity, spectrum) are known to fewer
-    digits than ``lambda_max`` (certified: their enclosures could not all be refined to ``dps``
-    digits; float64: ``lambda_min`` bounded or not converged), or ``None``."""
-    operator_size: int | None = field(default=None, compare=False)
-    """The size ``n`` of the ``n x n`` matrix whose eigenvalues were computed (the reduced
-    operator, ``J^T J`` or the full Hessian; ``None`` for matrix-free Lanczos)."""
-
-    def _fmt(self, x: Any) -> str:
-        if x is None:
-            return "n/a"
-        if isinstance(x, mpmath.mpf):
-            return str(mpmath.nstr(x, self.dps or 15))
-        return repr(float(x))
-
-    def _secondary_string(self, x: Any, enc: Any) -> str:
-        """A secondary number as printed: only the digits its enclosure proves (see
-        ``_proven_string``), otherwise as ``_fmt``."""
-        if x is None:
-            return "n/a"
-        if enc is not None:
-            return _proven_string(x, enc, self.dps or 17)
-        return self._fmt(x)
-
-    def __str__(self) -> str:
-        if self.certified and self.enclosure is not None:
-            lo, hi = _enclosure_strings(self.enclosure, self.dps or 50)
-            status = f"certified: lambda_max in [{lo}, {hi}]"
-        else:
-            status = self.method
-        where = "at a minimizer (R X^T = 0)" if self.at_minimizer else "not a minimizer"
-        lines = [
-            f"lambda_max = {self._fmt(self.value)}  [{status}]",
-            f"route: {self.route}; {where}; residual norm {self._fmt(self.residual_norm)}",
-            f"loss: {self.loss} (Hessian factor {self.loss_factor} relative to docs/mathematics.md's 1/2)",
-            f"dims {self.dims}, {self.parameters} parameters; multiplicity of lambda_max "
-            f"{self.multiplicity}; gap lambda_1 - lambda_2 = "
-            f"{self._secondary_string(self.gap, self.gap_enclosure)}",
-            f"lambda_min = {self._secondary_string(self.lambda_min, self.lambda_min_enclosure)}; "
-            f"largest magnitude = "
-            f"{self._secondary_string(self.largest_magnitude, self._largest_enclosure())}",
-        ]
-        if self.secondary:
-            lines.append(f"secondary quantities: {self.secondary}")
-        note = magnitude_note(self)
-        if note:
-            lines.append(f"note: {note}")
-        if self.spectrum is not None:
-            lines.append(
-                f"nonzero spectrum ({len(self.spectrum)} values), zero with multiplicity "
-                f"{self.zero_multiplicity}"
-            )
-        return "\n".join(lines)
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict (numbers as decimal strings; the oracle's JSON format, README "The oracle command")."""
-        digits = self.dps or 17
-        out: dict[str, Any] = {
-            "lambda_max": _num_string(self.value, digits),
-            "enclosure": None
-            if self.enclosure is None
-            else list(_enclosure_strings(self.enclosure, digits)),
-            "certified": self.certified,
-            "route": self.route,
-            "at_minimizer": self.at_minimizer,
-            "residual_norm": _num_string(self.residual_norm, digits),
-            "loss": self.loss,
-            "loss_convention": self.loss_convention,
-            "loss_factor": str(self.loss_factor),
-            "dims": list(self.dims),
-            "parameters": self.parameters,
-            "lambda_min": _num_string(self.lambda_min, digits, self.lambda_min_enclosure),
-            "largest_magnitude": _num_string(
-                self.largest_magnitude, digits, self._largest_enclosure()
-            ),
-            "largest_magnitude_is_lambda_min": self.largest_magnitude_is_lambda_min,
-            "multiplicity": self.multiplicity,
-            "gap": _num_string(self.gap, digits, self.gap_enclosure),
-            "method": self.method,
-            "dps": self.dps,
-        }
-        if self.spectrum is not None:
-            encs = self.spectrum_enclosures or [None] * len(self.spectrum)
-            out["spectrum"] = [_num_string(x, digits, e) for x, e in zip(self.spectrum, encs,
-                                                                         strict=True)]
-            out["zero_multiplicity"] = self.zero_multiplicity
-        if self.secondary:
-            out["secondary"] = self.secondary
-        return out
-
-    def _largest_enclosure(self) -> Any:
-        return self.lambda_min_enclosure if self.largest_magnitude_is_lambda_min else self.enclosure
-
-
-def magnitude_note(result: SharpnessResult) -> str:
-    """What a power iteration on this Hessian converges to, when that is not ``lambda_max``."""
-    if result.lambda_min is None or result.lambda_min >= 0:
-        return ""
-    if result.largest_magnitude_is_lambda_min:
-        return "|lambda_min| > lambda_max: power iteration would find lambda_min"
-    if result.largest_magnitude_is_lambda_min is None:
-        return ("|lambda_min| and lambda_max are not separated at this precision: power "
-                "iteration need not converge to either")
-    return ""
-
-
-def _num_string(x: Any, digits: int, enc: Any = None) -> str | None:
-    """``x`` as a decimal string of ``digits`` significant digits; with its enclosure ``enc``,
-    only as many digits as ``enc`` proves (``_proven_string``)."""
-    if x is None:
-        return None
-    if enc is not None:
-        return _proven_string(x, enc, digits)
-    if isinstance(x, mpmath.mpf):
-        return str(mpmath.nstr(x, digits, strip_zeros=False))
-    if isinstance(x, Fraction):
-        return _decimal(x, digits, None)
-    return repr(float(x))
-
-
-def _proven_string(x: Any, enc: Any, digits: int) -> str:
-    """An enclosed number to ``digits`` significant digits when its enclosure proves them
-    (``correct_digits >= digits``: printed as before), otherwise its enclosure's midpoint with
-    only the proven digits plus one, and more if needed until the printed decimal lies inside
-    the enclosure. So a secondary quantity (a gap, a lambda_min) never shows digits that
-    nothing proves, and what is printed is always inside its proven interval."""
-    proven = enc.correct_digits
-    if proven >= digits:
-        return _num_string(x, digits)  # type: ignore[return-value]
-    for n in range(max(1, int(proven) + 1), digits + 1):
-        text = _decimal(enc.mid, n, None)
-        if enc.contains(Fraction(text)):
-            return text
-    return _decimal(enc.mid, digits, None)
-
-
-def _decimal(q: Fraction, digits: int, rounding: str | None) -> str:
-    ctx = Context(prec=digits, rounding=rounding or "ROUND_HALF_EVEN")
-    return str(ctx.divide(Decimal(q.numerator), Decimal(q.denominator)))
-
-
-def _enclosure_strings(enc: Any, digits: int) -> tuple[str, str]:
-    """Outward-rounded decimal endpoints (``lo`` rounded down, ``hi`` up): still an enclosure."""
-    return _decimal(enc.lo, digits, ROUND_FLOOR), _decimal(enc.hi, digits, ROUND_CEILING)
-
-
-# --------------------------------------------------------------------------- eigenvalue lists
-@dataclass(frozen=True)
-class _Ev:
-    """One Hessian eigenvalue: a value (mpf / float / Fraction) and, when certified, an
-    enclosure."""
-
-    value: Any
-    enc: Any = None
-
-
-@dataclass
-class _Spectrum:
-    """What one mode found: the Hessian's eigenvalues (descending; ``complete`` or only the
-    top ones), its lambda_min when known, and its exact zero multiplicity when known."""
-
-    evs: list[_Ev]
-    complete: bool
-    lambda_min: _Ev | None
-    zero_multiplicity: int | None
-    tol: Any
-    method: str
-    secondary: str | None = None
-    lambda_min_bound: float | None = None
-    """float64: ``lambda_min >= -lambda_min_bound`` (the residual term's norm bound, J^T J
-    being PSD), used to decide dominance when ``lambda_min`` itself is unknown."""
-    operator_size: int | None = None
-    """The size of the matrix whose eigenvalues were computed (``None``: matrix-free)."""
-
-
-def _scale(spec: _Spectrum, c: Fraction, dps: int | None) -> _Spectrum:
-    if c == 1:
-        return spec
-
-    def one(e: _Ev) -> _Ev:
-        enc = None if e.enc is None else dataclasses.replace(e.enc, lo=e.enc.lo * c, hi=e.enc.hi * c)
-        if isinstance(e.value, mpmath.mpf):
-            with mpmath.workdps(dps or 15):
-                return _Ev(e.value * c.numerator / c.denominator, enc)
-        if isinstance(e.value, Fraction):
-            return _Ev(e.value * c, enc)
-        return _Ev(float(e.value) * float(c), enc)
-
-    lam_min = None if spec.lambda_min is None else one(spec.lambda_min)
-    bound = None if spec.lambda_min_bound is None else spec.lambda_min_bound * float(c)
-    return dataclasses.replace(
-        spec, evs=[one(e) for e in spec.evs], lambda_min=lam_min, tol=spec.tol * float(c),
-        lambda_min_bound=bound,
-    )
-
-
-def _same(a: _Ev, b: _Ev, tol: Any) -> bool:
-    if a.enc is not None and b.enc is not None:
-        return bool(a.enc.lo <= b.enc.hi and b.enc.lo <= a.enc.hi)
-    return bool(abs(a.value - b.value) <= tol)
-
-
-def _sub(a: _Ev, b: _Ev, dps: int | None) -> _Ev:
-    """``a - b``. With enclosures the value is the exact difference of their midpoints, rounded
-    once: subtracting the rounded values would cancel (``2e36 - (2e36 - 2e-17)`` at 50 digits
-    is 0), so a gap far below ``lambda_max`` keeps its significant digits."""
-    enc = None
-    if a.enc is not None and b.enc is not None:
-        enc = dataclasses.replace(a.enc, lo=a.enc.lo - b.enc.hi, hi=a.enc.hi - b.enc.lo)
-        if isinstance(a.value, mpmath.mpf) or isinstance(b.value, mpmath.mpf):
-            mid = enc.mid
-            with mpmath.workdps(dps or 15):
-                return _Ev(mpmath.mpf(mid.numerator) / mid.denominator, enc)
-    if isinstance(a.value, mpmath.mpf) or isinstance(b.value, mpmath.mpf):
-        with mpmath.workdps(dps or 15):
-            return _Ev(mpmath.mpf(a.value) - b.value, enc)
-    return _Ev(a.value - b.value, enc)
-
-
-def _dominance(top: _Ev, low: _Ev, tol: Any) -> bool | None:
-    """Whether ``|lambda_min| > lambda_max`` (``None`` if the enclosures do not decide it, or,
-    without enclosures, if the two magnitudes agree within ``tol``: a tie, as at the saddle
-    ``W = 0``, where power iteration converges to neither)."""
-    if top.enc is not None and low.enc is not None:
-        if -low.enc.lo > top.enc.hi:
-            return True
-        if -low.enc.hi < top.enc.lo or low.enc.lo >= 0:
-            return False
-        return None
-    if low.value < 0 and abs(-low.value - top.value) <= tol:
-        return None
-    return bool(-low.value > top.value)
 
 
 # --------------------------------------------------------------------------- modes
@@ -579,20 +283,6 @@ def _mode_exact(point: Point, route: str, dps: int, certify: bool) -> _Spectrum:
     evs = _drop_zeros(evs, rank)
     return _Spectrum(evs, True, evs[-1], params - rank, _tol_mp(evs, dps), method, note,
                      operator_size=params)
-
-
-def _exact_choice(point: Point) -> tuple[str, int]:
-    """Which exact rational operator the reduced route diagonalizes, and its size
-    (``numeric.reduced.exact_operator_sizes``: the smallest of K's gram form, the gram form of
-    a rational ``F`` with ``F F^T = X X^T``, and ``J^T J``)."""
-    from numeric.reduced import data_factor_columns, exact_operator_sizes
-
-    if point.data is None:
-        choice, size, _, _ = exact_operator_sizes(point.dims, None)
-        return choice, size
-    columns = data_factor_columns(point.data) if point.data.shape[1] > point.dims[0] else None
-    choice, size, _, _ = exact_operator_sizes(point.dims, point.data.shape[1], columns)
-    return choice, size
 
 
 def _mpmath_reduced(point: Point, dps: int) -> list[_Ev]:
@@ -767,338 +457,6 @@ def _lanczos_lambda_min(op: Any, budget: int) -> float | None:
     except (ArpackNoConvergence, _BudgetSpent):
         return None
     return float(vals[0])
-
-
-# --------------------------------------------------------------------------- budget
-class BudgetExceededError(TooLargeError):
-    """The exact (certified or mpmath) work is predicted to take longer than ``max_seconds``;
-    refused before starting it. The message names the estimate and the ways out."""
-
-
-def _check_budget_option(max_seconds: Any) -> None:
-    if max_seconds is None:
-        return
-    if isinstance(max_seconds, bool) or not isinstance(max_seconds, int | float) or not (
-        max_seconds > 0 and math.isfinite(max_seconds)
-    ):
-        raise DmfError(f"max_seconds must be a positive number of seconds or None (no limit); "
-                       f"got {max_seconds!r}")
-
-
-def _matrix_bits(m: np.ndarray) -> tuple[int, int]:
-    """``(bits of the common denominator, bits of the largest cleared numerator + log2 of the
-    inner dimension)`` of an exact matrix: the size a product gains per factor."""
-    den = math.lcm(*(q.denominator for q in m.flat))
-    num = max(abs(q.numerator) * (den // q.denominator) for q in m.flat)
-    return den.bit_length(), num.bit_length() + max(m.shape[1], 1).bit_length()
-
-
-def estimate_exact_seconds(
-    point: Point, route: str, *, dps: int = 50, certify: bool = True
-) -> tuple[float, str]:
-    """The predicted seconds of the exact work of ``sharpness`` on ``point`` along ``route``
-    (``"reduced"`` or ``"full"``), and what the prediction is made of.
-
-    Model (constants ``COST_*`` above and ``numeric.eigen.estimated_seconds``): ``b`` = the
-    entry bits of the operator, ``2 x`` the sum over layers (and data) of denominator bits plus
-    cleared-numerator bits; ``n`` = its size (``exact_operator_sizes`` at a minimizer, ``P``
-    on the full Hessian). Build: ``COST_FRACTION_OP (L^2 + L^3/6) d^3 (1 + b/512)`` for the
-    factor chains (``L^3``: the residual term's chains, full route only) plus ``COST_ENTRY
-    n^2 (1 + b/512)`` per Hessian entry (times ``L`` for the ``L`` Kronecker terms of
-    ``K``), plus ``COST_FOUR_SQUARES d_0`` for the factor ``F``; rank: ``COST_RANK n^3 (1 +
-    b/512)``; eigenvalues:
-    ``numeric.eigen.estimated_seconds(n, dps)`` (certified) or ``COST_MPMATH n^3
-    max(1, dps/50)^0.75`` (mpmath, on the ``d_0 d_L`` sqrt form at a minimizer).
-
-    >>> from derivations.exact import parse_point
-    >>> seconds, what = estimate_exact_seconds(parse_point([[[1, 2]]]), "reduced")
-    >>> seconds < 1, what.startswith("2 x 2")
-    (True, True)
-    """
-    from numeric.eigen import estimated_seconds
-
-    dims, depth = point.dims, point.depth
-    sizes = [_matrix_bits(w) for w in point.weights]
-    bits = 2 * sum(d + n for d, n in sizes)
-    if point.data is not None:
-        bits += 2 * sum(_matrix_bits(point.data))
-    if route == "reduced":
-        choice, n = _exact_choice(point)
-        chains = depth * depth
-        what = {"hessian": "J^T J", "factor": "reduced operator K (F F^T = X X^T)"}.get(
-            choice, "reduced operator K")
-    else:
-        choice, n, what = "full", point.num_params, "full Hessian"
-        chains = depth * depth + depth**3 // 6
-    grow = 1.0 + bits / _BITS_UNIT
-    entries = n * n * (depth if route == "reduced" and choice != "hessian" else 1)
-    build = (COST_FRACTION_OP * chains * max(dims) ** 3 + COST_ENTRY * entries) * grow
-    if choice == "factor":
-        build += COST_FOUR_SQUARES * dims[0]  # one four-square search per pivot of X X^T
-    rank = COST_RANK * n**3 * grow
-    if certify:
-        eig, how = estimated_seconds(n, dps=dps), "certified eigenvalues"
-    else:
-        m = dims[0] * dims[-1] if route == "reduced" else n
-        eig, how = COST_MPMATH * m**3 * max(1.0, dps / 50) ** 0.75, f"mpmath Jacobi on {m} x {m}"
-    total = build + rank + eig
-    return total, (f"{n} x {n} {what} with entries of about {bits} bits: build ~{build:.2g} s, "
-                   f"exact rank ~{rank:.2g} s, {how} ~{eig:.2g} s")
-
-
-def _shape2(m: Any) -> tuple[int, int] | None:
-    """The shape of a 2-D array-like without reading its entries (``None`` if unclear)."""
-    shape = getattr(m, "shape", None)
-    if shape is not None:
-        return (int(shape[0]), int(shape[1])) if len(shape) == 2 else None
-    text = (str, bytes)
-    if isinstance(m, Sequence) and not isinstance(m, text) and m and isinstance(
-            m[0], Sequence) and not isinstance(m[0], text):
-        return len(m), len(m[0])
-    return None
-
-
-def _enforce_budget_from_shapes(weights: Any, data: Any, *, dps: int, certify: bool,
-                                max_seconds: float) -> None:
-    """Refuse before reading (and multiplying) the entries when even the smallest eigenvalue
-    problem the shapes allow is over budget: ``min(P, d_0 d_L)`` without data, ``min(P, d_L)``
-    with data (the factor form of a rank-1 ``X X^T``), ``min(P, d_0 d_L)`` for mpmath. Unclear
-    shapes are left to the parser's messages."""
-    if not isinstance(weights, Sequence) or isinstance(weights, str | bytes) or not weights:
-        return
-    shapes = [_shape2(w) for w in weights]
-    if any(sh is None or min(sh) < 1 for sh in shapes):
-        return
-    rows = [sh[0] for sh in shapes if sh is not None]
-    cols = [sh[1] for sh in shapes if sh is not None]
-    if any(c != r for c, r in zip(cols[1:], rows[:-1], strict=True)):
-        return
-    d0, dl, params = cols[0], rows[-1], sum(r * c for r, c in zip(rows, cols, strict=True))
-    from numeric.eigen import estimated_seconds
-
-    if certify:
-        n = min(params, d0 * dl if data is None or _shape2(data) is None else dl)
-        seconds = estimated_seconds(n, dps=dps)
-    else:
-        n = min(params, d0 * dl)
-        seconds = COST_MPMATH * n**3 * max(1.0, dps / 50) ** 0.75
-    if seconds > max_seconds:
-        what = (f"from the shapes alone, before reading the entries: at least a {n} x {n} "
-                f"eigenvalue problem (P = {params}, d_0 = {d0}, d_L = {dl})")
-        _refuse(seconds, what, certify=certify, dps=dps, max_seconds=max_seconds, alt=None)
-
-
-def _enforce_budget(point: Point, route: str, *, dps: int, certify: bool,
-                    max_seconds: float) -> None:
-    seconds, what = estimate_exact_seconds(point, route, dps=dps, certify=certify)
-    if seconds <= max_seconds:
-        return
-    alt = estimate_exact_seconds(point, route, dps=dps, certify=False)[0] if certify else None
-    _refuse(seconds, what, certify=certify, dps=dps, max_seconds=max_seconds, alt=alt)
-
-
-def _refuse(seconds: float, what: str, *, certify: bool, dps: int, max_seconds: float,
-            alt: float | None) -> None:
-    ways = ["float64=True (command line: --float64; approximate float64, dense or Lanczos: "
-            "seconds)"]
-    if alt is not None and alt <= max_seconds:
-        ways.append(f"certify=False (--no-certify; approximate mpmath at dps={dps}, "
-                    f"predicted ~{alt:.2g} s)")
-    ways.append("a larger max_seconds (None: no limit) to run it anyway")
-    kind = "certified" if certify else "exact mpmath"
-    about = "at least" if what.startswith("from the shapes") else "about"
-    raise BudgetExceededError(
-        f"the {kind} sharpness is predicted to take {about} {seconds:.2g} s, over max_seconds="
-        f"{max_seconds:g} (estimate: {what}; model: numeric.sharpness.estimate_exact_seconds); use "
-        + ", or ".join(ways)
-    )
-
-
-# --------------------------------------------------------------------------- float64 range
-class Float64RangeError(TooLargeError):
-    """``float64=True`` refused: the point's numbers (or the products the Hessian is made of)
-    overflow or underflow float64, so the approximate answer would be wrong (``inf``, ``nan``,
-    ``0.0``). The exact route (``float64=False``, certified) has no range limit."""
-
-
-_EXACT_ROUTE = ("use the exact route instead (float64=False, the default: certified; on the "
-                "command line, drop --float64), which has no range limit")
-
-
-def _log2_norm(m: np.ndarray) -> float:
-    """``log2 ||m||_F`` without overflow or underflow (``-inf`` for a zero matrix)."""
-    big = float(np.max(np.abs(m))) if m.size else 0.0
-    if big == 0.0:
-        return -math.inf
-    return math.log2(big) + math.log2(float(np.linalg.norm(m / big)))
-
-
-def _check_float64_range(ws: list[np.ndarray], x: np.ndarray | None, y: np.ndarray | None) -> None:
-    """Refuse (``Float64RangeError``) before computing when float64 cannot hold the numbers the
-    Hessian is made of (docs/mathematics.md K1), bounded by products of Frobenius norms in
-    ``log2``: every contiguous chain ``W_j...W_i``, ``F X``, ``R``, ``R X^T``, the Gauss-Newton
-    entries ``||A_k|| ||A_l|| ||B_k X|| ||B_l X||`` and the residual-term entries ``||B_k X||
-    ||R|| ||A_l|| ||W_{l-1}...W_{k+1}||``. Overflow: the largest exceeds ``2^1024 /
-    (size margin)``. Underflow: the Hessian's entries are all below ``2^-969`` (subnormal: no
-    relative accuracy) without being exactly 0."""
-    logs = [_log2_norm(w) for w in ws]
-    depth = len(ws)
-    lx = 0.0 if x is None else _log2_norm(x)
-    ly = -math.inf if y is None else _log2_norm(y)
-    terms: list[tuple[float, str]] = []
-    for i in range(depth):
-        for j in range(i + 1, depth + 1):
-            name = f"W_{i + 1}" if j == i + 1 else f"W_{j}...W_{i + 1}"
-            terms.append((sum(logs[i:j]), f"the product {name}"))
-    fx = sum(logs) + lx
-    r = fx if ly == -math.inf else max(fx, ly) + 1.0
-    terms += [(fx, "the product W_L...W_1 X"), (ly, "the target"), (r, "the residual R"),
-              (r + lx, "R X^T")]
-    a = [sum(logs[l + 1 :]) for l in range(depth)]  # ||A_l||, 0-based layer l
-    b = [sum(logs[:l]) + lx for l in range(depth)]  # ||B_l X||
-    hessian: list[tuple[float, str]] = []
-    for k in range(depth):
-        for l in range(k, depth):
-            hessian.append((a[k] + a[l] + b[k] + b[l],
-                            f"the Gauss-Newton block of layers {k + 1}, {l + 1}"))
-            if k < l:
-                hessian.append((b[k] + r + a[l] + sum(logs[k + 1 : l]),
-                                f"the residual-term block of layers {k + 1}, {l + 1}"))
-    terms += hessian
-    size = math.log2(max(sum(w.size for w in ws), *(max(w.shape) for w in ws), 2)) + 8
-    top, what = max(terms, key=lambda t: t[0])
-    norms = ", ".join(f"||W_{l}||_F ~ {_pow2_str(v)}" for l, v in enumerate(logs, start=1))
-    if top > 1024 - size:
-        raise Float64RangeError(
-            f"float64 would overflow: {what} reaches about {_pow2_str(top)}, beyond float64's "
-            f"largest number 1.8e308 (layer norms: {norms}); {_EXACT_ROUTE}"
-        )
-    scale, what = max(hessian, key=lambda t: t[0]) if hessian else (-math.inf, "")
-    if -math.inf < scale < -1022 + 53:
-        raise Float64RangeError(
-            f"float64 would underflow: every Hessian entry is below about {_pow2_str(scale)} "
-            f"(largest: {what}), where float64 keeps no relative accuracy (layer norms: "
-            f"{norms}); {_EXACT_ROUTE}"
-        )
-
-
-def _pow2_str(log2_value: float) -> str:
-    """``2^log2_value`` as ``1e616``-style text (no overflow)."""
-    if log2_value == -math.inf:
-        return "0"
-    exponent = log2_value * math.log10(2)
-    e = math.floor(exponent)
-    mantissa = round(10 ** (exponent - e), 1)
-    if mantissa >= 10:
-        mantissa, e = mantissa / 10, e + 1
-    return f"{mantissa:.1f}e{e}"
-
-
-def _exact_to_float64(name: str, m: np.ndarray) -> np.ndarray:
-    """An exact (``Fraction``) matrix rounded to float64, refused when an entry overflows or a
-    nonzero entry underflows to 0."""
-    out = np.empty(m.shape, dtype=np.float64)
-    for (i, j), q in np.ndenumerate(m):
-        try:
-            v = float(q)
-        except OverflowError:
-            v = math.inf
-        if math.isinf(v) or (v == 0.0 and q != 0):
-            kind = "overflows" if math.isinf(v) else "underflows to 0 in"
-            raise Float64RangeError(
-                f"{name}[{i}, {j}] = {_fraction_size(q)} {kind} float64 (range about "
-                f"2.2e-308 to 1.8e308); {_EXACT_ROUTE}"
-            )
-        out[i, j] = v
-    return out
-
-
-def _fraction_size(q: Any) -> str:
-    f = Fraction(q)
-    log2_abs = math.log2(abs(f.numerator)) - math.log2(f.denominator)
-    return f"{'-' if f < 0 else ''}~{_pow2_str(log2_abs)}"
-
-
-# --------------------------------------------------------------------------- input
-def _is_float_array(a: Any) -> bool:
-    return isinstance(a, np.ndarray) and a.ndim == 2 and a.dtype.kind in "fiu"
-
-
-def _fast_float_input(
-    weights: Sequence[Any], target: Any, data: Any, labels: Any
-) -> tuple[list[np.ndarray], np.ndarray | None, np.ndarray | None, np.ndarray | None] | None:
-    """NumPy float/int arrays only: validate shapes (``check_chain``) and finiteness without
-    building exact rationals. Returns ``None`` when the input needs the exact parser."""
-    if isinstance(weights, np.ndarray) or not isinstance(weights, Sequence) or not weights:
-        return None
-    if not all(_is_float_array(w) for w in weights):
-        return None
-    others = [target, data, labels]
-    if any(o is not None and not _is_float_array(o) for o in others):
-        return None
-    ws = [np.asarray(w, dtype=np.float64) for w in weights]
-    t, x, y = (None if o is None else np.asarray(o, dtype=np.float64) for o in others)
-    check_chain(
-        [w.shape for w in ws],
-        target_shape=None if t is None else t.shape,
-        data_shape=None if x is None else x.shape,
-        labels_shape=None if y is None else y.shape,
-    )
-    named = [(f"W_{l}", w) for l, w in enumerate(ws, start=1)]
-    named += [(n, m) for n, m in (("target M", t), ("data X", x), ("labels Y", y)) if m is not None]
-    for name, m in named:
-        if m.size == 0:
-            from derivations.errors import EmptyInputError
-
-            raise EmptyInputError(f"{name} is empty (shape {m.shape}); every dimension must be >= 1")
-        if not np.all(np.isfinite(m)):
-            i, j = (int(k) for k in np.argwhere(~np.isfinite(m))[0])
-            raise NonFiniteError(f"{name}[{i}, {j}] is {m[i, j]!r}; every entry must be finite")
-    return ws, t, x, y
-
-
-def _dyadic(m: np.ndarray) -> tuple[Any, int]:
-    """A float64 matrix exactly as ``fmpz_mat * 2^e`` (a float64 is a binary rational)."""
-    from flint import fmpz_mat
-
-    mant, expo = np.frexp(m)
-    ints = (mant * 2.0**53).astype(np.int64)
-    expo = expo.astype(np.int64) - 53
-    nz = ints != 0
-    e0 = int(expo[nz].min()) if np.any(nz) else 0
-    shift = np.where(nz, expo - e0, 0)
-    entries = [int(a) << int(s) for a, s in zip(ints.flat, shift.flat, strict=True)]
-    return fmpz_mat(m.shape[0], m.shape[1], entries), e0
-
-
-def _dyadic_mul(a: tuple[Any, int], b: tuple[Any, int]) -> tuple[Any, int]:
-    return a[0] * b[0], a[1] + b[1]
-
-
-def _dyadic_equal(a: tuple[Any, int], b: tuple[Any, int]) -> bool:
-    (ma, ea), (mb, eb) = a, b
-    if ea >= eb:
-        return bool(ma * (2 ** (ea - eb)) == mb)
-    return bool(mb * (2 ** (eb - ea)) == ma)
-
-
-def _float_is_minimizer(
-    ws: list[np.ndarray], t: np.ndarray | None, x: np.ndarray | None, y: np.ndarray | None
-) -> bool:
-    """Exactly whether ``R X^T = 0`` for float64 input (its exact binary-rational values), via
-    integer matrices (python-flint ``fmpz_mat``)."""
-    if (x is None and t is None) or (x is not None and y is None):
-        return True  # target/labels default to the exact product
-    f = _dyadic(ws[0])
-    for w in ws[1:]:
-        f = _dyadic_mul(_dyadic(w), f)
-    if x is None:
-        assert t is not None
-        return _dyadic_equal(f, _dyadic(t))
-    assert y is not None
-    xd = _dyadic(x)
-    xt = (xd[0].transpose(), xd[1])
-    return _dyadic_equal(_dyadic_mul(_dyadic_mul(f, xd), xt), _dyadic_mul(_dyadic(y), xt))
 
 
 # --------------------------------------------------------------------------- the API

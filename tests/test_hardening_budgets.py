@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from derivations.errors import DmfError, TooLargeError
 from derivations.exact import parse_point
+from numeric.budget import BudgetExceededError, estimate_exact_seconds
 from numeric.eigen import certified_eigvalsh
 from numeric.hessian import full_hessian
 from numeric.kinds import point_arrays
@@ -28,7 +29,7 @@ from numeric.reduced import (
     minimizer_hessian,
     reduced_operator,
 )
-from numeric.sharpness import BudgetExceededError, estimate_exact_seconds, sharpness
+from numeric.sharpness import sharpness
 
 eigen_module = importlib.import_module("numeric.eigen")
 

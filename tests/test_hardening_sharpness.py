@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from scipy.sparse.linalg import LinearOperator
 
+from derivations.errors import TooLargeError
 from numeric.sharpness import sharpness
 
 sharpness_module = importlib.import_module("numeric.sharpness")
@@ -201,7 +202,7 @@ def test_float64_out_of_range_is_refused(weights: Any, target: Any, kind: str) -
     with pytest.raises(sharpness_module.Float64RangeError, match=kind) as info:
         sharpness(weights, target, float64=True)
     assert "exact route" in str(info.value) and "float64=False" in str(info.value)
-    assert isinstance(info.value, sharpness_module.TooLargeError)
+    assert isinstance(info.value, TooLargeError)
 
 
 def test_float64_large_but_representable_still_works() -> None:

@@ -35,7 +35,7 @@ from numeric.claims.runner import (
     terminal_width,
 )
 from numeric.cli import main
-from numeric.sharpness import loss_factor
+from numeric.result import loss_factor
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -26,7 +26,8 @@ from derivations.exact import Point
 from numeric import strategies as dst
 from numeric.closed_forms import hessian_trace, sharpness_upper_bound
 from numeric.minimizers import minimizer_from_weights
-from numeric.sharpness import SharpnessResult, sharpness
+from numeric.result import SharpnessResult
+from numeric.sharpness import sharpness
 
 # ``numeric.sharpness`` is the function (the package re-exports it); this is the module
 sharpness_module = importlib.import_module("numeric.sharpness")

@@ -18,7 +18,7 @@ import json
 from typing import Any
 
 from numeric.oracle.files import MAX_DPS, MIN_DPS, check_dps, load_arrays
-from numeric.sharpness import magnitude_note
+from numeric.result import magnitude_note
 
 __all__ = ["format_human", "oracle_json", "register", "run_oracle"]
 
