@@ -13,8 +13,8 @@ The mathematics sits at the top of this package, one module per object:
     numeric.minimizers    minimizers: balanced, gauge transforms, padding
     numeric.strategies    public Hypothesis strategies of points
     numeric.sharpness     ``sharpness(...)``: the oracle's Python API
-    numeric.regularized   weight decay: the scalar problem, the exact collapse threshold
-    numeric.regularized_minimizers  weight decay: certified global minimizers, any widths
+    numeric.regularized   weight decay (a subpackage): the problem per singular value, the exact
+                          collapse threshold, certified global minimizers
 Subpackages, by responsibility (each docstring says what it may import):
     numeric.claims        the claims registry and the engine deciding them
     numeric.conjecture    your own conjectures: a statement language, decided by that engine

@@ -33,7 +33,12 @@ from numeric.claims.weight_decay import (
 from numeric.eigen import certified_lambda_max
 from numeric.hessian import full_hessian
 from numeric.minimizers import exact_balanced_minimizer
-from numeric.regularized import (
+from numeric.regularized.minimizers import (
+    frame_minimizer,
+    interval_lambda_max,
+    regularized_minimizer,
+)
+from numeric.regularized.scalar import (
     certify_collapse,
     collapse_threshold,
     regularized_gradient,
@@ -41,11 +46,6 @@ from numeric.regularized import (
     regularized_loss,
     scalar_minimizer,
     scalar_objective,
-)
-from numeric.regularized_minimizers import (
-    frame_minimizer,
-    interval_lambda_max,
-    regularized_minimizer,
 )
 
 sigmas = st.fractions(min_value=F(1, 4), max_value=F(6), max_denominator=6)

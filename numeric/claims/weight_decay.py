@@ -1,7 +1,7 @@
 """Checkers of the weight-decay claims (``wd-*``): the regularized loss
 ``L_lam(W) = 1/2 ||W_L ... W_1 - M||_F^2 + (lam/2) sum_l ||W_l||_F^2`` (X = I), whose Hessian is
 ``H_0 + lam I``. The mathematics is in ``numeric.regularized`` and
-``numeric.regularized_minimizers`` (their docstrings derive every formula used here).
+``numeric.regularized.minimizers`` (their docstrings derive every formula used here).
 Sources: Kamber & Parhi, arXiv:2603.27072; Chen, Jiang & Wang, arXiv:2506.20344 -- only
 their abstracts were available, so each statement decided here is "the project's reading of
 the abstract", written out in the registry entry.
@@ -42,7 +42,8 @@ from derivations.intervals import Enclosure
 from numeric.claims.engine import _single, combine_parts
 from numeric.claims.runner import CheckContext, ClaimOutcome, Counterexample, Part
 from numeric.minimizers import gauge_transform, random_gauges, rational_orthogonal
-from numeric.regularized import (
+from numeric.regularized.minimizers import frame_minimizer
+from numeric.regularized.scalar import (
     certify_collapse,
     collapse_threshold,
     regularized_gradient,
@@ -51,7 +52,6 @@ from numeric.regularized import (
     scalar_objective,
     stationarity_polynomial,
 )
-from numeric.regularized_minimizers import frame_minimizer
 
 __all__ = [
     "check_collapse_threshold",
@@ -298,7 +298,7 @@ def _unique_for_targets(ctx: CheckContext) -> Part:
     (algebraic numbers) and, when the minimizer is positive, ``f(t_+) < f(0)`` by disjoint
     certified enclosures of ``f`` evaluated directly (the other positive critical point is a
     local maximum, numeric.regularized 2)."""
-    from numeric.regularized_minimizers import regularized_minimizer
+    from numeric.regularized.minimizers import regularized_minimizer
 
     rng = ctx.rng(5)
     cases = splits = 0

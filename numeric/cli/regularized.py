@@ -74,8 +74,8 @@ def _matrix_text(m: np.ndarray, dps: int) -> list[list[str]]:
 
 def report(target: Any, dims: tuple[int, ...], lam: Any, *, dps: int) -> dict[str, Any]:
     """The document ``run`` prints (see the module docstring)."""
-    from numeric.regularized import regularized_gradient, regularized_hessian
-    from numeric.regularized_minimizers import interval_lambda_max, regularized_minimizer
+    from numeric.regularized.minimizers import interval_lambda_max, regularized_minimizer
+    from numeric.regularized.scalar import regularized_gradient, regularized_hessian
 
     if not 1 <= dps <= 500:
         raise DmfError(f"--dps must be between 1 and 500; got {dps}")

@@ -59,7 +59,7 @@ from derivations.algebraic import AlgebraicNumber, exact_eigenvalues
 from derivations.errors import DmfError, PrecisionExhausted, ShapeError
 from derivations.exact import ExactMatrix, Point, parse_entry, parse_matrix
 from derivations.intervals import Enclosure, as_enclosure, relative_tolerance
-from numeric.regularized import ScalarMinimizer, _lam, scalar_minimizer
+from numeric.regularized.scalar import ScalarMinimizer, _lam, scalar_minimizer
 
 __all__ = [
     "RegularizedMinimizer",

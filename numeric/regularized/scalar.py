@@ -19,7 +19,7 @@ Public:
 Helpers (private): ``_Real`` (an exact algebraic number or a certified enclosure function),
 ``_bracket`` (``t_+`` for an irrational ``sigma^2``). The minimizers of the matrix problem
 (section 4 below: certified weights, the interval ``lambda_max``) are in
-``numeric.regularized_minimizers``.
+``numeric.regularized.minimizers``.
 
 1. Reduction to one scalar per singular value (X = I). For a product ``Z = W_L ... W_1``,
    ``min { 1/2 sum_l ||W_l||_F^2 : W_L ... W_1 = Z } = (L/2) sum_i sigma_i(Z)^(2/L)`` (AM-GM on
@@ -60,7 +60,7 @@ Helpers (private): ``_Real`` (an exact algebraic number or a certified enclosure
    number (rational coefficients whenever ``sigma^2`` is rational). The exceptional set where
    the end-to-end minimizer is not unique: some singular value with ``lam = lam*(sigma_i, L)``,
    ``L >= 3`` -- for fixed ``lam`` one value of ``sigma`` per depth, Lebesgue-null.
-4. The matrix problem's minimizers: see ``numeric.regularized_minimizers``.
+4. The matrix problem's minimizers: see ``numeric.regularized.minimizers``.
 
 >>> from fractions import Fraction as F
 >>> str(collapse_threshold(2, F(9)))      # L = 2: lam* = sigma
