@@ -50,7 +50,7 @@ import math
 import random
 from collections.abc import Sequence
 from fractions import Fraction
-from typing import Literal
+from typing import Any, Literal
 
 import mpmath
 import numpy as np
@@ -63,6 +63,7 @@ __all__ = [
     "FACTOR_MAX_BITS",
     "data_factor",
     "data_factor_columns",
+    "dyadic_reduced_operator",
     "exact_operator_sizes",
     "four_squares",
     "minimizer_hessian",
@@ -395,3 +396,78 @@ def reduced_linear_operator(
         return out.reshape(n)
 
     return LinearOperator((n, n), matvec=matvec, rmatvec=matvec, dtype=np.float64)
+
+
+# ----------------------------------------------------------------------------- float64 weights
+def _dyadic_integers(w: np.ndarray) -> tuple[Any, int]:
+    """``w = N 2^e`` exactly for a float64 matrix, ``N`` an integer ``fmpz_mat``."""
+    from flint import fmpz_mat
+
+    ratios = [x.as_integer_ratio() for x in w.ravel().tolist()]
+    shift = max((d.bit_length() - 1 for _, d in ratios), default=0)  # denominators are 2^k
+    ints = [n << (shift - (d.bit_length() - 1)) for n, d in ratios]
+    return fmpz_mat(w.shape[0], w.shape[1], ints), -shift
+
+
+def _identity_fmpz(n: int) -> Any:
+    from flint import fmpz_mat
+
+    return fmpz_mat(n, n, [int(i == j) for i in range(n) for j in range(n)])
+
+
+def dyadic_reduced_operator(weights: Sequence[np.ndarray]) -> Any:
+    """The exact reduced operator ``K = sum_l (B_l^T B_l) kron (A_l A_l^T)`` (``X = I``,
+    docs/mathematics.md K2) of float64 weights, as a python-flint ``fmpq_mat`` of size
+    ``d_0 d_L``, the same matrix as ``reduced_operator(..., form="gram")`` on the exact
+    rationals the floats store.
+
+    Every float64 is a dyadic rational, so ``W_l = N_l 2^(e_l)`` with an integer matrix ``N_l``;
+    the factors are built by thin integer products only (FLINT ``fmpz_mat``),
+    ``B_(l+1) = W_l B_l`` (``d_l x d_0``) and ``A_(l-1) = A_l W_l`` (``d_L x d_(l-1)``), never
+    a ``d_l x d_l`` product of hidden layers, and only their Gram matrices ``B_l^T B_l``
+    (``d_0 x d_0``) and ``A_l A_l^T`` (``d_L x d_L``) enter ``K``. At dims
+    ``(16, 1024, 1024, 16)`` (1.08 million weights) this takes about 3.4 s on the project's
+    2-core machine, where the same ``K`` from ``Fraction`` products is predicted at days.
+
+    >>> ws = [np.array([[0.5, 1.0]]), np.array([[2.0], [1.0]])]
+    >>> k = dyadic_reduced_operator(ws)     # K = I kron W_2 W_2^T + W_1^T W_1 kron I (K5)
+    >>> k.nrows(), k[0, 0], k[3, 3]
+    (4, 17/4, 2)
+    >>> from derivations.exact import parse_point     # the same floats, read exactly
+    >>> exact = reduced_operator(list(parse_point(ws).weights), form="gram")
+    >>> all(str(k[i, j]) == str(exact[i, j]) for i in range(4) for j in range(4))
+    True
+    """
+    from flint import fmpq, fmpq_mat
+
+    mats = [_dyadic_integers(np.asarray(w, dtype=np.float64)) for w in weights]
+    depth = len(mats)
+    d0, dl = mats[0][0].ncols(), mats[-1][0].nrows()
+    grams_b: list[tuple[Any, int]] = []
+    b, eb = _identity_fmpz(d0), 0
+    for l in range(depth):
+        grams_b.append((b.transpose() * b, 2 * eb))
+        b, eb = mats[l][0] * b, eb + mats[l][1]
+    grams_a: list[tuple[Any, int]] = []
+    a, ea = _identity_fmpz(dl), 0
+    for l in reversed(range(depth)):
+        grams_a.append((a * a.transpose(), 2 * ea))
+        a, ea = a * mats[l][0], ea + mats[l][1]
+    grams_a.reverse()
+    exps = [grams_b[l][1] + grams_a[l][1] for l in range(depth)]
+    low = min(exps)
+    n = d0 * dl
+    total = [0] * (n * n)
+    for l in range(depth):
+        scale = 1 << (exps[l] - low)
+        gb = [[int(grams_b[l][0][i, j]) * scale for j in range(d0)] for i in range(d0)]
+        ga = [[int(grams_a[l][0][p, q]) for q in range(dl)] for p in range(dl)]
+        for i in range(d0):
+            for j in range(d0):
+                if gb[i][j]:
+                    for p in range(dl):
+                        row, v, gp = (i * dl + p) * n + j * dl, gb[i][j], ga[p]
+                        for q in range(dl):
+                            total[row + q] += v * gp[q]
+    factor = fmpq(2) ** low if low >= 0 else fmpq(1, 2 ** (-low))
+    return fmpq_mat(n, n, [fmpq(v) * factor for v in total])

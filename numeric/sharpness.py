@@ -97,6 +97,7 @@ from numeric.budget import (
     _check_budget_option,
     _enforce_budget,
     _enforce_budget_from_shapes,
+    _enforce_dyadic_budget,
     _exact_choice,
     estimate_exact_seconds,
 )
@@ -283,6 +284,48 @@ def _mode_exact(point: Point, route: str, dps: int, certify: bool) -> _Spectrum:
     evs = _drop_zeros(evs, rank)
     return _Spectrum(evs, True, evs[-1], params - rank, _tol_mp(evs, dps), method, note,
                      operator_size=params)
+
+
+def _dyadic_input(weights: Any, target: Any, data: Any, labels: Any, *, route: str,
+                  float64: bool, certify: bool) -> list[np.ndarray] | None:
+    """The float64 weights when the certified reduced route can build ``K`` from their dyadic
+    values directly (NumPy float arrays, no target, data or labels: the point is a minimizer of
+    its own product, ``X = I``), else ``None``."""
+    if float64 or not certify or route == "full" or any(
+            o is not None for o in (target, data, labels)):
+        return None
+    if not isinstance(weights, Sequence) or isinstance(weights, np.ndarray) or not weights:
+        return None
+    if not all(isinstance(w, np.ndarray) and w.ndim == 2 and w.dtype.kind == "f" for w in weights):
+        return None
+    fast = _fast_float_input(weights, None, None, None)
+    if fast is None:
+        return None
+    ws = fast[0]
+    _check_float64_range(ws, None, None)
+    return ws
+
+
+def _mode_dyadic(ws: list[np.ndarray], dps: int, params: int) -> _Spectrum:
+    """Certified at a minimizer given by float64 weights alone: ``K`` built exactly from the
+    weights' dyadic values by thin integer products (``numeric.reduced.dyadic_reduced_operator``,
+    never a Fraction product of hidden layers), then the same certified eigenvalues and exact
+    rank as the other exact routes."""
+    from numeric.reduced import dyadic_reduced_operator
+
+    k = dyadic_reduced_operator(ws)
+    n = k.nrows()
+    rank = exact_rank(k)
+    k_evs, note = _certified_list(k, dps)
+    method = (
+        "certified: enclosures (numeric.eigen.certified_eigvalsh) of the eigenvalues of the "
+        f"exact rational reduced operator K ({n} x {n}) built from the float64 weights' exact "
+        "dyadic values by thin integer products (numeric.reduced.dyadic_reduced_operator); the "
+        "target is their exact product; rank K exact over Q"
+    )
+    evs = _pad_reduced(k_evs, rank, params)
+    return _Spectrum(evs, True, evs[-1], params - rank, _tol_mp(evs, dps), method, note,
+                     operator_size=n)
 
 
 def _mpmath_reduced(point: Point, dps: int) -> list[_Ev]:
@@ -590,11 +633,22 @@ def sharpness(
     start = time.perf_counter()
     weights = _weights_from_module(weights)
     data, labels = _samples_first(data, labels, inputs, targets)
-    if not float64 and max_seconds is not None:
+    if not float64 and max_seconds is not None and _dyadic_input(
+            weights, target, data, labels, route=route, float64=float64, certify=certify) is None:
         _enforce_budget_from_shapes(weights, data, dps=dps, certify=certify,
                                     max_seconds=max_seconds)
     fast = _fast_float_input(weights, target, data, labels) if float64 else None
-    if fast is not None:
+    dyadic = _dyadic_input(weights, target, data, labels, route=route, float64=float64,
+                           certify=certify)
+    residual_norm: Any
+    if dyadic is not None:
+        dims = check_chain([w.shape for w in dyadic])
+        params, n_samples = sum(w.size for w in dyadic), dims[0]
+        if max_seconds is not None:
+            _enforce_dyadic_budget(params, dims[0], dims[-1], dps=dps, max_seconds=max_seconds)
+        at_min, residual_norm, chosen = True, mpmath.mpf(0), "reduced"  # target := the product
+        spec = _mode_dyadic(dyadic, dps, params)
+    elif fast is not None:
         ws, t, x, y = fast
         _check_float64_range(ws, x, t if x is None else y)
         at_min = _float_is_minimizer(ws, t, x, y)
@@ -603,7 +657,7 @@ def sharpness(
         f = product(ws)
         fx = f if x is None else f @ x
         y_eff = (fx if t is None else t) if x is None else (fx if y is None else y)
-        residual_norm: Any = float(np.linalg.norm(fx - y_eff))
+        residual_norm = float(np.linalg.norm(fx - y_eff))
         dims = check_chain([w.shape for w in ws])
         params = sum(w.size for w in ws)
         n_samples = dims[0] if x is None else x.shape[1]

@@ -1,0 +1,66 @@
+"""Certified sharpness of float64 weights at their own product, built from their dyadic values
+(``numeric.reduced.dyadic_reduced_operator``): the same exact ``K`` and the same certified
+enclosure as the route through exact rational parsing, at a fraction of the cost."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from derivations.exact import parse_point
+from numeric.budget import estimate_dyadic_seconds
+from numeric.reduced import dyadic_reduced_operator, reduced_operator
+from numeric.sharpness import sharpness
+
+_floats = st.one_of(
+    st.floats(-8, 8, allow_nan=False, width=64),
+    st.sampled_from([1e-30, -3e25, 2.0**-1000, 5e-324, 0.0, 1.0 + 2.0**-52]),
+)
+
+
+@st.composite
+def _float_weights(draw: st.DrawFn) -> list[np.ndarray]:
+    dims = draw(st.lists(st.integers(1, 3), min_size=2, max_size=4))
+    return [draw(hnp.arrays(np.float64, (dims[i + 1], dims[i]), elements=_floats))
+            for i in range(len(dims) - 1)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(_float_weights())
+def test_dyadic_operator_is_the_exact_reduced_operator(ws: list[np.ndarray]) -> None:
+    k = dyadic_reduced_operator(ws)
+    exact = reduced_operator(list(parse_point(ws).weights), form="gram")
+    n = exact.shape[0]
+    assert (k.nrows(), k.ncols()) == (n, n)
+    assert all(str(k[i, j]) == str(exact[i, j]) for i in range(n) for j in range(n))
+
+
+@pytest.mark.parametrize("dims", [(2, 3, 2), (3, 2, 4, 2), (1, 3, 3, 1), (2, 5, 1, 3)])
+def test_same_enclosure_as_the_parsed_route(dims: tuple[int, ...]) -> None:
+    rng = np.random.default_rng(sum(dims))
+    ws = [rng.standard_normal((dims[i + 1], dims[i])) for i in range(len(dims) - 1)]
+    fast = sharpness(ws, dps=40)
+    parsed = sharpness([w.tolist() for w in ws], dps=40)  # lists: the exact parser's route
+    assert "dyadic" in fast.method and "dyadic" not in parsed.method
+    assert fast.enclosure == parsed.enclosure
+    assert (fast.multiplicity, fast.at_minimizer, fast.route) == (parsed.multiplicity, True, "reduced")
+
+
+def test_wide_hidden_layers_are_certified_within_the_default_budget() -> None:
+    rng = np.random.default_rng(0)
+    dims = (4, 256, 256, 4)  # P = 67,584: the Fraction route's budget refused such widths
+    ws = [rng.standard_normal((dims[i + 1], dims[i])) / np.sqrt(dims[i]) for i in range(3)]
+    res = sharpness(ws, dps=50)
+    assert res.certified and res.operator_size == 16 and res.parameters == 67_584
+    approx = sharpness(ws, float64=True).value
+    assert abs(float(res.value) - float(approx)) <= 1e-12 * abs(float(approx))
+    assert float(res.enclosure.hi - res.enclosure.lo) <= 1e-45 * float(res.value)
+
+
+def test_budget_of_the_dyadic_route() -> None:
+    seconds, what = estimate_dyadic_seconds(1_081_344, 16, 16)
+    assert seconds < 60 and what.startswith("256 x 256")
+    assert estimate_dyadic_seconds(10**6, 64, 64)[0] > 60  # n = 4096: refused by default
