@@ -11,7 +11,9 @@ Public:
     ClaimReport         a claim plus its outcome and timing (``to_json``)
     CheckReport         the whole run (``to_json``, ``table``, ``markdown``)
     CheckContext        what a checker receives: seed, budget, case count, time cap, RNG, ticks
-    run_claims          run selected claims under a budget (one progress bar, on a terminal only)
+    run_claims          run selected claims under a budget (one progress bar, on a terminal
+                        only), in this process, in ``jobs`` worker processes or on a Dask
+                        cluster: the same report
     FORMATS             the output formats of ``check``: ``table``, ``markdown``, ``json``
     format_table        the human-readable table, laid out for the terminal's width, with the
                         ``details`` section below it
@@ -36,15 +38,17 @@ it in ``CheckReport.errors`` (the command then exits non-zero).
 
 from __future__ import annotations
 
+import contextlib
 import platform
 import re
 import shutil
 import sys
+import tempfile
 import textwrap
 import time
 import traceback
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -363,6 +367,33 @@ def versions() -> dict[str, str]:
     }
 
 
+@contextlib.contextmanager
+def _no_local_constants() -> Iterator[None]:
+    """Hypothesis salts its draws with constants read from the source of every non-library
+    module *currently imported*: a search would depend on what this process has loaded (the
+    claims run before it, the command line, a worker's fresh interpreter). Inside, that pool is
+    empty, so a search depends on the seed, claim and budget only, in any process. (It reaches
+    into ``hypothesis.internal``; should that move, the context does nothing.)"""
+    try:
+        from hypothesis.internal.conjecture import providers
+        from hypothesis.internal.constants_ast import Constants
+    except ImportError:  # pragma: no cover - a Hypothesis without local constants
+        yield
+        return
+    original = getattr(providers, "_get_local_constants", None)
+    if original is None:  # pragma: no cover
+        yield
+        return
+    empty = Constants()
+    providers.CONSTANTS_CACHE.cache.clear()
+    providers._get_local_constants = lambda: empty
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        providers.CONSTANTS_CACHE.cache.clear()
+
+
 def _run_one(claim: Any, budget: Budget, seed: int, tick: Callable[[int], None]) -> tuple[
     ClaimOutcome, str | None
 ]:
@@ -371,7 +402,8 @@ def _run_one(claim: Any, budget: Budget, seed: int, tick: Callable[[int], None])
         time_cap=claim.time_cap[budget.name], tick=tick,
     )
     try:
-        return claim.resolve_checker()(ctx), None
+        with _no_local_constants():
+            return claim.resolve_checker()(ctx), None
     except ImportError as exc:
         missing = getattr(exc, "name", None) or str(exc)
         return ClaimOutcome(
@@ -392,41 +424,93 @@ def run_claims(
     seed: int = 0,
     progress: bool = True,
     claims: Sequence[Any] | None = None,
+    jobs: int = 1,
+    scheduler: str | None = None,
 ) -> CheckReport:
     """Run the selected claims (all when ``ids`` is None) under ``budget``. ``claims`` replaces
     the registry (tests plant false formulas this way). With ``progress``, one tqdm bar over
-    the claims (the current claim's name beside it) goes to stderr, and only when stderr is a
-    terminal: a redirected log gets no bar."""
+    the claims (the claim last finished beside it) goes to stderr, only when it is a terminal.
+    ``jobs > 1``: in that many worker processes; ``scheduler``: as tasks of the
+    ``dask.distributed`` cluster at that address (``numeric.parallel``). Each claim is seeded
+    from ``seed`` and its id and bounded by counts, so the report, assembled in registry
+    order, is the same either way, timings aside. A worker receives the claim's id (a claim
+    outside the registry: the picklable ``Claim``), the budget's name and the seed; a crash
+    there, even of the worker process, is reported as in-process (inconclusive, ``errors``)."""
     from numeric.claims.registry import CLAIMS, select_claims
+    from numeric.parallel import check_jobs, dask_map, ordered_map
 
     pool = list(CLAIMS if claims is None else claims)
     chosen = select_claims(ids, pool) if ids else pool
     if budget not in BUDGETS:
         raise DmfError(f"unknown budget {budget!r}; expected one of {sorted(BUDGETS)}")
-    b = BUDGETS[budget]
+    jobs = check_jobs(jobs)
     t0 = time.perf_counter()
-    reports: list[ClaimReport] = []
-    errors: list[str] = []
+    items = [(_claim_ref(c), budget, seed) for c in chosen]
     bar = _progress(len(chosen), progress)
-    for claim in chosen:
+
+    def done(i: int) -> None:
         if bar is not None:
-            bar.set_postfix_str(claim.id)
-        start = time.perf_counter()
-        outcome, err = _run_one(claim, b, seed, lambda n: None)
-        if err:
-            errors.append(err)
-        reports.append(
-            ClaimReport(
-                id=claim.id, statement=claim.statement, source=claim.source, domain=claim.domain,
-                method=claim.method, outcome=outcome, seconds=time.perf_counter() - start,
-                corrects=claim.corrects,
-            )
-        )
-        if bar is not None:
+            bar.set_postfix_str(chosen[i].id)
             bar.update(1)
-    if bar is not None:
-        bar.close()
+
+    def failed(i: int, exc: BaseException) -> tuple[ClaimOutcome, str | None, float]:
+        msg = f"{chosen[i].id}: the worker running it failed: {type(exc).__name__}: {exc}"
+        return ClaimOutcome("inconclusive", 0, "none", f"internal error in the checker: {msg}"
+                            ), msg, 0.0
+
+    try:
+        if scheduler is not None:
+            results = dask_map(_claim_task, items, address=scheduler, on_done=done,
+                               on_error=failed)
+        else:
+            results = ordered_map(_run_here if jobs == 1 else _claim_task, items, jobs=jobs,
+                                  on_done=done, on_error=failed)
+    finally:
+        if bar is not None:
+            bar.close()
+    reports = [
+        ClaimReport(
+            id=claim.id, statement=claim.statement, source=claim.source, domain=claim.domain,
+            method=claim.method, outcome=outcome, seconds=seconds, corrects=claim.corrects,
+        )
+        for claim, (outcome, _, seconds) in zip(chosen, results, strict=True)
+    ]
+    errors = [err for _, err, _ in results if err]
     return CheckReport(reports, seed, budget, time.perf_counter() - t0, errors)
+
+
+def _claim_ref(claim: Any) -> Any:
+    """What a worker receives for ``claim``: its id when it is the registry's own claim, else
+    the ``Claim`` itself (its checker then has to be picklable: ``"module:function"``)."""
+    from numeric.claims.registry import CLAIM_IDS, get_claim
+
+    if claim.id in CLAIM_IDS and get_claim(claim.id) is claim:
+        return claim.id
+    return claim
+
+
+def _run_here(ref: Any, budget: str, seed: int) -> tuple[ClaimOutcome, str | None, float]:
+    """One claim in this process: ``(outcome, error or None, seconds)``."""
+    from numeric.claims.registry import get_claim
+
+    start = time.perf_counter()
+    claim = get_claim(ref) if isinstance(ref, str) else ref
+    outcome, err = _run_one(claim, BUDGETS[budget], seed, lambda n: None)
+    return outcome, err, time.perf_counter() - start
+
+
+def _claim_task(ref: Any, budget: str, seed: int) -> tuple[ClaimOutcome, str | None, float]:
+    """``_run_here`` in a worker process or a Dask task, with Hypothesis' storage in a private
+    temporary directory (nothing written in the working directory; workers share nothing)."""
+    import hypothesis.configuration as configuration
+
+    previous = getattr(configuration, "__hypothesis_home_directory", None)
+    with tempfile.TemporaryDirectory(prefix="dmf-sharpness-hypothesis-") as home:
+        configuration.set_hypothesis_home_dir(home)
+        try:
+            return _run_here(ref, budget, seed)
+        finally:
+            configuration.set_hypothesis_home_dir(previous)
 
 
 def _progress(total: int, enabled: bool) -> Any:

@@ -14,7 +14,15 @@ Output on stdout, by ``--format``:
     markdown   the same as a Markdown table with the details as code blocks
     json       the machine-readable report ``{"claims": [...], "seed": ..., "versions": {...},
                ...}`` (``--json`` is the same)
-A progress bar (one bar over the claims) goes to stderr only when stderr is a terminal.
+A progress bar (one bar over the claims, advancing as they finish) goes to stderr only when
+stderr is a terminal.
+
+Where the claims run: in this process (default), in N worker processes (``--jobs N``), or as
+tasks of a ``dask.distributed`` cluster (``--scheduler ADDRESS``; the optional ``dask`` extra).
+Every claim is seeded from ``--seed`` and its id and bounded by counts, so the report is the
+same in all three, timings aside (``numeric.claims.runner.run_claims``). A worker that crashes
+is reported like a checker that crashes (inconclusive with the error; exit status 1). Ctrl-C
+terminates the workers and exits with 130.
 """
 
 from __future__ import annotations
@@ -62,7 +70,25 @@ def register(subparsers: Any) -> None:
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (there is none anyway when stderr is not a terminal)")
     p.add_argument("--list", action="store_true", help="list the claim ids and exit")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--jobs", "-j", type=_jobs, default=1, metavar="N",
+                       help="decide the claims in N worker processes (default 1: in this "
+                            "process); the report is the same for any N, timings aside")
+    where.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                       help="decide the claims as tasks of the dask.distributed scheduler at "
+                            "ADDRESS (e.g. tcp://127.0.0.1:8786; needs the 'dask' extra); the "
+                            "same report")
     p.set_defaults(func=run)
+
+
+def _jobs(text: str) -> int:
+    """``--jobs``: a whole number >= 1 (argparse reports anything else in one line)."""
+    from numeric.parallel import check_jobs
+
+    try:
+        return check_jobs(text)
+    except DmfError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--jobs ")) from exc
 
 
 def _format(args: argparse.Namespace) -> str:
@@ -107,7 +133,7 @@ def _run(args: argparse.Namespace) -> int:
         select_claims(args.claim)  # unknown ids raise DmfError (exit 2, valid ids listed)
     fmt = _format(args)
     report = run_claims(args.claim, budget=args.budget, seed=args.seed,
-                        progress=not args.no_progress)
+                        progress=not args.no_progress, jobs=args.jobs, scheduler=args.scheduler)
     if fmt == "json":
         json.dump(report.to_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -2,7 +2,7 @@
 
 Public:
     register(subparsers)      add the subcommand to the ``dmf-sharpness`` parser
-    run_vectors(args)         ``dmf-sharpness vectors --out DIR [--check]``
+    run_vectors(args)         ``dmf-sharpness vectors --out DIR [--check] [--jobs N]``
 
 Every failure is a ``DmfError``; ``numeric.cli.main`` prints it as one line on stderr and exits
 with status 2. ``vectors --check`` exits with status 1 when a regenerated vector differs.
@@ -31,6 +31,9 @@ def register(subparsers: Any) -> None:
     )
     v.add_argument("--out", type=Path, metavar="DIR", help="directory to write to (or check)")
     v.add_argument("--check", action="store_true", help="compare instead of writing")
+    v.add_argument("--jobs", "-j", type=_jobs, default=1, metavar="N",
+                   help="compute the cases in N worker processes (default 1: in this process); "
+                        "the same vectors and the same comparison, in the same order")
     v.set_defaults(func=run_vectors)
 
 
@@ -43,7 +46,7 @@ def run_vectors(args: argparse.Namespace) -> int:
     if args.check:
         directory = args.out if args.out is not None else vectors.shipped_directory()
         _check_readable(directory)
-        diffs = vectors.check_directory(directory)
+        diffs = vectors.check_directory(directory, jobs=args.jobs)
         if diffs:
             for line in diffs:
                 print(line, file=sys.stderr)
@@ -53,7 +56,7 @@ def run_vectors(args: argparse.Namespace) -> int:
         return 0
     if args.out is None:
         raise DmfError("vectors needs --out DIR (or --check to compare with the shipped set)")
-    generated = vectors.generate_vectors()
+    generated = vectors.generate_vectors(jobs=args.jobs)
     try:
         paths = vectors.write_vectors(generated, args.out)
     except OSError as exc:
@@ -63,6 +66,17 @@ def run_vectors(args: argparse.Namespace) -> int:
         ) from exc
     print(f"wrote {len(paths)} conformance vectors to {args.out}")
     return 0
+
+
+def _jobs(text: str) -> int:
+    """``--jobs``: a whole number >= 1 (argparse reports anything else in one line)."""
+    from derivations.errors import DmfError
+    from numeric.parallel import check_jobs
+
+    try:
+        return check_jobs(text)
+    except DmfError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--jobs ")) from exc
 
 
 def _check_readable(directory: Path) -> None:

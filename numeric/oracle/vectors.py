@@ -5,12 +5,12 @@ Public:
     CASES                   the case names, in order
     build_point(name)       the exact point of a case (fixed seeds: reproducible)
     expected_for(point)     the ``expected`` block, computed by the project (never typed in)
-    generate_vectors()      every case with its ``expected`` block
+    generate_vectors()      every case with its ``expected`` block (``jobs=N``: in N processes)
     write_vectors(vs, dir)  one JSON file per case; all files written atomically
     load_vectors(dir=None)  read a directory of vector files (``None``: the set in the package)
     shipped_directory()     where the frozen set lives (``numeric/oracle/vectors/``)
     compare_expected(a, b)  the fields where two ``expected`` blocks differ (string equality)
-    check_directory(dir)    regenerate and compare with the files in ``dir``
+    check_directory(dir)    regenerate (``jobs=N``: in N processes) and compare with ``dir``
 
 A vector file is an oracle input file (``numeric.oracle.files``: ``weights`` and ``target`` or
 ``data``/``labels``, every entry an exact fraction string) plus ``name``, ``description`` and
@@ -395,13 +395,23 @@ def expected_for(point: Point) -> dict[str, Any]:
     }
 
 
-def generate_vectors(names: Sequence[str] | None = None) -> list[Vector]:
-    """Build every case (or ``names``) and compute its ``expected`` block, in memory."""
-    out = []
-    for name in names if names is not None else CASES:
-        point = build_point(name)
-        out.append(Vector(name, _BUILDERS[name][0], point, expected_for(point)))
-    return out
+def generate_vectors(names: Sequence[str] | None = None, *, jobs: int = 1) -> list[Vector]:
+    """Build every case (or ``names``) and compute its ``expected`` block, in memory, in
+    ``jobs`` worker processes (``numeric.parallel.ordered_map``: each case from its own fixed
+    seed, so the vectors are the same for any ``jobs``), in the order of ``names``."""
+    from numeric.parallel import ordered_map
+
+    chosen = list(names if names is not None else CASES)
+    for name in chosen:
+        if name not in _BUILDERS:
+            raise DmfError(f"unknown conformance case {name!r}; known: {', '.join(CASES)}")
+    return ordered_map(_case, [(name,) for name in chosen], jobs=jobs)
+
+
+def _case(name: str) -> Vector:
+    """One case with its ``expected`` block (a module-level function: it runs in workers)."""
+    point = build_point(name)
+    return Vector(name, _BUILDERS[name][0], point, expected_for(point))
 
 
 def write_vectors(vectors: Sequence[Vector], directory: str | os.PathLike[str]) -> list[Path]:
@@ -466,13 +476,14 @@ def _same_point(a: Point, b: Point) -> bool:
     )
 
 
-def check_directory(directory: str | os.PathLike[str]) -> list[str]:
-    """Regenerate every case and compare with the files in ``directory``: the points must be
-    identical and every ``expected`` field equal as a string. Returns the differences."""
+def check_directory(directory: str | os.PathLike[str], *, jobs: int = 1) -> list[str]:
+    """Regenerate every case (in ``jobs`` worker processes) and compare with the files in
+    ``directory``: the points must be identical and every ``expected`` field equal as a
+    string. Returns the differences, in the order of ``CASES`` whatever ``jobs`` is."""
     stored = {v.name: v for v in load_vectors(directory)}
     diffs = [f"{n}: missing from {directory}" for n in CASES if n not in stored]
     diffs += [f"{n}: not a known case" for n in stored if n not in _BUILDERS]
-    for fresh in generate_vectors([n for n in CASES if n in stored]):
+    for fresh in generate_vectors([n for n in CASES if n in stored], jobs=jobs):
         old = stored[fresh.name]
         if not _same_point(fresh.point, old.point):
             diffs.append(f"{fresh.name}: the point differs from a fresh build")
