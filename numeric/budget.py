@@ -227,16 +227,16 @@ def estimate_dyadic_seconds(params: int, d0: int, dl: int, *, dps: int = 50) -> 
     entries: ``x 3``) and the certified eigenvalues (``numeric.eigen.estimated_seconds``).
 
     >>> seconds, what = estimate_dyadic_seconds(1_081_344, 16, 16)
-    >>> 10 < seconds < 60, what.split(":")[0]
-    (True, '256 x 256 reduced operator K from the dyadic float64 weights')
+    >>> 10 < seconds < 60, what.split(",")[0]
+    (True, 'a 256 x 256 eigenvalue problem')
     """
     from numeric.eigen import estimated_seconds
 
     n = d0 * dl
     build, rank, eig = COST_DYADIC_WEIGHT * params, 3 * COST_RANK * n**3, estimated_seconds(n, dps=dps)
-    return build + rank + eig, (f"{n} x {n} reduced operator K from the dyadic float64 weights: "
-                                f"build ~{build:.2g} s, exact rank ~{rank:.2g} s, certified "
-                                f"eigenvalues ~{eig:.2g} s")
+    return build + rank + eig, (f"a {n} x {n} eigenvalue problem, the reduced operator K from "
+                                f"the dyadic float64 weights: build ~{build:.2g} s, exact rank "
+                                f"~{rank:.2g} s, certified eigenvalues ~{eig:.2g} s")
 
 
 def _enforce_dyadic_budget(params: int, d0: int, dl: int, *, dps: int, max_seconds: float) -> None:

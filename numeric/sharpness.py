@@ -633,8 +633,7 @@ def sharpness(
     start = time.perf_counter()
     weights = _weights_from_module(weights)
     data, labels = _samples_first(data, labels, inputs, targets)
-    if not float64 and max_seconds is not None and _dyadic_input(
-            weights, target, data, labels, route=route, float64=float64, certify=certify) is None:
+    if not float64 and max_seconds is not None:
         _enforce_budget_from_shapes(weights, data, dps=dps, certify=certify,
                                     max_seconds=max_seconds)
     fast = _fast_float_input(weights, target, data, labels) if float64 else None

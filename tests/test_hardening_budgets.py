@@ -234,8 +234,11 @@ def test_shapes_alone_refuse_before_the_entries_are_read(monkeypatch: pytest.Mon
         sharpness(narrow)
     with pytest.raises(AssertionError, match="parsed"):  # with data the bound is d_L = 4
         sharpness(narrow, data=np.ones((512, 2)))
-    with pytest.raises(AssertionError, match="parsed"):
-        sharpness(_float_network((3, 4, 2)))
+    small = _float_network((3, 4, 2))
+    with pytest.raises(AssertionError, match="parsed"):  # with a target: the exact parser
+        sharpness(small, target=np.ones((2, 3)))
+    res = sharpness(small)  # float weights, no target: K from their dyadic values, no parsing
+    assert res.certified and "dyadic" in res.method
 
 
 def test_budget_names_certify_false_when_that_fits() -> None:
