@@ -9,6 +9,7 @@ Public:
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
 from fractions import Fraction
@@ -272,6 +273,31 @@ class _Spectrum:
     """The size of the matrix whose eigenvalues were computed (``None``: matrix-free)."""
 
 
+def _runs(evs: list[_Ev]) -> list[tuple[_Ev, int]]:
+    """Consecutive repeats of the *same object* collapsed to ``(ev, count)``.
+
+    At a minimizer the list ends with ``P - rank`` copies of one exact zero (``_pad_reduced``),
+    a million of them for a wide network: that tail is counted by C-level list operations
+    (``list.count`` and ``==`` short-circuit on identical objects), so the work in Python is
+    O(rank), not O(P). (Entries of the tail that are equal without being identical are merged
+    into it; every count the callers take, multiplicities by value, is unchanged.)"""
+    tail = 0
+    if len(evs) > 1:
+        last = evs[-1]
+        k = evs.count(last)
+        if k > 1 and evs[-k:] == [last] * k:
+            tail = k
+    head = evs[: len(evs) - tail]
+    out = [(group[0], len(group)) for group in
+           (list(g) for _, g in itertools.groupby(head, key=id))]
+    if tail:
+        if out and out[-1][0] is evs[-1]:
+            out[-1] = (evs[-1], out[-1][1] + tail)
+        else:
+            out.append((evs[-1], tail))
+    return out
+
+
 def _scale(spec: _Spectrum, c: Fraction, dps: int | None) -> _Spectrum:
     if c == 1:
         return spec
@@ -287,8 +313,11 @@ def _scale(spec: _Spectrum, c: Fraction, dps: int | None) -> _Spectrum:
 
     lam_min = None if spec.lambda_min is None else one(spec.lambda_min)
     bound = None if spec.lambda_min_bound is None else spec.lambda_min_bound * float(c)
+    evs: list[_Ev] = []
+    for e, count in _runs(spec.evs):  # a run of one object stays one object (O(rank) work)
+        evs.extend([one(e)] * count)
     return dataclasses.replace(
-        spec, evs=[one(e) for e in spec.evs], lambda_min=lam_min, tol=spec.tol * float(c),
+        spec, evs=evs, lambda_min=lam_min, tol=spec.tol * float(c),
         lambda_min_bound=bound,
     )
 

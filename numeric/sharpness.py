@@ -73,7 +73,6 @@ True
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import math
 import sys
 import time
@@ -115,6 +114,7 @@ from numeric.result import (
     SharpnessResult,
     _dominance,
     _Ev,
+    _runs,
     _same,
     _scale,
     _Spectrum,
@@ -766,12 +766,6 @@ def _result(
         secondary=spec.secondary,
         operator_size=spec.operator_size,
     )
-
-
-def _runs(evs: list[_Ev]) -> list[tuple[_Ev, int]]:
-    """Consecutive repeats of the *same object* collapsed to ``(ev, count)``."""
-    groups = (list(g) for _, g in itertools.groupby(evs, key=id))
-    return [(group[0], len(group)) for group in groups]
 
 
 def _is_exact_zero(e: _Ev) -> bool:

@@ -64,3 +64,43 @@ def test_budget_of_the_dyadic_route() -> None:
     seconds, what = estimate_dyadic_seconds(1_081_344, 16, 16)
     assert seconds < 60 and what.startswith("a 256 x 256 eigenvalue problem")
     assert estimate_dyadic_seconds(10**6, 64, 64)[0] > 60  # n = 4096: refused by default
+
+
+def test_runs_match_a_plain_grouping() -> None:
+    """``_runs`` counts the padded zero tail in C; it must agree with plain grouping."""
+    import itertools
+
+    from numeric.result import _Ev, _runs
+
+    rng = np.random.default_rng(5)
+    pool = [_Ev(float(v)) for v in (3.0, 2.0, 1.0)]
+    for _ in range(200):
+        evs = [pool[int(i)] for i in np.sort(rng.integers(0, 3, int(rng.integers(0, 9))))]
+        evs += [pool[2]] * int(rng.integers(0, 5))
+        plain = [(g[0], len(g)) for g in (list(gr) for _, gr in itertools.groupby(evs, key=id))]
+        assert _runs(evs) == plain
+
+
+def test_a_wide_network_does_not_walk_its_zero_eigenvalues_in_python() -> None:
+    """P = 1,081,344 at a minimizer: P - 256 exact zeros, counted without a Python loop over
+    them (float64 and with a loss factor, which rescales every eigenvalue)."""
+    import sys
+
+    rng = np.random.default_rng(0)
+    dims = (16, 1024, 1024, 16)
+    ws = [rng.standard_normal((dims[i + 1], dims[i])) / np.sqrt(dims[i]) for i in range(3)]
+    calls = 0
+
+    def tracer(frame: object, event: str, arg: object) -> object:
+        nonlocal calls
+        if event == "call":
+            calls += 1
+        return None
+
+    sys.setprofile(tracer)
+    try:
+        res = sharpness(ws, float64=True, loss="mse")
+    finally:
+        sys.setprofile(None)
+    assert res.parameters == 1_081_344 and res.at_minimizer
+    assert calls < 50_000, f"{calls} Python calls: the zero eigenvalues were walked one by one"
