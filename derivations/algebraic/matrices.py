@@ -148,13 +148,41 @@ def factor_charpoly(matrix: Any) -> list[tuple[Any, int]]:
     return sorted(out, key=lambda fm: (fm[0].degree(), [int(c) for c in fm[0].coeffs()]))
 
 
+_RANK_PRIME = 2**61 - 1
+"""The prime of the modular shortcut in ``exact_rank`` (a Mersenne prime below 2^64)."""
+_RANK_SHORTCUT_SIZE = 32
+
+
 def exact_rank(matrix: Any) -> int:
     """The rank over Q of a rational matrix (any shape), by FLINT's exact row reduction.
+
+    Shortcut for sizes from 32 on: scale each row by the lcm of its denominators (the rank does
+    not change) and take the rank over GF(p), ``p = 2^61 - 1``. Every minor of the integer
+    matrix that is nonzero mod p is nonzero, so that rank is a lower bound of the rank over Q;
+    when it equals ``min(rows, cols)`` the matrix has full rank, proven, in milliseconds where
+    the rational elimination of a 1024 x 1024 matrix with 1,000-bit entries takes minutes.
+    Otherwise the exact elimination decides.
 
     >>> exact_rank([[1, 2, 3], [2, 4, 6]])
     1
     """
-    return int(as_fmpq_mat(matrix, symmetric=False, square=False).rank())
+    m = as_fmpq_mat(matrix, symmetric=False, square=False)
+    full = min(m.nrows(), m.ncols())
+    if full >= _RANK_SHORTCUT_SIZE and _rank_mod_p(m) == full:
+        return full
+    return int(m.rank())
+
+
+def _rank_mod_p(m: Any) -> int:
+    """The rank over GF(``_RANK_PRIME``) of ``m`` with each row scaled to integers."""
+    from flint import nmod_mat
+
+    entries: list[int] = []
+    for i in range(m.nrows()):
+        row = [m[i, j] for j in range(m.ncols())]
+        den = math.lcm(*(int(q.q) for q in row))
+        entries.extend(int(q.p) * (den // int(q.q)) % _RANK_PRIME for q in row)
+    return int(nmod_mat(m.nrows(), m.ncols(), entries, _RANK_PRIME).rank())
 
 
 def is_psd(matrix: Any) -> bool:
