@@ -27,6 +27,7 @@ __all__ = [
     "COST_FRACTION_OP",
     "COST_MPMATH",
     "COST_RANK",
+    "COST_RANK_MOD_P",
     "DEFAULT_MAX_SECONDS",
     "BudgetExceededError",
     "estimate_dyadic_seconds",
@@ -54,6 +55,8 @@ COST_FOUR_SQUARES = 0.05
 """``numeric.reduced.four_squares`` on one pivot of ``X X^T`` (at most ``FACTOR_MAX_BITS``)."""
 COST_MPMATH = 1.5e-4
 """mpmath ``eigsy`` (Jacobi, certify=False): seconds per ``n^3`` at 50 digits."""
+COST_RANK_MOD_P = 1e-6
+"""``exact_rank``'s modular shortcut: seconds per entry (converting it mod p dominates)."""
 COST_DYADIC_WEIGHT = 3.2e-6
 """``numeric.reduced.dyadic_reduced_operator``: seconds per float64 weight (reading it as an
 integer times a power of two, and its share of the thin FLINT products); measured 3.4 s for the
@@ -223,8 +226,9 @@ def _refuse(seconds: float, what: str, *, certify: bool, dps: int, max_seconds: 
 def estimate_dyadic_seconds(params: int, d0: int, dl: int, *, dps: int = 50) -> tuple[float, str]:
     """The predicted seconds of the certified route for float64 weights at their own product
     (``numeric.reduced.dyadic_reduced_operator``): ``COST_DYADIC_WEIGHT P`` to build the
-    ``n = d_0 d_L`` operator ``K``, its exact rank (``COST_RANK n^3``, at about 1,000-bit
-    entries: ``x 3``) and the certified eigenvalues (``numeric.eigen.estimated_seconds``).
+    ``n = d_0 d_L`` operator ``K``, its rank (``COST_RANK_MOD_P n^2``: full rank is proven
+    modulo a prime, as it is for generic weights) and the certified eigenvalues
+    (``numeric.eigen.estimated_seconds``).
 
     >>> seconds, what = estimate_dyadic_seconds(1_081_344, 16, 16)
     >>> 10 < seconds < 60, what.split(",")[0]
@@ -232,8 +236,8 @@ def estimate_dyadic_seconds(params: int, d0: int, dl: int, *, dps: int = 50) -> 
     """
     from numeric.eigen import estimated_seconds
 
-    n = d0 * dl
-    build, rank, eig = COST_DYADIC_WEIGHT * params, 3 * COST_RANK * n**3, estimated_seconds(n, dps=dps)
+    n = d0 * dl  # the rank: a modular rank proves full rank (derivations.algebraic.exact_rank)
+    build, rank, eig = COST_DYADIC_WEIGHT * params, COST_RANK_MOD_P * n**2, estimated_seconds(n, dps=dps)
     return build + rank + eig, (f"a {n} x {n} eigenvalue problem, the reduced operator K from "
                                 f"the dyadic float64 weights: build ~{build:.2g} s, exact rank "
                                 f"~{rank:.2g} s, certified eigenvalues ~{eig:.2g} s")
