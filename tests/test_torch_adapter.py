@@ -140,3 +140,28 @@ def test_import_without_torch_says_how_to_install(monkeypatch: pytest.MonkeyPatc
     monkeypatch.delitem(sys.modules, "numeric.adapters.torch")
     with pytest.raises(ImportError, match=r"pip install -e '\.\[torch\]'"):
         importlib.import_module("numeric.adapters.torch")
+
+
+def test_mean_loss_convention_is_two_over_n() -> None:
+    """``loss="mean"``: an implementation of the Hessian of (1/N) ||R||_F^2 must pass. Its
+    Hessian is (2/N) times the half-sum one; the adapters used 1/N and failed it."""
+    from numeric.adapters.torch import check_implementation
+
+    def mean_loss_sharpness(model: Any, inputs: Any, targets: Any) -> float:
+        ws = [layer.weight.detach().clone() for layer in model]
+        shapes, sizes = [w.shape for w in ws], [w.numel() for w in ws]
+        n = inputs.shape[0]
+
+        def loss(theta: Any) -> Any:
+            out = inputs.T
+            for part, shape in zip(torch.split(theta, sizes), shapes, strict=True):
+                out = part.reshape(shape) @ out
+            return ((out - targets.T) ** 2).sum() / n
+
+        theta = torch.cat([w.flatten() for w in ws])
+        hess = torch.autograd.functional.hessian(loss, theta)
+        return float(torch.linalg.eigvalsh(hess)[-1])
+
+    report = check_implementation(mean_loss_sharpness, loss="mean")
+    assert report.passed, str(report)
+    assert not check_implementation(mean_loss_sharpness, loss="half-sum").passed

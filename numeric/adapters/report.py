@@ -11,13 +11,12 @@ Public:
     relative_error(got, expected)    ``|got - expected| / |expected|`` in mpf (absolute if 0)
     agreeing_digits(rel_error)       ``max(0, -log10(rel_error))``, ``inf`` for an exact match
 
-The adapters (``numeric.adapters.jax``; ``numeric.adapters.torch`` keeps its own copy of the
-report classes, which it defines next to its PyTorch imports) only convert a case to their
-framework's arrays; everything numeric here is mpmath at ``dps`` digits and exact fractions.
+The adapters (``numeric.adapters.torch``, ``numeric.adapters.jax``) only convert a case to
+their framework's arrays; everything numeric here is mpmath at ``dps`` digits and exact fractions.
 
 The certified value of a case is the sharpness of the Hessian of ``0.5 ||W_L ... W_1 X - Y||_F^2``
 (docs/mathematics.md, conventions); a user's loss convention scales it by an exact factor
-(``sum``: 2, ``mean``: ``1/N``, ``mse``: ``2/(d_L N)``, ``N`` the number of samples).
+(``sum``: 2, ``mean``: ``2/N``, ``mse``: ``2/(d_L N)``, ``N`` the number of samples).
 
 >>> from derivations.exact import parse_point
 >>> report = run_conformance(lambda p: 5.0, [parse_point([[[1]], [[2]]])], dps=20)
@@ -121,17 +120,14 @@ class Case:
 
 
 def loss_factor(loss: str, point: Point) -> Fraction:
-    """Factor by which the Hessian of the ``loss`` convention exceeds the half-sum one."""
-    n = point.dims[0] if point.data is None else point.data.shape[1]
-    factors = {
-        "half-sum": Fraction(1),
-        "sum": Fraction(2),
-        "mean": Fraction(1, n),
-        "mse": Fraction(2, n * point.dims[-1]),
-    }
-    if loss not in factors:
+    """Factor by which the Hessian of the ``loss`` convention exceeds the half-sum one: the
+    oracle's own ``numeric.result.loss_factor`` (``mean``: ``2/N``), never a copy of it."""
+    from numeric.result import loss_factor as oracle_factor
+
+    if loss not in LOSS_FACTORS:
         raise DmfError(f"unknown loss convention {loss!r}; expected one of {', '.join(LOSS_FACTORS)}")
-    return factors[loss]
+    n = point.dims[0] if point.data is None else point.data.shape[1]
+    return oracle_factor(loss, n_samples=n, d_out=point.dims[-1])[0]
 
 
 def load_cases(cases: Any, dps: int) -> list[Case]:

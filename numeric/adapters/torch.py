@@ -23,14 +23,9 @@ d_0``) and ``targets = M^T``. Then ``model(inputs) = (f X)^T`` and the docs/math
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
-import mpmath
 import numpy as np
 
 try:
@@ -42,9 +37,9 @@ except ImportError as _exc:  # pragma: no cover - exercised only without torch
         "with  pip install -e '.[torch]'  (or  pip install torch==2.13.0 )"
     ) from _exc
 
-from derivations.errors import DmfError, ShapeError
-from derivations.exact import Point, parse_point
-from numeric.oracle.files import check_dps, load_point
+from derivations.errors import ShapeError
+from derivations.exact import Point
+from numeric.adapters.report import CaseReport, ConformanceReport, run_conformance
 
 __all__ = [
     "CaseReport",
@@ -57,7 +52,6 @@ __all__ = [
     "torch_data",
 ]
 
-LOSS_FACTORS = ("half-sum", "sum", "mean", "mse")
 
 
 # --- conversions ------------------------------------------------------------------------
@@ -207,127 +201,6 @@ def hvp_power_iteration_sharpness(
 # --- conformance checking ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CaseReport:
-    """One case: the certified value (``expected``, a decimal string, in the user's loss
-    convention), what the user's function returned, the relative error and the agreeing digits
-    ``max(0, -log10(rel_error))`` (``inf`` for an exact float64 match; absolute error when the
-    expected value is 0). ``error`` holds the exception text if the function raised."""
-
-    name: str
-    dims: tuple[int, ...]
-    expected: str
-    got: float | None
-    rel_error: float
-    digits: float
-    passed: bool
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class ConformanceReport:
-    """The result of :func:`check_implementation`: per-case reports, the worst relative error,
-    the fewest agreeing digits, and whether every case is within ``rtol``."""
-
-    cases: tuple[CaseReport, ...]
-    rtol: float
-    loss: str
-    worst_rel_error: float = field(init=False)
-    min_digits: float = field(init=False)
-    passed: bool = field(init=False)
-
-    def __post_init__(self) -> None:
-        errs = [c.rel_error for c in self.cases]
-        object.__setattr__(self, "worst_rel_error", max(errs, default=0.0))
-        object.__setattr__(self, "min_digits", min((c.digits for c in self.cases), default=math.inf))
-        object.__setattr__(self, "passed", all(c.passed for c in self.cases))
-
-    @property
-    def worst(self) -> CaseReport | None:
-        """The case with the largest relative error."""
-        return max(self.cases, key=lambda c: c.rel_error, default=None)
-
-    def __str__(self) -> str:
-        lines = [
-            f"{'case':32} {'dims':22} {'digits':>6}  {'rel. error':>10}  result",
-        ]
-        for c in self.cases:
-            res = "ok" if c.passed else ("ERROR " + (c.error or "") if c.error else "FAIL")
-            lines.append(
-                f"{c.name[:32]:32} {str(c.dims)[:22]:22} {c.digits:6.1f}  {c.rel_error:10.2e}  {res}"
-            )
-        lines.append(
-            f"{len(self.cases)} cases, loss {self.loss}, rtol {self.rtol:.1e}: worst relative "
-            f"error {self.worst_rel_error:.2e} ({self.min_digits:.1f} digits) -> "
-            f"{'PASS' if self.passed else 'FAIL'}"
-        )
-        return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class _Case:
-    name: str
-    point: Point
-    value: Any  # mpf, half-sum convention, at the working precision
-    certified: bool
-
-
-def _loss_factor(loss: str, point: Point) -> Fraction:
-    """Factor by which the Hessian of the ``loss`` convention exceeds the half-sum one."""
-    n = point.dims[0] if point.data is None else point.data.shape[1]
-    factors = {
-        "half-sum": Fraction(1),
-        "sum": Fraction(2),
-        "mean": Fraction(1, n),
-        "mse": Fraction(2, n * point.dims[-1]),
-    }
-    if loss not in factors:
-        raise DmfError(f"unknown loss convention {loss!r}; expected one of {', '.join(LOSS_FACTORS)}")
-    return factors[loss]
-
-
-def _cases(cases: Any, dps: int) -> list[_Case]:
-    from numeric.oracle.vectors import Vector, load_vectors
-
-    if cases is None:
-        cases = load_vectors()
-    elif isinstance(cases, str | Path) and Path(cases).is_dir():
-        cases = load_vectors(cases)
-    elif isinstance(cases, Point | Vector | str | Path):
-        cases = [cases]
-    out = []
-    for i, case in enumerate(cases):
-        if isinstance(case, Vector):
-            with mpmath.workdps(dps):
-                value = mpmath.mpf(case.expected["lambda_max"])
-            out.append(_Case(case.name, case.point, value, True))
-            continue
-        if isinstance(case, str | Path):
-            point, meta = load_point(case)
-            name = str(meta.get("name", Path(case).stem))
-        elif isinstance(case, Point):
-            point, name = case, f"case {i}"
-        else:
-            point, name = parse_point(case), f"case {i}"
-        out.append(_oracle_case(name, point, dps))
-    return out
-
-
-def _oracle_case(name: str, point: Point, dps: int) -> _Case:
-    from numeric.sharpness import sharpness
-
-    result = sharpness(
-        list(point.weights),
-        None if point.data is not None else point.labels,
-        data=point.data,
-        labels=None if point.data is None else point.labels,
-        dps=dps,
-    )
-    with mpmath.workdps(dps):  # the default loss is half-sum: factor 1
-        value = mpmath.mpf(result.value)
-    return _Case(name, point, value, bool(result.certified))
-
-
 def check_implementation(
     fn: Callable[[Any, torch.Tensor, torch.Tensor], float],
     cases: Any = None,
@@ -349,35 +222,14 @@ def check_implementation(
     samples, ``mse`` = ``torch.nn.MSELoss()``); the certified value is scaled to match. A case
     passes when its relative error is at most ``rtol``.
     """
-    check_dps(dps)
-    reports = []
-    for case in _cases(cases, dps):
-        factor = _loss_factor(loss, case.point)
-        with mpmath.workdps(dps):
-            expected = case.value * factor.numerator / factor.denominator
-            model_arg: Any = (
-                to_sequential(case.point)
-                if as_model
-                else [torch.from_numpy(_as_float64(w)) for w in case.point.weights]
-            )
-            inputs, targets = torch_data(case.point)
-            try:
-                got: float | None = float(fn(model_arg, inputs, targets))
-                err: str | None = None
-            except Exception as exc:  # a user's function failing is a finding, not a crash
-                got, err = None, f"{type(exc).__name__}: {exc}"
-            rel = _relative_error(got, expected)
-            exp_str = mpmath.nstr(expected, 20)
-        digits = max(0.0, -math.log10(rel)) if 0 < rel < math.inf else (math.inf if rel == 0 else 0.0)
-        reports.append(
-            CaseReport(case.name, case.point.dims, exp_str, got, rel, digits, rel <= rtol, err)
+
+    def call(point: Point) -> float:
+        model_arg: Any = (
+            to_sequential(point)
+            if as_model
+            else [torch.from_numpy(_as_float64(w)) for w in point.weights]
         )
-    return ConformanceReport(tuple(reports), rtol, loss)
+        inputs, targets = torch_data(point)
+        return float(fn(model_arg, inputs, targets))
 
-
-def _relative_error(got: float | None, expected: Any) -> float:
-    if got is None or not math.isfinite(got):
-        return math.inf
-    diff = abs(mpmath.mpf(got) - expected)
-    scale = abs(expected)
-    return float(diff / scale) if scale != 0 else float(diff)
+    return run_conformance(call, cases, rtol=rtol, dps=dps, loss=loss)
