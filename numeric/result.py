@@ -1,9 +1,26 @@
-"""The oracle's result: ``SharpnessResult`` (``lambda_max`` with how it was obtained, the secondary quantities, the loss convention, the JSON document), how its numbers are printed (only the digits an enclosure proves), and the eigenvalue lists the modes of ``numeric.sharpness`` fill in.
+"""The oracle's result: ``SharpnessResult`` (``lambda_max`` with how it was obtained, the secondary quantities, the loss convention, the JSON document), how its numbers are printed (only the digits an enclosure proves), the exact answers (``ExactValue``), and the eigenvalue lists the modes of ``numeric.sharpness`` fill in.
 
 Public:
-    SharpnessResult     what ``numeric.sharpness.sharpness`` returns
+    SharpnessResult     what ``numeric.sharpness.sharpness`` returns; ``status``, ``to_json()``
+                        (the one JSON document of the API and of ``dmf-sharpness oracle``)
+    ExactValue          lambda_max as a real algebraic number: minimal polynomial, which real
+                        root, isolating interval, radicals (degree <= 4), rational value
+    EXACT_LIMIT         the largest operator whose lambda_max is given exactly
+    as_mpf, as_float    an enclosure's endpoints rounded outward to mpf / float64
     magnitude_note      a note when lambda_max is huge or tiny against float64
     LOSSES, loss_factor the loss conventions and their exact Hessian factors
+
+**Exact answers.** The Hessian's lambda_max is the largest root of ``det(x I - A)`` for the
+exact rational operator ``A`` of the route (the full Hessian, or at a minimizer the reduced
+operator, whose nonzero spectrum is the Hessian's: docs/mathematics.md K1, K2), times the loss
+factor. ``sharpness(..., exact=True)`` gives it as an ``AlgebraicNumber``
+(``derivations.algebraic.exact_lambda_max``). Without ``exact=True`` a rational lambda_max is
+still proven when cheap: the first continued-fraction convergent ``p/q`` of the enclosure's
+midpoint lying inside the enclosure (when ``q^4 width <= 1``; a rational ``lambda_max`` with
+``q^2 width < 1`` is that convergent, by Legendre's theorem) is checked exactly: ``p/q`` is
+lambda_max with multiplicity ``m`` iff ``det(x I - A) = (x - p/q)^m g(x)`` with ``g(p/q) != 0``
+and ``g(x + p/q)`` without sign changes in its coefficients (all roots are real, so by
+Descartes' rule ``g`` then has no root above ``p/q``).
 """
 
 from __future__ import annotations
@@ -19,14 +36,24 @@ import mpmath
 
 from derivations.errors import (
     DmfError,
+    TooLargeError,
 )
 
 __all__ = [
+    "EXACT_LIMIT",
     "LOSSES",
+    "ExactValue",
     "SharpnessResult",
+    "as_float",
+    "as_mpf",
     "loss_factor",
     "magnitude_note",
 ]
+
+EXACT_LIMIT = 64
+"""``exact=True`` and the rational check of the default mode work on operators of size
+``n <= EXACT_LIMIT`` (FLINT's characteristic polynomial and factorization of a 64 x 64 rational
+matrix of float64 entries: about 0.1 s)."""
 
 _NORM = "||W_L...W_1 X - Y||_F^2"
 LOSSES: dict[str, str] = {
@@ -62,8 +89,12 @@ class SharpnessResult:
     """The sharpness at a point and how it was obtained.
 
     Eigenvalues are those of the Hessian of the chosen ``loss`` (``loss_factor`` applied).
-    ``value`` is an ``mpf`` (certified or mpmath modes; the enclosure midpoint when certified)
-    or a ``float`` (float64 mode). Enclosures are ``numeric.eigen.Enclosure`` (exact ``Fraction``
+    ``value`` is an ``mpf`` in every mode: at ``dps`` digits (the rational value when proven
+    rational, else the enclosure midpoint when certified), or in float64 mode the exact ``mpf``
+    of the float64 result (53 bits); ``float(result)`` is it as a float. ``status`` is
+    ``exact`` (``exact`` given, or the enclosure is a single point), ``certified`` or
+    ``approximate``; ``str()``, ``to_json()`` and the oracle command all use it. ``exact`` is an
+    ``ExactValue`` with ``exact=True``, else ``None``. Enclosures are ``numeric.eigen.Enclosure`` (exact ``Fraction``
     endpoints) or ``None`` when not certified. ``multiplicity`` counts eigenvalues not
     separated from ``lambda_max`` (certified: enclosures overlapping its enclosure; otherwise
     within a tolerance derived from the precision; Lanczos: among the ``k`` computed).
@@ -105,12 +136,25 @@ class SharpnessResult:
     operator_size: int | None = field(default=None, compare=False)
     """The size ``n`` of the ``n x n`` matrix whose eigenvalues were computed (the reduced
     operator, ``J^T J`` or the full Hessian; ``None`` for matrix-free Lanczos)."""
+    exact: ExactValue | None = None
+    """lambda_max as an algebraic number (``sharpness(..., exact=True)``), else ``None``."""
+
+    @property
+    def status(self) -> str:
+        """``exact``, ``certified`` or ``approximate``: how ``lambda_max`` was obtained."""
+        enc = self.enclosure
+        if self.exact is not None or (enc is not None and enc.lo == enc.hi):
+            return "exact"
+        return "certified" if self.certified else "approximate"
+
+    def __float__(self) -> float:
+        return float(self.value)
 
     def _fmt(self, x: Any) -> str:
         if x is None:
             return "n/a"
-        if isinstance(x, mpmath.mpf):
-            return str(mpmath.nstr(x, self.dps or 15))
+        if isinstance(x, mpmath.mpf) and self.dps is not None:
+            return str(mpmath.nstr(x, self.dps))
         return repr(float(x))
 
     def _secondary_string(self, x: Any, enc: Any) -> str:
@@ -123,9 +167,16 @@ class SharpnessResult:
         return self._fmt(x)
 
     def __str__(self) -> str:
-        if self.certified and self.enclosure is not None:
+        status = self.status
+        if status == "exact" and self.exact is not None:
+            status = f"exact: {self.exact.describe()}"
+        elif status == "exact":
+            status = f"exact: lambda_max = {self.enclosure.lo}"
+        elif status == "certified":
             lo, hi = _enclosure_strings(self.enclosure, self.dps or 50)
             status = f"certified: lambda_max in [{lo}, {hi}]"
+        elif not self.method.startswith("approximate"):
+            status = f"approximate: {self.method}"
         else:
             status = self.method
         where = "at a minimizer (R X^T = 0)" if self.at_minimizer else "not a minimizer"
@@ -153,10 +204,16 @@ class SharpnessResult:
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict (numbers as decimal strings; the oracle's JSON format, README "The oracle command")."""
+        """The JSON-ready document (numbers as decimal strings), the same for the API and for
+        ``dmf-sharpness oracle --json`` (which adds only ``input``; README "The oracle
+        command"). The oracle's stable fields come first (``lambda_max``, ``enclosure``,
+        ``certified``, ``route``, ``at_minimizer``, ``residual_norm``, ``loss``, ``dims``,
+        ``parameters``, ``spectrum``), then ``status`` (exact/certified/approximate) and
+        ``exact`` (``ExactValue.to_json()`` or ``None``), then the secondary quantities."""
         digits = self.dps or 17
+        value = float(self.value) if self.dps is None else self.value  # float64: its repr
         out: dict[str, Any] = {
-            "lambda_max": _num_string(self.value, digits),
+            "lambda_max": _num_string(value, digits),
             "enclosure": None
             if self.enclosure is None
             else list(_enclosure_strings(self.enclosure, digits)),
@@ -165,10 +222,18 @@ class SharpnessResult:
             "at_minimizer": self.at_minimizer,
             "residual_norm": _num_string(self.residual_norm, digits),
             "loss": self.loss,
-            "loss_convention": self.loss_convention,
-            "loss_factor": str(self.loss_factor),
             "dims": list(self.dims),
             "parameters": self.parameters,
+        }
+        if self.spectrum is not None:
+            encs = self.spectrum_enclosures or [None] * len(self.spectrum)
+            out["spectrum"] = [_num_string(x, digits, e) for x, e in zip(self.spectrum, encs,
+                                                                         strict=True)]
+        out |= {
+            "status": self.status,
+            "exact": None if self.exact is None else self.exact.to_json(),
+            "loss_convention": self.loss_convention,
+            "loss_factor": str(self.loss_factor),
             "lambda_min": _num_string(self.lambda_min, digits, self.lambda_min_enclosure),
             "largest_magnitude": _num_string(
                 self.largest_magnitude, digits, self._largest_enclosure()
@@ -180,9 +245,6 @@ class SharpnessResult:
             "dps": self.dps,
         }
         if self.spectrum is not None:
-            encs = self.spectrum_enclosures or [None] * len(self.spectrum)
-            out["spectrum"] = [_num_string(x, digits, e) for x, e in zip(self.spectrum, encs,
-                                                                         strict=True)]
             out["zero_multiplicity"] = self.zero_multiplicity
         if self.secondary:
             out["secondary"] = self.secondary
@@ -244,6 +306,197 @@ def _enclosure_strings(enc: Any, digits: int) -> tuple[str, str]:
     return _decimal(enc.lo, digits, ROUND_FLOOR), _decimal(enc.hi, digits, ROUND_CEILING)
 
 
+# --------------------------------------------------------------------------- exact answers
+@dataclass(frozen=True)
+class ExactValue:
+    """lambda_max as a real algebraic number: ``minimal_polynomial`` (SymPy syntax, primitive
+    integer coefficients), ``root`` (which of its real roots: ``"largest real root"``, or
+    ``"real root k of n (ascending, from 0)"``), ``isolating_interval`` (exact rationals ``lo``,
+    ``hi`` containing no other root), ``radicals`` (SymPy's real radical formula when the degree
+    is <= 4 and one without ``I`` exists, else ``None``) and ``rational`` (``"p/q"`` or ``None``).
+    All of it is computed from the minimal polynomial, never from user text.
+
+    >>> from derivations.algebraic import AlgebraicNumber
+    >>> e = ExactValue.of(AlgebraicNumber.real_root([8, -7, 1], 1))
+    >>> e.minimal_polynomial, e.root, e.radicals, e.rational
+    ('x**2 - 7*x + 8', 'largest real root', 'sqrt(17)/2 + 7/2', None)
+    >>> ExactValue.of(AlgebraicNumber.rational("25/4")).to_json()["rational"]
+    '25/4'
+    """
+
+    minimal_polynomial: str
+    root: str
+    isolating_interval: tuple[str, str]
+    radicals: str | None
+    rational: str | None
+    degree: int
+    number: Any = field(default=None, compare=False, repr=False)
+    """The ``derivations.algebraic.AlgebraicNumber`` itself (exact comparison, refinement)."""
+
+    @classmethod
+    def of(cls, a: Any) -> ExactValue:
+        """The exact description of the ``AlgebraicNumber`` ``a``."""
+        import sympy
+
+        lo, hi = a.interval.lo, a.interval.hi  # before anything refines it
+        x = sympy.Symbol("x")
+        poly = sympy.Poly([int(c) for c in reversed(a.poly.coeffs())], x)
+        if a.is_rational:
+            q = str(a.as_fraction())
+            return cls(str(poly.as_expr()), "the only root", (q, q), q, q, 1, a)
+        n_real = poly.count_roots()  # Sturm: exact; hi is no root (irreducible, degree >= 2)
+        index = n_real - 1 - poly.count_roots(inf=sympy.Rational(hi.numerator, hi.denominator))
+        root = ("largest real root" if index == n_real - 1
+                else f"real root {index} of {n_real} (ascending, from 0)")
+        return cls(str(poly.as_expr()), root, (str(lo), str(hi)), _radicals(a, poly), None,
+                   a.degree, a)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "minimal_polynomial": self.minimal_polynomial,
+            "root": self.root,
+            "isolating_interval": list(self.isolating_interval),
+            "radicals": self.radicals,
+            "rational": self.rational,
+        }
+
+    def describe(self) -> str:
+        """One line: the rational value, or the radicals and the polynomial's root."""
+        if self.rational is not None:
+            return f"lambda_max = {self.rational}"
+        where = f"the {self.root} of {self.minimal_polynomial}"
+        return f"lambda_max = {self.radicals}, {where}" if self.radicals else f"lambda_max is {where}"
+
+
+def _radicals(a: Any, poly: Any) -> str | None:
+    """``a`` in real radicals (SymPy's formulas up to quartics, from its minimal polynomial
+    ``poly``; the root is told apart from its conjugates by a 40-digit enclosure), or ``None``."""
+    import sympy
+
+    if a.degree > 4:
+        return None
+    enc = a.enclosure(40)
+    lo = sympy.Rational(enc.lo.numerator, enc.lo.denominator)
+    hi = sympy.Rational(enc.hi.numerator, enc.hi.denominator)
+    for root in sympy.roots(poly, cubics=True, quartics=True):
+        if root.has(sympy.I):
+            continue
+        v = sympy.N(root, 60)
+        if v.is_real and lo <= v <= hi:
+            return str(root)
+    return None
+
+
+def as_mpf(enc: Any, *, dps: int) -> tuple[Any, Any]:
+    """An enclosure's endpoints as ``mpf`` at ``dps`` digits, rounded outward (``lo`` down,
+    ``hi`` up): still an enclosure.
+
+    >>> from derivations.intervals import Enclosure
+    >>> lo, hi = as_mpf(Enclosure(Fraction(1, 3), Fraction(1, 3)), dps=10)
+    >>> exact = [Fraction(*mpmath.libmp.to_rational(x._mpf_)) for x in (lo, hi)]
+    >>> exact[0] < Fraction(1, 3) < exact[1]
+    True
+    """
+    prec = int(dps * 3.3219280948873626) + 4
+    lo = mpmath.libmp.from_rational(enc.lo.numerator, enc.lo.denominator, prec, "f")
+    hi = mpmath.libmp.from_rational(enc.hi.numerator, enc.hi.denominator, prec, "c")
+    with mpmath.workprec(prec):  # mpf() rounds a raw value to the context's precision
+        return mpmath.mpf(lo), mpmath.mpf(hi)
+
+
+def as_float(enc: Any) -> tuple[float, float]:
+    """An enclosure's endpoints as float64, rounded outward (still an enclosure).
+
+    >>> from derivations.intervals import Enclosure
+    >>> lo, hi = as_float(Enclosure(Fraction(1, 10), Fraction(1, 10)))
+    >>> lo < Fraction(1, 10) < hi, lo == 0.1 or hi == 0.1
+    (True, True)
+    """
+    import math
+
+    lo, hi = float(enc.lo), float(enc.hi)  # correctly rounded to nearest
+    if Fraction(lo) > enc.lo:
+        lo = math.nextafter(lo, -math.inf)
+    if Fraction(hi) < enc.hi:
+        hi = math.nextafter(hi, math.inf)
+    return lo, hi
+
+
+def _check_exact_size(size: int, route: str) -> None:
+    """Refuse ``exact=True`` on an operator larger than ``EXACT_LIMIT``, in one line."""
+    if size > EXACT_LIMIT:
+        what = "P (the full Hessian)" if route == "full" else "the reduced operator's size"
+        raise TooLargeError(
+            f"exact=True (--exact) needs an operator of size <= {EXACT_LIMIT}; {what} is {size}; "
+            "use the certified enclosure (the default) instead"
+        )
+
+
+def _rational_top(matrix: Any, q: Fraction) -> int:
+    """The multiplicity of ``q`` as the largest eigenvalue of the rational symmetric
+    ``matrix``, or 0 when ``q`` is not its largest eigenvalue (exact: see the module's "Exact
+    answers")."""
+    from flint import fmpq, fmpq_poly
+
+    from derivations.algebraic import charpoly
+
+    p = charpoly(matrix)
+    shifted = p(fmpq_poly([fmpq(q.numerator, q.denominator), 1]))  # p(x + q)
+    coeffs = [Fraction(int(c.p), int(c.q)) for c in shifted.coeffs()]
+    m = next((k for k, c in enumerate(coeffs) if c != 0), len(coeffs))
+    rest = [c for c in coeffs[m:] if c != 0]
+    if m == 0 or any((c > 0) != (rest[-1] > 0) for c in rest):
+        return 0
+    return m
+
+
+def _rational_candidate(enc: Any) -> Fraction | None:
+    """The first continued-fraction convergent ``p/q`` of ``enc.mid`` inside ``enc`` if
+    ``q^4 width <= 1`` (the only rational of denominator ``< width^(-1/2)`` in it), else
+    ``None``."""
+    width, x = enc.width, enc.mid
+    if width == 0:
+        return None
+    h0, h1, k0, k1 = 0, 1, 1, 0  # convergents h/k
+    while True:
+        a = x.numerator // x.denominator
+        h0, h1, k0, k1 = h1, a * h1 + h0, k1, a * k1 + k0
+        if k1**4 * width > 1:
+            return None
+        cand = Fraction(h1, k1)
+        if enc.lo <= cand <= enc.hi:
+            return cand
+        frac = x - a
+        if frac == 0:
+            return None
+        x = 1 / frac
+
+
+def _exact_answer(spec: _Spectrum, factor: Fraction, *, exact: bool) -> ExactValue | None:
+    """lambda_max of the Hessian (``factor`` times the top eigenvalue of
+    ``spec.exact_matrix``, the route's exact operator) as an ``ExactValue``: always with
+    ``exact=True``; otherwise only when it is proven rational (a point enclosure, or the
+    convergent check of the module's "Exact answers" on operators of size <= ``EXACT_LIMIT``).
+    The enclosures are left as ``certified_eigvalsh`` proved them."""
+    from derivations.algebraic import AlgebraicNumber
+
+    matrix, top = spec.exact_matrix, spec.evs[0]
+    if exact:
+        from derivations.algebraic import exact_lambda_max
+
+        a = exact_lambda_max(matrix)
+        return ExactValue.of(a if factor == 1 else a * factor)
+    if top.enc is None:
+        return None
+    if top.enc.width == 0:
+        return ExactValue.of(AlgebraicNumber.rational(top.enc.lo * factor))
+    n = int(matrix.nrows()) if hasattr(matrix, "nrows") else len(matrix)
+    q = _rational_candidate(top.enc) if n <= EXACT_LIMIT else None
+    if q is None or not _rational_top(matrix, q):
+        return None
+    return ExactValue.of(AlgebraicNumber.rational(q * factor))
+
+
 # --------------------------------------------------------------------------- eigenvalue lists
 @dataclass(frozen=True)
 class _Ev:
@@ -271,6 +524,9 @@ class _Spectrum:
     being PSD), used to decide dominance when ``lambda_min`` itself is unknown."""
     operator_size: int | None = None
     """The size of the matrix whose eigenvalues were computed (``None``: matrix-free)."""
+    exact_matrix: Any = None
+    """The exact rational operator whose largest eigenvalue is lambda_max (before the loss
+    factor), when a certified route built one, else ``None``."""
 
 
 def _runs(evs: list[_Ev]) -> list[tuple[_Ev, int]]:
@@ -349,10 +605,10 @@ def _dominance(top: _Ev, low: _Ev, tol: Any) -> bool | None:
     """Whether ``|lambda_min| > lambda_max`` (``None`` if the enclosures do not decide it, or,
     without enclosures, if the two magnitudes agree within ``tol``: a tie, as at the saddle
     ``W = 0``, where power iteration converges to neither)."""
-    if top.enc is not None and low.enc is not None:
-        if -low.enc.lo > top.enc.hi:
+    if top.enc is not None and low.enc is not None:  # proven only when the intervals say so
+        if -low.enc.hi > top.enc.hi:  # min |lambda_min| > max lambda_max
             return True
-        if -low.enc.hi < top.enc.lo or low.enc.lo >= 0:
+        if -low.enc.lo < top.enc.lo or low.enc.lo >= 0:  # max |lambda_min| < min lambda_max
             return False
         return None
     if low.value < 0 and abs(-low.value - top.value) <= tol:

@@ -4,8 +4,10 @@ Public:
     sharpness(weights, target=None, *, data=None, labels=None, dps=50, certify=True,
               float64=False, loss="half-sum", spectrum=False, route="auto",
               require_minimizer=False, inputs=None, targets=None,
-              max_seconds=DEFAULT_MAX_SECONDS) -> SharpnessResult
-    SharpnessResult    value, enclosure, status, route, spectrum facts; ``str()``, ``to_json()``
+              max_seconds=DEFAULT_MAX_SECONDS, exact=False) -> SharpnessResult
+    SharpnessResult    value, enclosure, status, exact, route, spectrum facts; ``str()``,
+                       ``to_json()``, ``float()``
+    ExactValue, EXACT_LIMIT   lambda_max as an algebraic number (``exact=True``)
     LOSSES             the loss conventions and their Hessian factors
     loss_factor(loss, *, n_samples, d_out) -> (Fraction, formula string)
     estimate_exact_seconds(point, route, *, dps=50, certify=True) -> (seconds, what)
@@ -35,7 +37,12 @@ refused over ``max_seconds`` (``BudgetExceededError``), so no call hangs for min
                              ranks decided exactly over Q (python-flint). If some eigenvalue
                              other than lambda_max cannot be refined to ``dps`` digits, only
                              lambda_max is (``which="top"``); the others keep rigorous wider
-                             enclosures and ``SharpnessResult.secondary`` says so.
+                             enclosures and ``SharpnessResult.secondary`` says so. A rational
+                             lambda_max is proven when cheap (status ``exact``; numeric.result,
+                             "Exact answers").
+    exact=True               also lambda_max as an algebraic number (``SharpnessResult.exact``:
+                             minimal polynomial, root, isolating interval, radicals, rational),
+                             for an exact operator of size <= ``EXACT_LIMIT`` (64).
     certify=False            mpmath ``eigsy`` (Jacobi) at ``dps`` digits: approximate.
     float64=True             float64, approximate; dense LAPACK for small matrices, otherwise
                              matrix-free Lanczos (ARPACK ``eigsh`` on ``reduced_linear_operator``
@@ -110,10 +117,14 @@ from numeric.float64_input import (
 )
 from numeric.kinds import point_arrays
 from numeric.result import (
+    EXACT_LIMIT,
     LOSSES,
+    ExactValue,
     SharpnessResult,
+    _check_exact_size,
     _dominance,
     _Ev,
+    _exact_answer,
     _runs,
     _same,
     _scale,
@@ -126,11 +137,13 @@ from numeric.result import (
 __all__ = [  # with the public names of result, budget and float64_input
     "DEFAULT_MAX_SECONDS",
     "DENSE_FLOAT64_LIMIT",
+    "EXACT_LIMIT",
     "LAMBDA_MIN_MIN_PRODUCTS",
     "LANCZOS_K",
     "LANCZOS_TOL",
     "LOSSES",
     "BudgetExceededError",
+    "ExactValue",
     "Float64RangeError",
     "LossName",
     "RouteName",
@@ -261,7 +274,7 @@ def _mode_exact(point: Point, route: str, dps: int, certify: bool) -> _Spectrum:
             )
         evs = _pad_reduced(k_evs, rank, params)
         return _Spectrum(evs, True, evs[-1], params - rank, _tol_mp(evs, dps), method, note,
-                         operator_size=size)
+                         operator_size=size, exact_matrix=k_exact if certify else None)
     from numeric.hessian import full_hessian
 
     h_exact = full_hessian(ws, x, y)
@@ -283,7 +296,7 @@ def _mode_exact(point: Point, route: str, dps: int, certify: bool) -> _Spectrum:
         method = f"approximate: mpmath eigsy (Jacobi) at {dps} digits on the full Hessian"
     evs = _drop_zeros(evs, rank)
     return _Spectrum(evs, True, evs[-1], params - rank, _tol_mp(evs, dps), method, note,
-                     operator_size=params)
+                     operator_size=params, exact_matrix=h_exact if certify else None)
 
 
 def _dyadic_input(weights: Any, target: Any, data: Any, labels: Any, *, route: str,
@@ -325,7 +338,7 @@ def _mode_dyadic(ws: list[np.ndarray], dps: int, params: int) -> _Spectrum:
     )
     evs = _pad_reduced(k_evs, rank, params)
     return _Spectrum(evs, True, evs[-1], params - rank, _tol_mp(evs, dps), method, note,
-                     operator_size=n)
+                     operator_size=n, exact_matrix=k)
 
 
 def _mpmath_reduced(point: Point, dps: int) -> list[_Ev]:
@@ -601,6 +614,7 @@ def sharpness(
     inputs: Any = None,
     targets: Any = None,
     max_seconds: float | None = DEFAULT_MAX_SECONDS,
+    exact: bool = False,
 ) -> SharpnessResult:
     """The sharpness ``lambda_max`` of the Hessian of the squared loss at ``weights``.
 
@@ -626,10 +640,17 @@ def sharpness(
     sizes, dps); a prediction above it raises ``BudgetExceededError`` at once, naming the
     estimate and the way out (``float64=True``, ``certify=False`` when that fits, or a larger
     ``max_seconds``). ``float64=True`` has no budget (Lanczos, seconds).
+    **Exact.** ``exact=True`` (certified mode only) also gives lambda_max as an algebraic
+    number (``SharpnessResult.exact``) when the exact operator has size ``<= EXACT_LIMIT``
+    (the full Hessian's ``P``; at a minimizer the reduced operator's, ``d_0 d_L`` without data);
+    larger ones are refused (``TooLargeError``).
     See the module docstring for modes and loss conventions.
     """
     _check_options(dps, loss, route)
     _check_budget_option(max_seconds)
+    if exact and (float64 or not certify):
+        raise DmfError("exact=True (--exact) needs the certified mode; drop float64=True "
+                       "(--float64) and certify=False (--no-certify)")
     start = time.perf_counter()
     weights = _weights_from_module(weights)
     data, labels = _samples_first(data, labels, inputs, targets)
@@ -645,6 +666,8 @@ def sharpness(
         params, n_samples = sum(w.size for w in dyadic), dims[0]
         if max_seconds is not None:
             _enforce_dyadic_budget(params, dims[0], dims[-1], dps=dps, max_seconds=max_seconds)
+        if exact:
+            _check_exact_size(dims[0] * dims[-1], "reduced")
         at_min, residual_norm, chosen = True, mpmath.mpf(0), "reduced"  # target := the product
         spec = _mode_dyadic(dyadic, dps, params)
     elif fast is not None:
@@ -673,6 +696,8 @@ def sharpness(
         chosen = _choose_route(route, at_min, require_minimizer, mpmath.nstr(residual_norm, 5))
         if not float64 and max_seconds is not None:
             _enforce_budget(point, chosen, dps=dps, certify=certify, max_seconds=max_seconds)
+        if exact:
+            _check_exact_size(params if chosen == "full" else _exact_choice(point)[1], chosen)
         if float64:
             ew, ex, ey = point_arrays(point, "exact")
             fw = [_exact_to_float64(f"W_{l}", w) for l, w in enumerate(ew, start=1)]
@@ -690,6 +715,7 @@ def sharpness(
             f"float64 produced a non-finite eigenvalue ({spec.evs[0].value}); {_EXACT_ROUTE}"
         )
     factor, formula = loss_factor(loss, n_samples=n_samples, d_out=dims[-1])
+    exact_value = None if spec.exact_matrix is None else _exact_answer(spec, factor, exact=exact)
     spec = _scale(spec, factor, None if float64 else dps)
     return _result(
         spec,
@@ -702,6 +728,7 @@ def sharpness(
         dps=None if float64 else dps,
         want_spectrum=spectrum,
         seconds=time.perf_counter() - start,
+        exact=exact_value,
     )
 
 
@@ -717,6 +744,7 @@ def _result(
     dps: int | None,
     want_spectrum: bool,
     seconds: float,
+    exact: ExactValue | None = None,
 ) -> SharpnessResult:
     evs = spec.evs
     top = evs[0]
@@ -738,8 +766,16 @@ def _result(
         method += f"; only the top {len(evs)} eigenvalues computed (multiplicity is a lower bound)"
     nonzero = [e for e in evs if not _is_exact_zero(e)] if want_spectrum else []
     with_enc = top.enc is not None
+    value = top.value
+    if exact is not None and exact.rational is not None:  # proven rational: its value at dps
+        q = Fraction(exact.rational)
+        with mpmath.workdps(dps or 15):
+            value = mpmath.mpf(q.numerator) / q.denominator
+    elif not isinstance(value, mpmath.mpf):  # float64: the exact mpf of the float
+        with mpmath.workprec(53):
+            value = mpmath.mpf(float(value))
     return SharpnessResult(
-        value=top.value,
+        value=value,
         enclosure=top.enc,
         certified=with_enc,
         route=route,
@@ -765,6 +801,7 @@ def _result(
         seconds=seconds,
         secondary=spec.secondary,
         operator_size=spec.operator_size,
+        exact=exact,
     )
 
 

@@ -218,7 +218,9 @@ def test_json_and_str() -> None:
     lo, hi = (F(x) for x in out["enclosure"])
     assert lo <= r.enclosure.lo and r.enclosure.hi <= hi  # outward rounded
     assert F(out["lambda_max"]) == pytest.approx(float(r.value))
-    assert str(r).startswith("lambda_max = ") and "certified: lambda_max in [" in str(r)
+    assert str(r).startswith("lambda_max = ") and "[exact: lambda_max = 7]" in str(r)  # rational
+    irrational = sharpness([[[0, 1], [1, 1]], [[0, 1]], [[0], [1]]], dps=20)  # (7 + sqrt 17)/2
+    assert "certified: lambda_max in [" in str(irrational)
     approx = sharpness([[[1, 2]], [[1], [1]]], float64=True)
     assert "approximate: float64" in str(approx) and approx.to_json()["enclosure"] is None
 

@@ -3,9 +3,11 @@
 Public:
     register(subparsers)      add the subcommand to the ``dmf-sharpness`` parser
     run_oracle(args)          ``dmf-sharpness oracle FILE [--dps N] [--json] [--spectrum]
-                              [--float64] [--loss half-sum|sum|mean|mse] [--no-certify]``
+                              [--float64] [--loss half-sum|sum|mean|mse] [--no-certify]
+                              [--exact] [--max-seconds S|none]``
     format_human(result, meta)   the human-readable report of one oracle run
-    oracle_json(result, meta)    the ``--json`` document
+    oracle_json(result, meta)    the ``--json`` document: ``SharpnessResult.to_json()`` (the
+                                 same document as the API's) plus ``input``
 
 Every failure is a ``DmfError``; ``numeric.cli.main`` prints it as one line on stderr and exits
 with status 2.
@@ -17,16 +19,14 @@ import argparse
 import json
 from typing import Any
 
+from derivations.errors import DmfError
+from numeric.budget import DEFAULT_MAX_SECONDS, BudgetExceededError
 from numeric.oracle.files import MAX_DPS, MIN_DPS, check_dps, load_arrays
-from numeric.result import magnitude_note
+from numeric.result import EXACT_LIMIT, magnitude_note
 
 __all__ = ["format_human", "oracle_json", "register", "run_oracle"]
 
 _LOSSES = ("half-sum", "sum", "mean", "mse")
-_STABLE_FIELDS = (
-    "lambda_max", "enclosure", "certified", "route", "at_minimizer", "residual_norm", "loss",
-    "dims", "parameters", "spectrum",
-)
 
 
 def register(subparsers: Any) -> None:
@@ -62,34 +62,44 @@ def register(subparsers: Any) -> None:
         "--no-certify", action="store_true",
         help="mpmath eigenvalues at --dps digits without a proof (approximate)",
     )
+    p.add_argument(
+        "--exact", action="store_true",
+        help="also lambda_max as an algebraic number (minimal polynomial, root, isolating "
+        f"interval, radicals up to degree 4, rational value); operators of size <= {EXACT_LIMIT}",
+    )
+    p.add_argument(
+        "--max-seconds", default=None, metavar="S",
+        help=f"refuse exact work predicted to take longer than S seconds (default "
+        f"{DEFAULT_MAX_SECONDS:g}; 'none': no limit)",
+    )
     p.set_defaults(func=run_oracle)
 
 
-
-def _status(result: Any) -> str:
-    enc = result.enclosure
-    if enc is not None and enc.lo == enc.hi:
-        return "exact"
-    return "certified" if result.certified else "approximate"
-
+def _max_seconds(text: str | None) -> float | None:
+    """``--max-seconds``: a positive number of seconds or ``none``; one line otherwise."""
+    if text is None:
+        return DEFAULT_MAX_SECONDS
+    if text.strip().lower() == "none":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (value > 0 and value != float("inf")):
+        raise DmfError(f"--max-seconds must be a positive number of seconds or 'none' (no "
+                       f"limit); got {text!r}")
+    return value
 
 def oracle_json(result: Any, meta: dict[str, Any]) -> dict[str, Any]:
-    """The ``--json`` document: ``SharpnessResult.to_json()`` (the oracle's stable fields first:
-    ``lambda_max``, ``enclosure``, ``certified``, ``route``, ``at_minimizer``,
-    ``residual_norm``, ``loss``, ``dims``, ``parameters``, ``spectrum``) plus ``status``
-    (exact/certified/approximate) and ``input`` (the file)."""
-    raw = result.to_json()
-    doc = {key: raw[key] for key in _STABLE_FIELDS if key in raw}
-    doc.update({key: value for key, value in raw.items() if key not in doc})
-    doc["status"] = _status(result)
-    doc["input"] = meta.get("path")
-    return doc
+    """The ``--json`` document: ``SharpnessResult.to_json()`` (the API's document, ``status``
+    included) plus ``input`` (the file)."""
+    return {**result.to_json(), "input": meta.get("path")}
 
 
 def format_human(result: Any, meta: dict[str, Any]) -> str:
     """A readable report: value and how it was obtained, then the spectrum facts."""
     doc = result.to_json()
-    status = _status(result)
+    status = result.status
     lines = [f"input: {meta.get('path')} ({meta.get('format')}), dims {tuple(result.dims)}, "
              f"P = {result.parameters} parameters"]
     lines.append(f"lambda_max = {doc['lambda_max']}")
@@ -98,6 +108,11 @@ def format_human(result: Any, meta: dict[str, Any]) -> str:
         lines.append(f"  status: {status}; enclosure [{lo}, {hi}]")
     else:
         lines.append(f"  status: {status}")
+    if result.exact is not None:
+        ex = result.exact
+        lines.append(f"  exact: {ex.describe()}")
+        lines.append(f"    minimal polynomial {ex.minimal_polynomial} ({ex.root}), isolating "
+                     f"interval [{ex.isolating_interval[0]}, {ex.isolating_interval[1]}]")
     lines.append(f"  method: {result.method}")
     where = "yes (R X^T = 0, decided exactly)" if result.at_minimizer else "no"
     lines += [
@@ -131,10 +146,17 @@ def run_oracle(args: argparse.Namespace) -> int:
         floats = arrays.float64_arrays()
         if floats is not None:  # lossless: lets sharpness skip exact parsing of large inputs
             weights, target, data, labels = floats
-    result = sharpness(
-        weights, target, data=data, labels=labels, dps=dps, certify=not args.no_certify,
-        float64=args.float64, loss=args.loss, spectrum=args.spectrum,
-    )
+    max_seconds = _max_seconds(getattr(args, "max_seconds", None))
+    try:
+        result = sharpness(
+            weights, target, data=data, labels=labels, dps=dps, certify=not args.no_certify,
+            float64=args.float64, loss=args.loss, spectrum=args.spectrum,
+            max_seconds=max_seconds, exact=getattr(args, "exact", False),
+        )
+    except BudgetExceededError as exc:  # name the command line's flag, not the API's option
+        raise BudgetExceededError(str(exc).replace(
+            "a larger max_seconds (None: no limit)", "a larger --max-seconds S ('none': no limit)"
+        )) from None
     if args.json:
         print(json.dumps(oracle_json(result, arrays.meta), indent=2))
     else:
