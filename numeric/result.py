@@ -497,6 +497,19 @@ def _exact_answer(spec: _Spectrum, factor: Fraction, *, exact: bool) -> ExactVal
     return ExactValue.of(AlgebraicNumber.rational(q * factor))
 
 
+def _reported_value(value: Any, exact: ExactValue | None, dps: int | None) -> Any:
+    """``SharpnessResult.value``: an ``mpf`` in every mode (a proven rational at ``dps`` digits;
+    a float64 result as the exact ``mpf`` of the float)."""
+    if exact is not None and exact.rational is not None:
+        q = Fraction(exact.rational)
+        with mpmath.workdps(dps or 15):
+            return mpmath.mpf(q.numerator) / q.denominator
+    if not isinstance(value, mpmath.mpf):
+        with mpmath.workprec(53):
+            return mpmath.mpf(float(value))
+    return value
+
+
 # --------------------------------------------------------------------------- eigenvalue lists
 @dataclass(frozen=True)
 class _Ev:

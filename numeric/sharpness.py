@@ -6,8 +6,7 @@ Public:
               require_minimizer=False, inputs=None, targets=None,
               max_seconds=DEFAULT_MAX_SECONDS, exact=False) -> SharpnessResult
     SharpnessResult    value, enclosure, status, exact, route, spectrum facts; ``str()``,
-                       ``to_json()``, ``float()``
-    ExactValue, EXACT_LIMIT   lambda_max as an algebraic number (``exact=True``)
+                       ``to_json()``, ``float()``; ``ExactValue``, ``EXACT_LIMIT`` (``exact=True``)
     LOSSES             the loss conventions and their Hessian factors
     loss_factor(loss, *, n_samples, d_out) -> (Fraction, formula string)
     estimate_exact_seconds(point, route, *, dps=50, certify=True) -> (seconds, what)
@@ -38,11 +37,7 @@ refused over ``max_seconds`` (``BudgetExceededError``), so no call hangs for min
                              other than lambda_max cannot be refined to ``dps`` digits, only
                              lambda_max is (``which="top"``); the others keep rigorous wider
                              enclosures and ``SharpnessResult.secondary`` says so. A rational
-                             lambda_max is proven when cheap (status ``exact``; numeric.result,
-                             "Exact answers").
-    exact=True               also lambda_max as an algebraic number (``SharpnessResult.exact``:
-                             minimal polynomial, root, isolating interval, radicals, rational),
-                             for an exact operator of size <= ``EXACT_LIMIT`` (64).
+                             lambda_max is proven when cheap (numeric.result, "Exact answers").
     certify=False            mpmath ``eigsy`` (Jacobi) at ``dps`` digits: approximate.
     float64=True             float64, approximate; dense LAPACK for small matrices, otherwise
                              matrix-free Lanczos (ARPACK ``eigsh`` on ``reduced_linear_operator``
@@ -125,6 +120,7 @@ from numeric.result import (
     _dominance,
     _Ev,
     _exact_answer,
+    _reported_value,
     _runs,
     _same,
     _scale,
@@ -640,10 +636,9 @@ def sharpness(
     sizes, dps); a prediction above it raises ``BudgetExceededError`` at once, naming the
     estimate and the way out (``float64=True``, ``certify=False`` when that fits, or a larger
     ``max_seconds``). ``float64=True`` has no budget (Lanczos, seconds).
-    **Exact.** ``exact=True`` (certified mode only) also gives lambda_max as an algebraic
-    number (``SharpnessResult.exact``) when the exact operator has size ``<= EXACT_LIMIT``
-    (the full Hessian's ``P``; at a minimizer the reduced operator's, ``d_0 d_L`` without data);
-    larger ones are refused (``TooLargeError``).
+    **Exact.** ``exact=True`` (certified only) adds lambda_max as an algebraic number
+    (``SharpnessResult.exact``) for exact operators of size ``<= EXACT_LIMIT`` (``P`` on the
+    full route, ``d_0 d_L`` at minimizers without data); larger ones raise ``TooLargeError``.
     See the module docstring for modes and loss conventions.
     """
     _check_options(dps, loss, route)
@@ -766,16 +761,8 @@ def _result(
         method += f"; only the top {len(evs)} eigenvalues computed (multiplicity is a lower bound)"
     nonzero = [e for e in evs if not _is_exact_zero(e)] if want_spectrum else []
     with_enc = top.enc is not None
-    value = top.value
-    if exact is not None and exact.rational is not None:  # proven rational: its value at dps
-        q = Fraction(exact.rational)
-        with mpmath.workdps(dps or 15):
-            value = mpmath.mpf(q.numerator) / q.denominator
-    elif not isinstance(value, mpmath.mpf):  # float64: the exact mpf of the float
-        with mpmath.workprec(53):
-            value = mpmath.mpf(float(value))
     return SharpnessResult(
-        value=value,
+        value=_reported_value(top.value, exact, dps),
         enclosure=top.enc,
         certified=with_enc,
         route=route,

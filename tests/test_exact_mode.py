@@ -150,6 +150,9 @@ def test_exact_mode_full_route_and_loss_factor_agree() -> None:
 def test_exact_mode_rational_and_not_at_a_minimizer() -> None:
     r = sharpness(RATIONAL, exact=True)
     assert r.exact.rational == sharpness(RATIONAL).exact.rational
+    floats = [np.array([[float(Fraction(str(x))) for x in row] for row in w]) for w in RATIONAL]
+    dyadic = sharpness(floats, exact=True)  # K built from the float64 weights' dyadic values
+    assert "float64 weights" in dyadic.method and dyadic.exact.rational == r.exact.rational
     off = sharpness([[[1, 2]], [[1], [-1]]], [[1, 0], [0, 1]], exact=True)  # full route
     assert off.route == "full" and _overlap(off.enclosure, off.exact.number.enclosure(60))
 
