@@ -56,7 +56,12 @@ except ImportError as _exc:  # pragma: no cover - exercised only without jax
 
 from derivations.errors import ShapeError
 from derivations.exact import Point, to_float64
-from numeric.adapters.report import CaseReport, ConformanceReport, run_conformance
+from numeric.adapters.report import (
+    CaseReport,
+    ConformanceReport,
+    float64_layers,
+    run_conformance,
+)
 
 jax.config.update("jax_enable_x64", True)
 
@@ -90,22 +95,7 @@ def _as_float64(w: Any) -> np.ndarray:
 def to_jax(weights: Sequence[Any] | Point) -> list[jax.Array]:
     """``[W_1, ..., W_L]`` as float64 JAX arrays, checked to chain (``W_l`` is ``(d_l,
     d_{l-1})``). Exact entries are rounded to the nearest float64."""
-    ws = list(weights.weights) if isinstance(weights, Point) else list(weights)
-    if not ws:
-        raise ShapeError("no layers given; expected weights W_1, ..., W_L with L >= 1")
-    out = []
-    prev = None
-    for l, w in enumerate(ws, start=1):
-        arr = _as_float64(w)
-        if arr.ndim != 2:
-            raise ShapeError(f"W_{l} must be 2-D (d_{l}, d_{l - 1}); got shape {arr.shape}")
-        if prev is not None and arr.shape[1] != prev:
-            raise ShapeError(
-                f"layer {l} (W_{l}) has shape {arr.shape} but layer {l - 1} outputs {prev} rows"
-            )
-        prev = arr.shape[0]
-        out.append(jnp.asarray(arr, dtype=jnp.float64))
-    return out
+    return [jnp.asarray(arr, dtype=jnp.float64) for arr in float64_layers(weights, _as_float64)]
 
 
 def from_jax(arrays: Sequence[Any]) -> list[np.ndarray]:

@@ -27,15 +27,16 @@ The certified value of a case is the sharpness of the Hessian of ``0.5 ||W_L ...
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import mpmath
+import numpy as np
 
-from derivations.errors import DmfError
+from derivations.errors import DmfError, ShapeError
 from derivations.exact import Point, parse_point
 from numeric.oracle.files import check_dps, load_point
 
@@ -117,6 +118,25 @@ class Case:
     point: Point
     value: Any
     certified: bool
+
+
+def float64_layers(weights: Sequence[Any] | Point,
+                   as_float64: Callable[[Any], np.ndarray]) -> list[np.ndarray]:
+    """``[W_1, ..., W_L]`` converted by an adapter's ``as_float64`` and checked to be 2-D and
+    to chain (``W_l`` is ``(d_l, d_{l-1})``), with one-line ``ShapeError`` messages."""
+    ws = list(weights.weights) if isinstance(weights, Point) else list(weights)
+    if not ws:
+        raise ShapeError("no layers given; expected weights W_1, ..., W_L with L >= 1")
+    out: list[np.ndarray] = []
+    for l, w in enumerate(ws, start=1):
+        arr = as_float64(w)
+        if arr.ndim != 2:
+            raise ShapeError(f"W_{l} must be 2-D (d_{l}, d_{l - 1}); got shape {arr.shape}")
+        if out and arr.shape[1] != out[-1].shape[0]:
+            raise ShapeError(f"layer {l} (W_{l}) has shape {arr.shape} but layer {l - 1} "
+                             f"outputs {out[-1].shape[0]} rows")
+        out.append(arr)
+    return out
 
 
 def loss_factor(loss: str, point: Point) -> Fraction:

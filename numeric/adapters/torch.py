@@ -39,7 +39,7 @@ except ImportError as _exc:  # pragma: no cover - exercised only without torch
 
 from derivations.errors import ShapeError
 from derivations.exact import Point
-from numeric.adapters.report import CaseReport, ConformanceReport, run_conformance
+from numeric.adapters.report import CaseReport, ConformanceReport, float64_layers, run_conformance
 
 __all__ = [
     "CaseReport",
@@ -77,20 +77,8 @@ def to_sequential(weights: Sequence[Any] | Point) -> nn.Sequential:
     tensor([[3., 6.],
             [4., 8.]], dtype=torch.float64, grad_fn=<PermuteBackward0>)
     """
-    ws = list(weights.weights) if isinstance(weights, Point) else list(weights)
-    if not ws:
-        raise ShapeError("no layers given; expected weights W_1, ..., W_L with L >= 1")
     layers = []
-    prev = None
-    for l, w in enumerate(ws, start=1):
-        arr = _as_float64(w)
-        if arr.ndim != 2:
-            raise ShapeError(f"W_{l} must be 2-D (d_{l}, d_{l - 1}); got shape {arr.shape}")
-        if prev is not None and arr.shape[1] != prev:
-            raise ShapeError(
-                f"layer {l} (W_{l}) has shape {arr.shape} but layer {l - 1} outputs {prev} rows"
-            )
-        prev = arr.shape[0]
+    for arr in float64_layers(weights, _as_float64):
         layer = nn.utils.skip_init(
             nn.Linear, arr.shape[1], arr.shape[0], bias=False, dtype=torch.float64
         )
