@@ -154,7 +154,7 @@ def run_oracle(args: argparse.Namespace) -> int:
             max_seconds=max_seconds, exact=getattr(args, "exact", False),
         )
     except BudgetExceededError as exc:  # name the command line's flag, not the API's option
-        raise BudgetExceededError(str(exc).replace(
+        raise BudgetExceededError(str(exc).replace("over max_seconds=", "over --max-seconds ").replace(
             "a larger max_seconds (None: no limit)", "a larger --max-seconds S ('none': no limit)"
         )) from None
     if args.json:
