@@ -40,7 +40,9 @@ import contextlib
 import gc
 import multiprocessing
 import os
+import re
 import signal
+import socket
 import threading
 import time
 import uuid
@@ -169,6 +171,25 @@ def ordered_map(
     return results
 
 
+_ADDRESS = re.compile(
+    r"(?:(?P<proto>tcp|tls)://)?(?P<host>[^/:\s]+|\[[0-9a-fA-F:.]+\]):(?P<port>\d{1,5})")
+
+
+def _probe(address: str, timeout: float) -> None:
+    """``[tcp://|tls://]host:port`` checked, and something listening there, before Dask's
+    ``Client`` is made (a ``Client`` that fails half-built hangs in its finalizer)."""
+    found = _ADDRESS.fullmatch(address.strip())
+    if found is None:
+        raise DmfError(f"--scheduler expects a Dask scheduler address such as "
+                       f"tcp://127.0.0.1:8786; got {address!r}")
+    host, port = found["host"].strip("[]"), int(found["port"])
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        raise DmfError(f"no Dask scheduler answers at {address!r}: "
+                       f"{exc.strerror or exc}") from exc
+
+
 def dask_map(
     fn: Callable[..., R],
     items: Sequence[tuple[Any, ...]],
@@ -188,6 +209,7 @@ def dask_map(
     except ImportError as exc:
         raise DmfError(f"--scheduler needs Dask's distributed scheduler, which is not installed "
                        f"({exc.name or exc}); install the 'dask' extra: {DASK_EXTRA}") from exc
+    _probe(address, timeout)
     try:
         client = Client(address, timeout=timeout, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:

@@ -289,3 +289,24 @@ def test_searches_ignore_constants_of_the_modules_imported(
         after = _draws()
     assert before == after and 1234567 not in after
     assert 1234567 in _draws()  # the hazard is real: outside the guard, the constant is drawn
+
+
+def test_a_planted_claim_with_a_closure_is_refused_in_one_line_for_workers() -> None:
+    claim = Claim("closure", "planted", "tests", "none", "none", lambda ctx: _fine(ctx))
+    assert run_claims(progress=False, claims=[claim], budget="quick").claims[0].outcome.verdict \
+        == "verified"  # in one process a closure is fine
+    with pytest.raises(DmfError, match="'closure' cannot be sent to a worker process"):
+        run_claims(progress=False, claims=[claim, _planted("b", "_fine")], budget="quick", jobs=2)
+
+
+@pytest.mark.parametrize(("address", "message"), [
+    ("foo", "expects a Dask scheduler address such as tcp://127.0.0.1:8786"),
+    ("http://127.0.0.1:8786", "expects a Dask scheduler address"),
+    ("tcp://127.0.0.1:1", "no Dask scheduler answers at 'tcp://127.0.0.1:1'"),
+], ids=["no-port", "http", "nothing-listening"])
+def test_a_bad_scheduler_address_is_one_line_and_exit_2(
+        address: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("distributed", reason="the address is read once Dask is installed")
+    assert main(["check", "--quick", "--claim", "trace", "--scheduler", address]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and message in err

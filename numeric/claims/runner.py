@@ -429,7 +429,8 @@ def run_claims(
 ) -> CheckReport:
     """Run the selected claims (all when ``ids`` is None) under ``budget``. ``claims`` replaces
     the registry (tests plant false formulas this way). With ``progress``, one tqdm bar over
-    the claims (the claim last finished beside it) goes to stderr, only when it is a terminal.
+    the claims goes to stderr, only when it is a terminal; beside it, the claim now running
+    (``jobs == 1``) or the claim last finished.
     ``jobs > 1``: in that many worker processes; ``scheduler``: as tasks of the
     ``dask.distributed`` cluster at that address (``numeric.parallel``). Each claim is seeded
     from ``seed`` and its id and bounded by counts, so the report, assembled in registry
@@ -445,12 +446,17 @@ def run_claims(
         raise DmfError(f"unknown budget {budget!r}; expected one of {sorted(BUDGETS)}")
     jobs = check_jobs(jobs)
     t0 = time.perf_counter()
-    items = [(_claim_ref(c), budget, seed) for c in chosen]
+    items = [(_claim_ref(c, remote=jobs > 1 or scheduler is not None), budget, seed)
+             for c in chosen]
     bar = _progress(len(chosen), progress)
+    if bar is not None and chosen and jobs == 1 and scheduler is None:
+        bar.set_postfix_str(chosen[0].id)
 
-    def done(i: int) -> None:
-        if bar is not None:
-            bar.set_postfix_str(chosen[i].id)
+    def done(i: int) -> None:  # beside the bar: the claim now running (one process), else
+        if bar is not None:  # the one last finished
+            one = jobs == 1 and scheduler is None
+            bar.set_postfix_str(chosen[i + 1].id if one and i + 1 < len(chosen)
+                                else "" if one else chosen[i].id, refresh=False)
             bar.update(1)
 
     def failed(i: int, exc: BaseException) -> tuple[ClaimOutcome, str | None, float]:
@@ -479,13 +485,21 @@ def run_claims(
     return CheckReport(reports, seed, budget, time.perf_counter() - t0, errors)
 
 
-def _claim_ref(claim: Any) -> Any:
+def _claim_ref(claim: Any, *, remote: bool = False) -> Any:
     """What a worker receives for ``claim``: its id when it is the registry's own claim, else
-    the ``Claim`` itself (its checker then has to be picklable: ``"module:function"``)."""
+    the ``Claim`` itself, which must then pickle (``remote``: checked here, one clear error)."""
+    import pickle
+
     from numeric.claims.registry import CLAIM_IDS, get_claim
 
     if claim.id in CLAIM_IDS and get_claim(claim.id) is claim:
         return claim.id
+    if remote:
+        try:
+            pickle.dumps(claim)
+        except Exception as exc:
+            raise DmfError(f"claim {claim.id!r} cannot be sent to a worker process ({exc}); "
+                           "name its checker as 'module:function'") from exc
     return claim
 
 
