@@ -7,6 +7,7 @@ Public:
                         root, isolating interval, radicals (degree <= 4), rational value
     EXACT_LIMIT         the largest operator whose lambda_max is given exactly
     as_mpf, as_float    an enclosure's endpoints rounded outward to mpf / float64
+    poly_text           an integer polynomial in SymPy's syntax (any coefficient size)
     magnitude_note      a note when lambda_max is huge or tiny against float64
     LOSSES, loss_factor the loss conventions and their exact Hessian factors
 
@@ -48,6 +49,7 @@ __all__ = [
     "as_mpf",
     "loss_factor",
     "magnitude_note",
+    "poly_text",
 ]
 
 EXACT_LIMIT = 64
@@ -336,20 +338,15 @@ class ExactValue:
     @classmethod
     def of(cls, a: Any) -> ExactValue:
         """The exact description of the ``AlgebraicNumber`` ``a``."""
-        import sympy
-
         lo, hi = a.interval.lo, a.interval.hi  # before anything refines it
-        x = sympy.Symbol("x")
-        poly = sympy.Poly([int(c) for c in reversed(a.poly.coeffs())], x)
+        text = poly_text(a.poly)
         if a.is_rational:
-            q = str(a.as_fraction())
-            return cls(str(poly.as_expr()), "the only root", (q, q), q, q, 1, a)
-        n_real = poly.count_roots()  # Sturm: exact; hi is no root (irreducible, degree >= 2)
-        index = n_real - 1 - poly.count_roots(inf=sympy.Rational(hi.numerator, hi.denominator))
+            q = _q_text(a.as_fraction())
+            return cls(text, "the only root", (q, q), q, q, 1, a)
+        index, n_real = _root_index(a.poly, lo, hi)
         root = ("largest real root" if index == n_real - 1
                 else f"real root {index} of {n_real} (ascending, from 0)")
-        return cls(str(poly.as_expr()), root, (str(lo), str(hi)), _radicals(a, poly), None,
-                   a.degree, a)
+        return cls(text, root, (_q_text(lo), _q_text(hi)), _radicals(a), None, a.degree, a)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -368,13 +365,71 @@ class ExactValue:
         return f"lambda_max = {self.radicals}, {where}" if self.radicals else f"lambda_max is {where}"
 
 
-def _radicals(a: Any, poly: Any) -> str | None:
-    """``a`` in real radicals (SymPy's formulas up to quartics, from its minimal polynomial
-    ``poly``; the root is told apart from its conjugates by a 40-digit enclosure), or ``None``."""
+def poly_text(f: Any) -> str:
+    """An integer polynomial (python-flint ``fmpz_poly``) in SymPy's syntax, highest degree
+    first, as ``str(sympy.Poly(...).as_expr())`` prints it; coefficients of any size (FLINT's
+    own decimal conversion, not Python's ``int`` one, which refuses more than 4300 digits).
+
+    >>> from flint import fmpz_poly
+    >>> poly_text(fmpz_poly([8, -7, 1])), poly_text(fmpz_poly([-25, 4])), poly_text(fmpz_poly([0, -1, 0, 2]))
+    ('x**2 - 7*x + 8', '4*x - 25', '2*x**3 - x')
+    """
+    coeffs = f.coeffs()
+    out = ""
+    for k in range(len(coeffs) - 1, -1, -1):
+        c = coeffs[k]
+        if c == 0:
+            continue
+        mono = "" if k == 0 else "x" if k == 1 else f"x**{k}"
+        mag = str(abs(c))
+        body = mag if k == 0 else mono if mag == "1" else f"{mag}*{mono}"
+        if not out:
+            out = f"-{body}" if c < 0 else body
+        else:
+            out += f" - {body}" if c < 0 else f" + {body}"
+    return out or "0"
+
+
+def _q_text(q: Fraction) -> str:
+    """``q`` as ``p/q`` (or ``p``) for numerators of any size (FLINT's decimal conversion)."""
+    from flint import fmpq
+
+    return str(fmpq(q.numerator, q.denominator))
+
+
+def _root_index(f: Any, lo: Fraction, hi: Fraction) -> tuple[int, int]:
+    """Which real root of the irreducible ``f`` (degree >= 2) the isolating interval
+    ``[lo, hi]`` holds, counted ascending from 0, and how many real roots ``f`` has: each root
+    of ``derivations.algebraic.real_roots`` is refined until its interval lies below, above or
+    inside ``[lo, hi]`` (exact; the roots are distinct and irrational)."""
+    from derivations.algebraic import real_roots
+
+    roots = real_roots(f)
+    below = 0
+    for r in roots:
+        digits = 16
+        while True:
+            e = r.interval
+            if e.hi < lo:
+                below += 1
+                break
+            if e.lo > hi or (lo <= e.lo and e.hi <= hi):
+                break
+            digits *= 2
+            r.enclosure(digits)
+    return below, len(roots)
+
+
+def _radicals(a: Any) -> str | None:
+    """``a`` in real radicals (SymPy's formulas up to quartics, from its minimal polynomial;
+    the root is told apart from its conjugates by a 40-digit enclosure), or ``None`` (degree
+    above 4, no formula free of ``I``, or coefficients too long to print)."""
     import sympy
 
-    if a.degree > 4:
+    if a.degree > 4 or any(abs(c).bit_length() > 4000 for c in (int(c) for c in a.poly.coeffs())):
         return None
+    x = sympy.Symbol("x")
+    poly = sympy.Poly([int(c) for c in reversed(a.poly.coeffs())], x)
     enc = a.enclosure(40)
     lo = sympy.Rational(enc.lo.numerator, enc.lo.denominator)
     hi = sympy.Rational(enc.hi.numerator, enc.hi.denominator)
@@ -383,7 +438,10 @@ def _radicals(a: Any, poly: Any) -> str | None:
             continue
         v = sympy.N(root, 60)
         if v.is_real and lo <= v <= hi:
-            return str(root)
+            try:
+                return str(root)
+            except ValueError:  # pragma: no cover - a radical with an integer over 4300 digits
+                return None
     return None
 
 

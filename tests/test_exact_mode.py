@@ -31,6 +31,7 @@ from numeric.result import (
     _rational_top,
     as_float,
     as_mpf,
+    poly_text,
 )
 from numeric.sharpness import sharpness
 
@@ -131,6 +132,24 @@ def test_exact_mode_gives_the_algebraic_number(capsys: pytest.CaptureFixture[str
     assert code == 0 and doc["exact"] == r.to_json()["exact"] and doc["status"] == "exact"
     code, out, _ = _run(capsys, "oracle", str(_file(tmp_path, COUNTEREXAMPLE)), "--exact")
     assert "status: exact" in out and r.exact.minimal_polynomial in out
+
+
+@given(st.lists(st.integers(-12, 12), min_size=1, max_size=7))
+def test_poly_text_prints_as_sympy_does(coeffs: list[int]) -> None:
+    import sympy
+    from flint import fmpz_poly
+
+    f = fmpz_poly(coeffs)
+    x = sympy.Symbol("x")
+    assert poly_text(f) == str(sympy.Poly(list(reversed(coeffs)), x).as_expr())
+
+
+def test_exact_answer_with_coefficients_over_4300_digits() -> None:
+    big = 10**5000 + 1  # Python's int -> str refuses more than 4300 digits by default
+    a = AlgebraicNumber.real_root([-big, 0, 1], 1)  # sqrt(big)
+    e = ExactValue.of(a)
+    assert e.minimal_polynomial == f"x**2 - 1{'0' * 4999}1" and e.radicals is None
+    assert e.root == "largest real root"
 
 
 def test_which_root_is_counted_from_the_minimal_polynomial() -> None:
