@@ -91,9 +91,9 @@ class SharpnessResult:
     """The sharpness at a point and how it was obtained.
 
     Eigenvalues are those of the Hessian of the chosen ``loss`` (``loss_factor`` applied).
-    ``value`` is an ``mpf`` in every mode: at ``dps`` digits (the rational value when proven
-    rational, else the enclosure midpoint when certified), or in float64 mode the exact ``mpf``
-    of the float64 result (53 bits); ``float(result)`` is it as a float. ``status`` is
+    ``value`` is an ``mpf`` at ``dps`` digits (the rational value when proven rational, else
+    the enclosure midpoint when certified), or a ``float`` in float64 mode (``mpmath.mpf`` of it
+    is exact); ``float(result)`` is the value as a float in every mode. ``status`` is
     ``exact`` (``exact`` given, or the enclosure is a single point), ``certified`` or
     ``approximate``; ``str()``, ``to_json()`` and the oracle command all use it. ``exact`` is an
     ``ExactValue`` with ``exact=True``, else ``None``. Enclosures are ``numeric.eigen.Enclosure`` (exact ``Fraction``
@@ -357,17 +357,27 @@ class ExactValue:
             "rational": self.rational,
         }
 
-    def describe(self) -> str:
-        """One line: the rational value, or the radicals and the polynomial's root."""
+    def describe(self, *, max_chars: int = 160) -> str:
+        """One line: the rational value, or the radicals and the polynomial's root (a minimal
+        polynomial longer than ``max_chars`` is named by its degree only)."""
         if self.rational is not None:
             return f"lambda_max = {self.rational}"
-        where = f"the {self.root} of {self.minimal_polynomial}"
+        where = f"the {self.root} of {self.polynomial_text(max_chars=max_chars)}"
         return f"lambda_max = {self.radicals}, {where}" if self.radicals else f"lambda_max is {where}"
+
+    def polynomial_text(self, *, max_chars: int = 160) -> str:
+        """The minimal polynomial, or, when longer than ``max_chars``, its degree and length
+        (the whole of it is ``minimal_polynomial``, and in the JSON document)."""
+        if len(self.minimal_polynomial) <= max_chars:
+            return self.minimal_polynomial
+        return (f"its minimal polynomial (degree {self.degree}, {len(self.minimal_polynomial)} "
+                "characters: see minimal_polynomial / --json)")
 
 
 def poly_text(f: Any) -> str:
     """An integer polynomial (python-flint ``fmpz_poly``) in SymPy's syntax, highest degree
-    first, as ``str(sympy.Poly(...).as_expr())`` prints it; coefficients of any size (FLINT's
+    first, as ``str(sympy.Poly(...).as_expr())`` prints it when the leading coefficient is
+    positive (as for minimal polynomials); coefficients of any size (FLINT's
     own decimal conversion, not Python's ``int`` one, which refuses more than 4300 digits).
 
     >>> from flint import fmpz_poly
@@ -556,15 +566,12 @@ def _exact_answer(spec: _Spectrum, factor: Fraction, *, exact: bool) -> ExactVal
 
 
 def _reported_value(value: Any, exact: ExactValue | None, dps: int | None) -> Any:
-    """``SharpnessResult.value``: an ``mpf`` in every mode (a proven rational at ``dps`` digits;
-    a float64 result as the exact ``mpf`` of the float)."""
+    """``SharpnessResult.value``: a proven rational at ``dps`` digits, otherwise the mode's
+    value (``mpf``, or ``float`` in float64 mode)."""
     if exact is not None and exact.rational is not None:
         q = Fraction(exact.rational)
         with mpmath.workdps(dps or 15):
             return mpmath.mpf(q.numerator) / q.denominator
-    if not isinstance(value, mpmath.mpf):
-        with mpmath.workprec(53):
-            return mpmath.mpf(float(value))
     return value
 
 

@@ -111,8 +111,9 @@ def format_human(result: Any, meta: dict[str, Any]) -> str:
     if result.exact is not None:
         ex = result.exact
         lines.append(f"  exact: {ex.describe()}")
-        lines.append(f"    minimal polynomial {ex.minimal_polynomial}, degree {ex.degree}; isolating "
-                     f"interval [{ex.isolating_interval[0]}, {ex.isolating_interval[1]}]")
+        lines.append(f"    minimal polynomial {ex.polynomial_text(max_chars=400)}, degree "
+                     f"{ex.degree}; isolating interval [{ex.isolating_interval[0]}, "
+                     f"{ex.isolating_interval[1]}]")
     lines.append(f"  method: {result.method}")
     where = "yes (R X^T = 0, decided exactly)" if result.at_minimizer else "no"
     lines += [
