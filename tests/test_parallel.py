@@ -130,8 +130,10 @@ def test_ctrl_c_terminates_the_workers_and_exits_130() -> None:
     """The terminal sends SIGINT to the whole process group: the parent must exit 130 with one
     line, the workers (which ignore SIGINT) must be terminated, not left computing."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "numeric.cli", "check", "--jobs", "2", "--no-progress",
-         "--claim", "gauss-newton", "--claim", "sum-formula", "--claim", "spectral-balance"],
+        # claims of 10-30 s each at --thorough: still running when Ctrl-C comes
+        [sys.executable, "-m", "numeric.cli", "check", "--thorough", "--jobs", "2",
+         "--no-progress", "--claim", "spectral-balance-corrected", "--claim", "spectral-balance",
+         "--claim", "constant-product-corrected"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )
     try:
