@@ -566,12 +566,15 @@ def _exact_answer(spec: _Spectrum, factor: Fraction, *, exact: bool) -> ExactVal
 
 
 def _reported_value(value: Any, exact: ExactValue | None, dps: int | None) -> Any:
-    """``SharpnessResult.value``: a proven rational at ``dps`` digits, otherwise the mode's
-    value (``mpf``, or ``float`` in float64 mode)."""
+    """``SharpnessResult.value``, an ``mpf`` in every mode: a proven rational at ``dps`` digits,
+    the mode's mpf, or in float64 mode the exact ``mpf`` of the float (53 bits: no rounding)."""
     if exact is not None and exact.rational is not None:
         q = Fraction(exact.rational)
         with mpmath.workdps(dps or 15):
             return mpmath.mpf(q.numerator) / q.denominator
+    if isinstance(value, float):
+        with mpmath.workprec(53):
+            return mpmath.mpf(value)
     return value
 
 

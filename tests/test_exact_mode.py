@@ -217,7 +217,8 @@ def test_float_of_a_result_in_every_mode() -> None:
     slow = sharpness(COUNTEREXAMPLE, certify=False, dps=30)
     for r in (fast, slow, sharpness(COUNTEREXAMPLE)):
         assert isinstance(float(r), float) and float(r) == float(r.value)
-    assert isinstance(slow.value, mpmath.mpf) and isinstance(fast.value, float)
+    assert isinstance(slow.value, mpmath.mpf) and isinstance(fast.value, mpmath.mpf)
+    assert fast.value == mpmath.mpf(float(fast))  # float64: the exact mpf of the float
     assert fast.to_json()["lambda_max"] == repr(float(fast))  # float64: printed as the float
     assert abs(float(fast) - float(slow)) <= 1e-12 * float(slow)
 
