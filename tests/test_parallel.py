@@ -8,6 +8,7 @@ parent's ``sys.path``) imports them by name, as it imports the registry's own.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -158,6 +159,30 @@ def test_ctrl_c_terminates_the_workers_and_exits_130() -> None:
     while any(_alive(w) for w in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [w for w in workers if _alive(w)]
+
+
+def test_workers_leave_when_their_parent_is_killed() -> None:
+    """``kill -9`` of ``dmf-sharpness`` (no chance to clean up): its workers notice within a
+    second or so and exit instead of computing for nobody."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "numeric.cli", "check", "--thorough", "--jobs", "2",
+         "--no-progress", "--claim", "spectral-balance-corrected", "--claim", "spectral-balance"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        _wait_for_children(proc.pid, 3, timeout=30.0)
+        time.sleep(2.0)
+        workers = {w for w in _children(proc.pid) if b"resource_tracker" not in _cmdline(w)}
+        assert len(workers) == 2
+        proc.kill()
+        proc.wait()
+        deadline = time.monotonic() + 10.0
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [w for w in workers if _alive(w)]
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # whatever is left of the group
 
 
 def _children(pid: int) -> set[int]:
