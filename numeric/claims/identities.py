@@ -138,7 +138,8 @@ def check_gauss_newton(ctx: CheckContext) -> ClaimOutcome:
         data = None if n is None else _symbolic_data(dims[0], n)
         res = identities.prove_gauss_newton(dims, data=data)
         tag = f"{dims}" + ("" if n is None else f" with X {dims[0]}x{n}")
-        (proved if res.proved else failed).append(f"{tag} [{res.holds_for}; {res.seconds:.1f}s]")
+        (proved if res.proved else failed).append(f"{tag} [{res.holds_for}]")  # no timings: the
+        # report must be identical for a seed whatever the load (times are in "seconds")
     all_sizes = "not attempted"
     fn = getattr(identities, "prove_gauss_newton_all_sizes", None)
     if fn is not None and not ctx.time_up():
