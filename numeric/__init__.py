@@ -13,6 +13,7 @@ The mathematics sits at the top of this package, one module per object:
     numeric.minimizers    minimizers: balanced, gauge transforms, padding
     numeric.strategies    public Hypothesis strategies of points
     numeric.sharpness     ``sharpness(...)``: the oracle's Python API
+    numeric.parallel      ordered maps over worker processes or a Dask cluster (claims, vectors)
     numeric.regularized   weight decay (a subpackage): the problem per singular value, the exact
                           collapse threshold, certified global minimizers
 Subpackages, by responsibility (each docstring says what it may import):

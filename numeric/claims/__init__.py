@@ -19,7 +19,7 @@ A claim is found from its id in one step: ``registry.py`` names its checker as
     weight_decay  wd-collapse-threshold, wd-unique-end-to-end, wd-frobenius-constant,
                   wd-scalar-spectrum-constant, wd-matrix-spectrum-constant, wd-trace-lower-bound
 
-May import: ``derivations``, the mathematics at the top of ``numeric``, ``numeric.dynamics``
+May import: ``derivations``, the mathematics at the top of ``numeric`` (with ``numeric.parallel``), ``numeric.dynamics``
 (for the escape claim) and Hypothesis. Nothing outside this package imports it except
 ``numeric.cli``. What each verdict means is stated in docs/mathematics.md, "How a verdict is
 reached".

@@ -5,7 +5,7 @@
     vectors   the known-answer conformance vectors: generation from fixed seeds, the shipped
               set (``vectors/*.json``, data of this package), checking a directory
 
-May import: ``derivations`` and the mathematics at the top of ``numeric`` (the vectors' expected
+May import: ``derivations`` and the mathematics at the top of ``numeric`` (with ``numeric.parallel``) (the vectors' expected
 values come from ``numeric.sharpness``). Not ``claims``, ``dynamics``, ``adapters`` or ``cli``.
 The oracle's Python API itself is :func:`numeric.sharpness`.
 """
