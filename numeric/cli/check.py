@@ -70,6 +70,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (there is none anyway when stderr is not a terminal)")
     p.add_argument("--list", action="store_true", help="list the claim ids and exit")
+    p.add_argument("--file", metavar="TOML", default=None,
+                   help="also decide the [[conjecture]] tables of this TOML file (data, never "
+                        "executed): alone, or with --claim selecting among them and the "
+                        "built-in claims")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--jobs", "-j", type=_jobs, default=1, metavar="N",
                        help="decide the claims in N worker processes (default 1: in this "
@@ -125,14 +129,21 @@ def _run(args: argparse.Namespace) -> int:
     from numeric.claims.registry import CLAIMS, select_claims
     from numeric.claims.runner import run_claims
 
+    pool, ids = list(CLAIMS), args.claim
+    if args.file is not None:
+        from numeric.conjecture.file import load_conjectures
+
+        mine = load_conjectures(args.file)
+        pool += mine
+        ids = args.claim or [c.id for c in mine]  # the file's conjectures alone by default
     if args.list:
-        for c in CLAIMS:
+        for c in pool:
             print(f"{c.id}: {c.statement}")
         return 0
     if args.claim:
-        select_claims(args.claim)  # unknown ids raise DmfError (exit 2, valid ids listed)
+        select_claims(args.claim, pool)  # unknown ids raise DmfError (exit 2, valid ids listed)
     fmt = _format(args)
-    report = run_claims(args.claim, budget=args.budget, seed=args.seed,
+    report = run_claims(ids, budget=args.budget, seed=args.seed, claims=pool,
                         progress=not args.no_progress, jobs=args.jobs, scheduler=args.scheduler)
     if fmt == "json":
         json.dump(report.to_json(), sys.stdout, indent=2)
