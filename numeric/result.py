@@ -10,6 +10,18 @@ Public:
     poly_text           an integer polynomial in SymPy's syntax (any coefficient size)
     magnitude_note      a note when lambda_max is huge or tiny against float64
     LOSSES, loss_factor the loss conventions and their exact Hessian factors
+    parse_weight_decay  the weight decay ``lam >= 0`` read exactly (one line when refused)
+    decay_formula       a loss formula with `` + (lam/2)*sum_l ||W_l||_F^2`` when ``lam > 0``
+
+**Weight decay** (docs/mathematics.md K8). ``L_lam = L + (lam/2) sum_l ||W_l||_F^2`` has the
+Hessian ``c H_0 + lam I`` (``c`` the loss factor: the data term scales, the decay term does not;
+PyTorch's ``SGD(weight_decay=lam)`` adds ``lam W`` to the gradient, the gradient of
+``(lam/2) ||W||^2``). So every eigenvalue of ``c H_0`` moves by exactly ``lam``: ``_shift`` adds
+the rational ``lam`` to each value and to both endpoints of each enclosure (still proven), run
+by run like ``_scale``. ``zero_multiplicity`` stays that of ``H_0``: with ``lam > 0`` it counts
+the eigenvalue ``lam`` of the Hessian coming from ``H_0``'s kernel, and ``spectrum`` lists the
+other eigenvalues (so ``spectrum`` plus ``zero_multiplicity`` copies of ``lam`` is the whole
+spectrum, kept O(rank) at wide minimizers).
 
 **Exact answers.** The Hessian's lambda_max is the largest root of ``det(x I - A)`` for the
 exact rational operator ``A`` of the route (the full Hessian, or at a minimizer the reduced
@@ -47,8 +59,10 @@ __all__ = [
     "SharpnessResult",
     "as_float",
     "as_mpf",
+    "decay_formula",
     "loss_factor",
     "magnitude_note",
+    "parse_weight_decay",
     "poly_text",
 ]
 
@@ -83,6 +97,31 @@ def loss_factor(loss: str, *, n_samples: int, d_out: int) -> tuple[Fraction, str
     if loss == "mse":
         return Fraction(2, d_out * n_samples), f"(1/({d_out}*{n_samples}))*{_NORM}"
     raise DmfError(f"unknown loss convention {loss!r}; expected one of {sorted(LOSSES)}")
+
+
+def parse_weight_decay(value: Any) -> Fraction:
+    """The weight decay ``lam`` read exactly like every input number (``int``, ``Fraction``,
+    ``"p/q"``, a decimal string, a float as the binary rational it is); negative refused.
+
+    >>> parse_weight_decay("1/3"), parse_weight_decay("0.25"), parse_weight_decay(0)
+    (Fraction(1, 3), Fraction(1, 4), Fraction(0, 1))
+    """
+    from derivations.exact import parse_entry
+
+    lam = parse_entry(value, "weight_decay")
+    if lam < 0:
+        raise DmfError(f"weight_decay must be >= 0 (the coefficient lam of (lam/2)*sum_l "
+                       f"||W_l||_F^2); got {lam}")
+    return lam
+
+
+def decay_formula(formula: str, lam: Fraction) -> str:
+    """The loss formula with the weight-decay term when ``lam > 0``.
+
+    >>> decay_formula(LOSSES["sum"], Fraction(1, 3))
+    '||W_L...W_1 X - Y||_F^2 + (lam/2)*sum_l ||W_l||_F^2'
+    """
+    return formula if lam == 0 else f"{formula} + (lam/2)*sum_l ||W_l||_F^2"
 
 
 # --------------------------------------------------------------------------- the result
@@ -140,6 +179,9 @@ class SharpnessResult:
     operator, ``J^T J`` or the full Hessian; ``None`` for matrix-free Lanczos)."""
     exact: ExactValue | None = None
     """lambda_max as an algebraic number (``sharpness(..., exact=True)``), else ``None``."""
+    weight_decay: Fraction = Fraction(0)
+    """``lam`` of the loss's term ``(lam/2) sum_l ||W_l||_F^2`` (module's "Weight decay"): every
+    eigenvalue is that of ``loss_factor * H_0`` plus ``lam``."""
 
     @property
     def status(self) -> str:
@@ -185,7 +227,8 @@ class SharpnessResult:
         lines = [
             f"lambda_max = {self._fmt(self.value)}  [{status}]",
             f"route: {self.route}; {where}; residual norm {self._fmt(self.residual_norm)}",
-            f"loss: {self.loss} (Hessian factor {self.loss_factor} relative to docs/mathematics.md's 1/2)",
+            f"loss: {self.loss} (Hessian factor {self.loss_factor} relative to docs/mathematics.md's 1/2"
+            + (f"; weight decay lam = {self.weight_decay})" if self.weight_decay else ")"),
             f"dims {self.dims}, {self.parameters} parameters; multiplicity of lambda_max "
             f"{self.multiplicity}; gap lambda_1 - lambda_2 = "
             f"{self._secondary_string(self.gap, self.gap_enclosure)}",
@@ -199,9 +242,10 @@ class SharpnessResult:
         if note:
             lines.append(f"note: {note}")
         if self.spectrum is not None:
+            kernel = f"lam = {self.weight_decay} (H_0's zero)" if self.weight_decay else "zero"
             lines.append(
-                f"nonzero spectrum ({len(self.spectrum)} values), zero with multiplicity "
-                f"{self.zero_multiplicity}"
+                f"{'spectrum' if self.weight_decay else 'nonzero spectrum'} "
+                f"({len(self.spectrum)} values), {kernel} with multiplicity {self.zero_multiplicity}"
             )
         return "\n".join(lines)
 
@@ -211,7 +255,8 @@ class SharpnessResult:
         command"). The oracle's stable fields come first (``lambda_max``, ``enclosure``,
         ``certified``, ``route``, ``at_minimizer``, ``residual_norm``, ``loss``, ``dims``,
         ``parameters``, ``spectrum``), then ``status`` (exact/certified/approximate) and
-        ``exact`` (``ExactValue.to_json()`` or ``None``), then the secondary quantities."""
+        ``exact`` (``ExactValue.to_json()`` or ``None``), then the loss convention, its factor
+        and ``weight_decay`` (``"0"`` without decay), then the secondary quantities."""
         digits = self.dps or 17
         value = float(self.value) if self.dps is None else self.value  # float64: its repr
         out: dict[str, Any] = {
@@ -236,6 +281,7 @@ class SharpnessResult:
             "exact": None if self.exact is None else self.exact.to_json(),
             "loss_convention": self.loss_convention,
             "loss_factor": str(self.loss_factor),
+            "weight_decay": str(self.weight_decay),
             "lambda_min": _num_string(self.lambda_min, digits, self.lambda_min_enclosure),
             "largest_magnitude": _num_string(
                 self.largest_magnitude, digits, self._largest_enclosure()
@@ -540,9 +586,11 @@ def _rational_candidate(enc: Any) -> Fraction | None:
         x = 1 / frac
 
 
-def _exact_answer(spec: _Spectrum, factor: Fraction, *, exact: bool) -> ExactValue | None:
+def _exact_answer(spec: _Spectrum, factor: Fraction, *, exact: bool,
+                  shift: Fraction = Fraction(0)) -> ExactValue | None:
     """lambda_max of the Hessian (``factor`` times the top eigenvalue of
-    ``spec.exact_matrix``, the route's exact operator) as an ``ExactValue``: always with
+    ``spec.exact_matrix``, the route's exact operator, plus the weight decay ``shift``) as an
+    ``ExactValue``: always with
     ``exact=True``; otherwise only when it is proven rational (a point enclosure, or the
     convergent check of the module's "Exact answers" on operators of size <= ``EXACT_LIMIT``).
     The enclosures are left as ``certified_eigvalsh`` proved them."""
@@ -553,16 +601,17 @@ def _exact_answer(spec: _Spectrum, factor: Fraction, *, exact: bool) -> ExactVal
         from derivations.algebraic import exact_lambda_max
 
         a = exact_lambda_max(matrix)
-        return ExactValue.of(a if factor == 1 else a * factor)
+        a = a if factor == 1 else a * factor
+        return ExactValue.of(a if shift == 0 else a + shift)
     if top.enc is None:
         return None
     if top.enc.width == 0:
-        return ExactValue.of(AlgebraicNumber.rational(top.enc.lo * factor))
+        return ExactValue.of(AlgebraicNumber.rational(top.enc.lo * factor + shift))
     n = int(matrix.nrows()) if hasattr(matrix, "nrows") else len(matrix)
     q = _rational_candidate(top.enc) if n <= EXACT_LIMIT else None
     if q is None or not _rational_top(matrix, q):
         return None
-    return ExactValue.of(AlgebraicNumber.rational(q * factor))
+    return ExactValue.of(AlgebraicNumber.rational(q * factor + shift))
 
 
 def _reported_value(value: Any, exact: ExactValue | None, dps: int | None) -> Any:
@@ -586,6 +635,9 @@ class _Ev:
 
     value: Any
     enc: Any = None
+    kernel: bool = field(default=False, compare=False)
+    """Set by ``_shift``: an exact zero of ``H_0`` moved to ``lam`` (``zero_multiplicity``
+    counts it; the spectrum leaves it out)."""
 
 
 @dataclass
@@ -657,6 +709,52 @@ def _scale(spec: _Spectrum, c: Fraction, dps: int | None) -> _Spectrum:
         spec, evs=evs, lambda_min=lam_min, tol=spec.tol * float(c),
         lambda_min_bound=bound,
     )
+
+
+def _shift(spec: _Spectrum, lam: Fraction, dps: int | None) -> _Spectrum:
+    """Every eigenvalue plus ``lam`` (the Hessian ``c H_0 + lam I``): enclosure endpoints
+    exactly (the value becomes the new midpoint at ``dps`` digits), mpf values at ``dps``
+    digits, float64 values in float64 (approximate); run by run, so the padded zeros stay one
+    shared object (O(rank) work, see ``_runs``)."""
+    if lam == 0:
+        return spec
+
+    def one(e: _Ev) -> _Ev:
+        return dataclasses.replace(moved(e), kernel=_is_exact_zero(e))
+
+    def moved(e: _Ev) -> _Ev:
+        if e.enc is not None:
+            enc = dataclasses.replace(e.enc, lo=e.enc.lo + lam, hi=e.enc.hi + lam)
+            mid = enc.mid
+            with mpmath.workdps(dps or 15):
+                return _Ev(mpmath.mpf(mid.numerator) / mid.denominator, enc)
+        if isinstance(e.value, mpmath.mpf):
+            with mpmath.workdps(dps or 15):
+                return _Ev(e.value + mpmath.mpf(lam.numerator) / lam.denominator)
+        if isinstance(e.value, Fraction):
+            return _Ev(e.value + lam)
+        return _Ev(float(e.value) + float(lam))
+
+    evs: list[_Ev] = []
+    for e, count in _runs(spec.evs):
+        evs.extend([one(e)] * count)
+    how = ("in float64 (approximate)" if any(isinstance(e.value, float) for e in spec.evs[:1])
+           else "exactly (rational shift: enclosures stay proven)")
+    return dataclasses.replace(
+        spec, evs=evs, lambda_min=None if spec.lambda_min is None else one(spec.lambda_min),
+        lambda_min_bound=None if spec.lambda_min_bound is None
+        else spec.lambda_min_bound - float(lam),
+        method=f"{spec.method}; weight decay: every eigenvalue of the loss Hessian H_0 plus lam "
+               f"= {lam} {how}; zero_multiplicity is that of H_0 (the eigenvalue lam of "
+               "H_0 + lam I), the spectrum lists the others",
+    )
+
+
+def _is_exact_zero(e: _Ev) -> bool:
+    """Whether ``e`` is an exact zero (a point enclosure at 0, or the value 0)."""
+    if e.enc is not None:
+        return bool(e.enc.lo == 0 and e.enc.hi == 0)
+    return bool(e.value == 0)
 
 
 def _same(a: _Ev, b: _Ev, tol: Any) -> bool:

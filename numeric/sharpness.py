@@ -4,7 +4,7 @@ Public:
     sharpness(weights, target=None, *, data=None, labels=None, dps=50, certify=True,
               float64=False, loss="half-sum", spectrum=False, route="auto",
               require_minimizer=False, inputs=None, targets=None,
-              max_seconds=DEFAULT_MAX_SECONDS, exact=False) -> SharpnessResult
+              max_seconds=DEFAULT_MAX_SECONDS, exact=False, weight_decay=0) -> SharpnessResult
     SharpnessResult    value, enclosure, status, exact, route, spectrum facts; ``str()``,
                        ``to_json()``, ``float()``; ``ExactValue``, ``EXACT_LIMIT`` (``exact=True``)
     LOSSES             the loss conventions and their Hessian factors
@@ -65,6 +65,14 @@ enclosures prove.
 Every reported eigenvalue is the eigenvalue of the Hessian of the chosen loss (factor applied
 exactly, enclosures included); ``loss_factor`` and ``loss`` record it.
 
+**Weight decay** (``weight_decay=lam``, docs/mathematics.md K8; numeric.result, "Weight
+decay"). The loss gains ``(lam/2) sum_l ||W_l||_F^2`` and its Hessian is ``c H_0 + lam I``: the
+route and the spectrum of ``c H_0`` are computed as without decay, then every eigenvalue and
+enclosure endpoint moves by exactly ``lam`` (float64: in float64).
+
+>>> sharpness([[[1]], [[2]]], weight_decay="1/3", loss="sum").exact.rational  # 2*5 + 1/3
+'31/3'
+
 >>> r = sharpness([[[1]], [[2]]], dps=20, certify=False)
 >>> r.route, r.at_minimizer, mpmath.nstr(r.value, 10)       # K5: ||W_1||^2 + ||W_2||^2
 ('reduced', True, '5.0')
@@ -120,14 +128,18 @@ from numeric.result import (
     _dominance,
     _Ev,
     _exact_answer,
+    _is_exact_zero,
     _reported_value,
     _runs,
     _same,
     _scale,
+    _shift,
     _Spectrum,
     _sub,
+    decay_formula,
     loss_factor,
     magnitude_note,
+    parse_weight_decay,
 )
 
 __all__ = [  # with the public names of result, budget and float64_input
@@ -611,6 +623,7 @@ def sharpness(
     targets: Any = None,
     max_seconds: float | None = DEFAULT_MAX_SECONDS,
     exact: bool = False,
+    weight_decay: Any = 0,
 ) -> SharpnessResult:
     """The sharpness ``lambda_max`` of the Hessian of the squared loss at ``weights``.
 
@@ -639,9 +652,12 @@ def sharpness(
     **Exact.** ``exact=True`` (certified only) adds lambda_max as an algebraic number
     (``SharpnessResult.exact``) for exact operators of size ``<= EXACT_LIMIT`` (``P`` on the
     full route, ``d_0 d_L`` at minimizers without data); larger ones raise ``TooLargeError``.
+    **Weight decay.** ``weight_decay=lam`` (an exact number ``>= 0``) adds
+    ``(lam/2) sum_l ||W_l||_F^2`` to the loss: every eigenvalue gains exactly ``lam``.
     See the module docstring for modes and loss conventions.
     """
     _check_options(dps, loss, route)
+    lam = parse_weight_decay(weight_decay)
     _check_budget_option(max_seconds)
     if exact and (float64 or not certify):
         raise DmfError("exact=True (--exact) needs the certified mode; drop float64=True "
@@ -710,20 +726,22 @@ def sharpness(
             f"float64 produced a non-finite eigenvalue ({spec.evs[0].value}); {_EXACT_ROUTE}"
         )
     factor, formula = loss_factor(loss, n_samples=n_samples, d_out=dims[-1])
-    exact_value = None if spec.exact_matrix is None else _exact_answer(spec, factor, exact=exact)
-    spec = _scale(spec, factor, None if float64 else dps)
+    exact_value = (None if spec.exact_matrix is None
+                   else _exact_answer(spec, factor, exact=exact, shift=lam))
+    spec = _shift(_scale(spec, factor, None if float64 else dps), lam, None if float64 else dps)
     return _result(
         spec,
         route=chosen,
         at_min=at_min,
         residual_norm=residual_norm,
-        loss=(loss, formula, factor),
+        loss=(loss, decay_formula(formula, lam), factor),
         dims=tuple(dims),
         params=params,
         dps=None if float64 else dps,
         want_spectrum=spectrum,
         seconds=time.perf_counter() - start,
         exact=exact_value,
+        weight_decay=lam,
     )
 
 
@@ -740,6 +758,7 @@ def _result(
     want_spectrum: bool,
     seconds: float,
     exact: ExactValue | None = None,
+    weight_decay: Fraction = Fraction(0),
 ) -> SharpnessResult:
     evs = spec.evs
     top = evs[0]
@@ -759,7 +778,8 @@ def _result(
         method += f"; {spec.secondary}"
     if not spec.complete:
         method += f"; only the top {len(evs)} eigenvalues computed (multiplicity is a lower bound)"
-    nonzero = [e for e in evs if not _is_exact_zero(e)] if want_spectrum else []
+    listed = (lambda e: not e.kernel) if weight_decay else (lambda e: not _is_exact_zero(e))
+    nonzero = [e for e in evs if listed(e)] if want_spectrum else []
     with_enc = top.enc is not None
     return SharpnessResult(
         value=_reported_value(top.value, exact, dps),
@@ -789,10 +809,5 @@ def _result(
         secondary=spec.secondary,
         operator_size=spec.operator_size,
         exact=exact,
+        weight_decay=weight_decay,
     )
-
-
-def _is_exact_zero(e: _Ev) -> bool:
-    if e.enc is not None:
-        return bool(e.enc.lo == 0 and e.enc.hi == 0)
-    return bool(e.value == 0)

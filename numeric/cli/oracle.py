@@ -4,10 +4,16 @@ Public:
     register(subparsers)      add the subcommand to the ``dmf-sharpness`` parser
     run_oracle(args)          ``dmf-sharpness oracle FILE [--dps N] [--json] [--spectrum]
                               [--float64] [--loss half-sum|sum|mean|mse] [--no-certify]
-                              [--exact] [--max-seconds S|none]``
+                              [--exact] [--max-seconds S|none] [--weight-decay LAM]``
     format_human(result, meta)   the human-readable report of one oracle run
     oracle_json(result, meta)    the ``--json`` document: ``SharpnessResult.to_json()`` (the
                                  same document as the API's) plus ``input``
+
+**Weight decay.** ``--weight-decay LAM`` and the JSON file's key ``"weight_decay"`` (an entry
+like any other number: ``"1/3"``, ``"0.01"``, ``2``) give ``lam >= 0`` of the term
+``(lam/2) sum_l ||W_l||_F^2`` (``numeric.sharpness``, "Weight decay"). Given both, they must be
+equal (exactly); different values are refused in one line rather than one silently winning.
+``.npz`` files have no weight-decay array: use the flag.
 
 Every failure is a ``DmfError``; ``numeric.cli.main`` prints it as one line on stderr and exits
 with status 2.
@@ -72,6 +78,12 @@ def register(subparsers: Any) -> None:
         help=f"refuse exact work predicted to take longer than S seconds (default "
         f"{DEFAULT_MAX_SECONDS:g}; 'none': no limit)",
     )
+    p.add_argument(
+        "--weight-decay", default=None, metavar="LAM",
+        help="weight decay lam >= 0 (exact: 2, 0.01, 1/3): the loss gains "
+        "(lam/2)*sum_l ||W_l||_F^2 and every Hessian eigenvalue gains lam; must equal the "
+        "file's \"weight_decay\" when both are given",
+    )
     p.set_defaults(func=run_oracle)
 
 
@@ -89,6 +101,23 @@ def _max_seconds(text: str | None) -> float | None:
         raise DmfError(f"--max-seconds must be a positive number of seconds or 'none' (no "
                        f"limit); got {text!r}")
     return value
+
+def _weight_decay(flag: str | None, in_file: Any) -> Any:
+    """The weight decay from ``--weight-decay`` and the file's ``weight_decay`` (both exact):
+    either one, 0 when neither, refused in one line when both are given and differ."""
+    from numeric.result import parse_weight_decay
+
+    if flag is None:
+        return 0 if in_file is None else in_file
+    try:
+        lam = parse_weight_decay(flag)
+    except DmfError as exc:
+        raise type(exc)(f"--weight-decay: {str(exc).removeprefix('weight_decay: ')}") from None
+    if in_file is not None and in_file != lam:
+        raise DmfError(f"--weight-decay {flag} conflicts with the file's \"weight_decay\" "
+                       f"({in_file}); give one of them, or the same value")
+    return lam
+
 
 def oracle_json(result: Any, meta: dict[str, Any]) -> dict[str, Any]:
     """The ``--json`` document: ``SharpnessResult.to_json()`` (the API's document, ``status``
@@ -119,7 +148,8 @@ def format_human(result: Any, meta: dict[str, Any]) -> str:
     lines += [
         f"route: {result.route}; at a minimizer: {where}; residual norm {doc['residual_norm']}",
         f"loss: {result.loss} (convention {result.loss_convention}, Hessian factor "
-        f"{result.loss_factor} relative to 0.5*||R||_F^2)",
+        f"{result.loss_factor} relative to 0.5*||R||_F^2"
+        + (f"; weight decay lam = {result.weight_decay})" if result.weight_decay else ")"),
         f"lambda_min = {doc['lambda_min']}",
         f"largest magnitude = {doc['largest_magnitude']}"
         + (f"  ({note})" if (note := magnitude_note(result)) else ""),
@@ -127,8 +157,11 @@ def format_human(result: Any, meta: dict[str, Any]) -> str:
         f"{doc['gap'] if doc['gap'] is not None else 'n/a (a single distinct eigenvalue)'}",
     ]
     if doc.get("spectrum") is not None:
+        kernel = (f"lam = {result.weight_decay}, from H_0's zero," if result.weight_decay
+                  else "zero")
         lines.append(
-            f"nonzero spectrum ({len(doc['spectrum'])} eigenvalues, descending; zero has "
+            f"{'spectrum besides lam' if result.weight_decay else 'nonzero spectrum'} "
+            f"({len(doc['spectrum'])} eigenvalues, descending; {kernel} has "
             f"multiplicity {doc['zero_multiplicity']}):"
         )
         lines += [f"  {x}" for x in doc["spectrum"]]
@@ -148,11 +181,12 @@ def run_oracle(args: argparse.Namespace) -> int:
         if floats is not None:  # lossless: lets sharpness skip exact parsing of large inputs
             weights, target, data, labels = floats
     max_seconds = _max_seconds(getattr(args, "max_seconds", None))
+    lam = _weight_decay(getattr(args, "weight_decay", None), arrays.weight_decay)
     try:
         result = sharpness(
             weights, target, data=data, labels=labels, dps=dps, certify=not args.no_certify,
             float64=args.float64, loss=args.loss, spectrum=args.spectrum,
-            max_seconds=max_seconds, exact=getattr(args, "exact", False),
+            max_seconds=max_seconds, exact=getattr(args, "exact", False), weight_decay=lam,
         )
     except BudgetExceededError as exc:  # name the command line's flag, not the API's option
         raise BudgetExceededError(str(exc).replace("over max_seconds=", "over --max-seconds ").replace(

@@ -11,7 +11,7 @@ Public:
     check_dps(dps)                refuse a precision outside ``MIN_DPS..MAX_DPS``
     limits: MAX_FILE_BYTES, MAX_NPZ_UNCOMPRESSED_BYTES, MAX_PARAMETERS, MAX_DATA_ENTRIES,
             MAX_DEPTH, MIN_DPS, MAX_DPS
-    JSON_KEYS, META_KEYS, NPZ_OPTIONAL_KEYS   the keys a file may hold
+    JSON_KEYS, OPTION_KEYS, META_KEYS, NPZ_OPTIONAL_KEYS   the keys a file may hold
 
 Formats (README "Reference oracle"):
 
@@ -21,8 +21,11 @@ Formats (README "Reference oracle"):
   taken as the float64 it parses to, exactly (``0.1`` is ``3602879701896397/2**55``). The keys
   ``name``, ``description`` and ``expected`` are metadata (conformance vectors carry them) and are
   returned in ``meta`` untouched. ``target`` absent means the product of the weights (a minimizer).
+  The optional key ``weight_decay`` (one entry, same syntax, ``>= 0``) is the ``lam`` of the
+  loss term ``(lam/2) sum_l ||W_l||_F^2`` (``InputArrays.weight_decay``; also ``meta``).
 * ``.npz``: arrays ``W1, ..., WL`` (contiguous from 1) and optional ``M``, ``X``, ``Y`` of integer
-  or floating dtype, loaded with ``allow_pickle=False``.
+  or floating dtype, loaded with ``allow_pickle=False``. No weight decay (the oracle's
+  ``--weight-decay`` gives it).
 
 A file is untrusted input: entries are read with ``fractions.Fraction``/``decimal`` only (through
 ``derivations.exact.parse_entry``), never with ``eval`` or ``sympify``. Everything that can be
@@ -67,6 +70,7 @@ __all__ = [
     "META_KEYS",
     "MIN_DPS",
     "NPZ_OPTIONAL_KEYS",
+    "OPTION_KEYS",
     "InputArrays",
     "atomic_write",
     "atomic_write_text",
@@ -94,6 +98,7 @@ MAX_DPS = 5000
 _MAX_INT_DIGITS = 4000
 
 JSON_KEYS = ("weights", "target", "data", "labels")
+OPTION_KEYS = ("weight_decay",)
 META_KEYS = ("name", "description", "expected")
 NPZ_OPTIONAL_KEYS = ("M", "X", "Y")
 
@@ -122,6 +127,8 @@ class InputArrays:
     data: ExactMatrix | None
     labels: ExactMatrix | None
     meta: dict[str, Any]
+    weight_decay: Fraction | None = None
+    """The file's ``weight_decay`` (exact, ``>= 0``), ``None`` when it has none."""
 
     def float64_arrays(self) -> tuple[list[np.ndarray], Any, Any, Any] | None:
         """``(weights, target, data, labels)`` as float64 arrays when every entry is a float64
@@ -253,12 +260,13 @@ def _load_json(text: str, source: str) -> InputArrays:
             f"{source}: the top level must be a JSON object with a 'weights' key; got "
             f"{_json_type(doc)}"
         )
-    unknown = sorted(set(doc) - set(JSON_KEYS) - set(META_KEYS))
+    unknown = sorted(set(doc) - set(JSON_KEYS) - set(OPTION_KEYS) - set(META_KEYS))
     if unknown:
         raise InputFileError(
             f"{source}: unknown key(s) {', '.join(map(repr, unknown))}; allowed keys are "
-            f"{', '.join(JSON_KEYS + META_KEYS)}"
+            f"{', '.join(JSON_KEYS + OPTION_KEYS + META_KEYS)}"
         )
+    lam = None if "weight_decay" not in doc else _json_weight_decay(doc["weight_decay"], source)
     if "weights" not in doc:
         raise InputFileError(f"{source}: the key 'weights' (the list [W_1, ..., W_L]) is missing")
     weights = doc["weights"]
@@ -283,8 +291,23 @@ def _load_json(text: str, source: str) -> InputArrays:
         "target_given": "target" in doc or "labels" in doc,
     }
     meta.update({key: doc[key] for key in META_KEYS if key in doc})
+    if lam is not None:
+        meta["weight_decay"] = str(lam)
     ws, m, x, y = arrays
-    return InputArrays(ws, m, x, y, meta)
+    return InputArrays(ws, m, x, y, meta, lam)
+
+
+def _json_weight_decay(value: Any, source: str) -> Fraction:
+    """The file's ``weight_decay``: one exact number ``>= 0`` (one line otherwise)."""
+    from numeric.result import parse_weight_decay
+
+    if isinstance(value, list | dict) or value is None:
+        raise EntryError(f"{source}: 'weight_decay' must be one number (2, \"0.01\", \"1/3\"); "
+                         f"got {_json_type(value)}")
+    try:
+        return parse_weight_decay(value)
+    except DmfError as exc:
+        raise type(exc)(f"{source}: {exc}") from None
 
 
 _NAMES = {"target": "target M", "data": "data X", "labels": "labels Y"}
