@@ -19,7 +19,8 @@ A vector file is an oracle input file (``numeric.oracle.files``: ``weights`` and
 * ``lambda_max``: 50 significant digits (rounded to nearest) of the sharpness of the Hessian of
   ``0.5*||W_L...W_1 X - Y||_F^2``, from a certified enclosure at 60 digits
   (``numeric.sharpness``; reduced route at minimizers, full Hessian elsewhere);
-  ``lambda_max_status`` says ``exact`` (the proven enclosure is a single point) or ``certified``;
+  ``lambda_max_status`` says ``exact`` (the proven enclosure is a single point, or the value is
+  proven rational: then ``lambda_max_exact`` gives it) or ``certified``;
   ``enclosure``: ``[lo, hi]`` rounded
   outward to 52 digits (still proven to contain ``lambda_max``).
 * ``trace``: the exact trace of the exact full Hessian (docs/mathematics.md K1), as a fraction and digits.
@@ -374,6 +375,9 @@ def expected_for(point: Point) -> dict[str, Any]:
     if result.enclosure is None:  # pragma: no cover - certify=True always encloses
         raise PrecisionExhausted("the oracle returned no enclosure for a conformance vector")
     top = _value_entry(result.enclosure)
+    if result.exact is not None and result.exact.rational is not None:  # proven rational
+        q = Fraction(result.exact.rational)
+        top = {**top, "value": _dec(q), "status": "exact", "exact": str(q)}
     trace = _exact_trace(point)
     return {
         "dps": DPS,
@@ -384,6 +388,7 @@ def expected_for(point: Point) -> dict[str, Any]:
         "route": result.route,
         "lambda_max": top["value"],
         "lambda_max_status": top["status"],
+        **({"lambda_max_exact": top["exact"]} if "exact" in top else {}),
         "enclosure": top["enclosure"],
         "trace": {
             "value": _dec(trace),
