@@ -281,3 +281,41 @@ def test_torch_autograd_hessian_with_weight_decay() -> None:
     assert abs(top - float(r.value)) <= 1e-10 * max(1.0, abs(top))
     r0 = _call(pt, dps=DPS)
     assert abs(top - float(r0.value)) > 0.3  # the decay is seen (lam = 1/3)
+
+
+REGULARIZED_MINIMIZERS = [
+    # (weights, target, lam): balanced factorizations with t_+ rational (docs/mathematics.md
+    # K8: g(t) = t^(2L-2) - sigma t^(L-2) + lam = 0 at the larger positive root)
+    ([[[2, 0], [0, 3]], [[2, 0], [0, 3]]], [[5, 0], [0, 10]], Fraction(1)),  # L=2: t^2 = sigma - lam
+    ([[[1]], [[1]], [[1]]], [["4/3"]], Fraction(1, 3)),  # L=3, sigma = 4/3: g(1) = 0, g'(1) > 0
+]
+
+
+@pytest.mark.parametrize(("ws", "target", "lam"), REGULARIZED_MINIMIZERS, ids=["L2-diag", "L3-scalar"])
+def test_regularized_minimizer_uses_the_full_hessian(ws: Any, target: Any, lam: Fraction) -> None:
+    """At a minimizer of L_lam the residual is not zero (``R X^T != 0``): the full route, and
+    lambda_max that of ``numeric.regularized.scalar.regularized_hessian`` (H_0 + lam I)."""
+    from derivations.exact import parse_entry
+    from numeric.regularized.scalar import regularized_gradient, regularized_hessian
+
+    ew = [np.array([[parse_entry(q) for q in row] for row in w], dtype=object) for w in ws]
+    em = np.array([[parse_entry(q) for q in row] for row in target], dtype=object)
+    assert all(g == 0 for gw in regularized_gradient(ew, em, lam) for g in gw.flat)
+    r = sharpness(ws, target, dps=DPS, weight_decay=lam, spectrum=True)
+    assert r.route == "full" and not r.at_minimizer
+    ref = _mp_eigs(regularized_hessian(ew, em, lam), 2 * DPS)
+    assert r.enclosure.lo - _tol(ref, 2 * DPS - 8) <= ref[0] <= r.enclosure.hi + _tol(ref, 2 * DPS - 8)
+    low = r.lambda_min_enclosure  # a local minimum of L_lam: lambda_min >= 0 (the gauge
+    assert low.hi >= 0            # W_l -> G_l W_l G_(l-1)^T gives 0 when a width exceeds 1)
+    assert low.lo - _tol(ref, 2 * DPS - 8) <= ref[-1] <= low.hi + _tol(ref, 2 * DPS - 8)
+
+
+def test_float64_weights_on_the_dyadic_route() -> None:
+    """NumPy float weights without a target take the certified dyadic route; the shift applies."""
+    ws = [np.array([[0.5, 1.0], [-1.0, 0.25]]), np.array([[1.0, 2.0]])]
+    lam = Fraction(1, 10)
+    r = sharpness(ws, dps=DPS, weight_decay="0.1")
+    pt = {"weights": [[[Fraction(x) for x in row] for row in w.tolist()] for w in ws]}
+    ref = _mp_eigs(_exact_hessian(pt, Fraction(1), lam), 2 * DPS)[0]
+    assert r.certified and r.enclosure.lo - _tol([ref], 2 * DPS - 8) <= ref
+    assert ref <= r.enclosure.hi + _tol([ref], 2 * DPS - 8)
