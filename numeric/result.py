@@ -224,6 +224,8 @@ class SharpnessResult:
         else:
             status = self.method
         where = "at a minimizer (R X^T = 0)" if self.at_minimizer else "not a minimizer"
+        if self.weight_decay:
+            where += " of the loss without decay"
         lines = [
             f"lambda_max = {self._fmt(self.value)}  [{status}]",
             f"route: {self.route}; {where}; residual norm {self._fmt(self.residual_norm)}",

@@ -145,6 +145,8 @@ def format_human(result: Any, meta: dict[str, Any]) -> str:
                      f"{ex.isolating_interval[1]}]")
     lines.append(f"  method: {result.method}")
     where = "yes (R X^T = 0, decided exactly)" if result.at_minimizer else "no"
+    if result.weight_decay:
+        where += " (the test R X^T = 0 is on the loss without decay; lam does not change the route)"
     lines += [
         f"route: {result.route}; at a minimizer: {where}; residual norm {doc['residual_norm']}",
         f"loss: {result.loss} (convention {result.loss_convention}, Hessian factor "
