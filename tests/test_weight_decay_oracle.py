@@ -319,3 +319,19 @@ def test_float64_weights_on_the_dyadic_route() -> None:
     ref = _mp_eigs(_exact_hessian(pt, Fraction(1), lam), 2 * DPS)[0]
     assert r.certified and r.enclosure.lo - _tol([ref], 2 * DPS - 8) <= ref
     assert ref <= r.enclosure.hi + _tol([ref], 2 * DPS - 8)
+
+
+def test_shift_keeps_the_padded_zeros_one_object() -> None:
+    """The ``P - rank`` padded zeros are one shared object; the shift keeps them one (O(rank)
+    work, as ``numeric.result._scale``), and marks them as ``H_0``'s kernel."""
+    from derivations.intervals import Enclosure
+    from numeric.result import _Ev, _runs, _shift, _Spectrum
+
+    top = _Ev(mpmath.mpf(5), Enclosure(Fraction(5), Fraction(5)))
+    zero = _Ev(mpmath.mpf(0), Enclosure(Fraction(0), Fraction(0)))
+    spec = _Spectrum([top] + [zero] * 100_000, True, zero, 100_000, mpmath.mpf("1e-20"), "m")
+    out = _shift(spec, Fraction(1, 3), 30)
+    assert [count for _, count in _runs(out.evs)] == [1, 100_000]
+    assert out.evs[1] is out.evs[-1] and out.evs[-1].kernel and not out.evs[0].kernel
+    assert out.evs[-1].enc.lo == out.evs[-1].enc.hi == Fraction(1, 3)
+    assert out.evs[0].enc.lo == Fraction(16, 3) and out.zero_multiplicity == 100_000
