@@ -56,9 +56,9 @@ def _figures(nb: Any) -> int:
     return sum("image/png" in o.get("data", {}) for o in _outputs(nb))
 
 
-def test_the_five_notebooks_exist() -> None:
+def test_the_seven_notebooks_exist() -> None:
     stems = [p.stem for p in NOTEBOOKS]
-    for prefix in ("01_", "02_", "03_", "04_", "05_"):
+    for prefix in ("01_", "02_", "03_", "04_", "05_", "06_", "07_"):
         assert any(s.startswith(prefix) for s in stems), f"no notebook {prefix}*.ipynb in {stems}"
 
 
@@ -122,13 +122,15 @@ def test_notebook_executes(path: Path, tmp_path: Path) -> None:
 
 
 def test_oracle_notebook_without_torch_says_so(tmp_path: Path) -> None:
-    """Notebook 05 with PyTorch hidden from the kernel: no error, a visible skip message."""
+    """Notebook 05 with PyTorch and JAX hidden from the kernel: no error, visible skip messages."""
     (path,) = [p for p in NOTEBOOKS if p.stem.startswith("05_")]
     nb = nbformat.read(path, as_version=4)
-    hide = "import sys\nsys.modules['torch'] = None  # as if PyTorch were not installed"
+    hide = ("import sys\nsys.modules['torch'] = None  # as if PyTorch were not installed\n"
+            "sys.modules['jax'] = None  # and JAX")
     nb.cells.insert(0, nbformat.v4.new_code_cell(hide))
     _execute(nb, tmp_path)
     text = "".join(o.get("text", "") for o in _outputs(nb))
     assert "SKIPPED: PyTorch is not installed" in text
     assert text.count("skipped: PyTorch is not installed") >= 3
+    assert "skipped: JAX is not installed" in text
     assert _figures(nb) >= 1, "the conformance-vector figure needs no PyTorch"
