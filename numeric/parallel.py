@@ -113,6 +113,20 @@ def _stop(executor: cf.ProcessPoolExecutor) -> None:
     executor.shutdown(wait=True, cancel_futures=True)
 
 
+def _collect(i: int, future: Any, results: list[Any], on_done: Callable[[int], None] | None,
+             on_error: Callable[[int, BaseException], Any] | None) -> None:
+    """Store item ``i``'s result from a finished future (or ``on_error``'s stand-in for its
+    exception, which is re-raised without ``on_error``), then report it done."""
+    try:
+        results[i] = future.result()
+    except Exception as exc:
+        if on_error is None:
+            raise
+        results[i] = on_error(i, exc)
+    if on_done is not None:
+        on_done(i)
+
+
 def ordered_map(
     fn: Callable[..., R],
     items: Sequence[tuple[Any, ...]],
@@ -148,15 +162,7 @@ def ordered_map(
     try:
         futures = {executor.submit(fn, *item): i for i, item in enumerate(items)}
         for future in cf.as_completed(futures):
-            i = futures[future]
-            try:
-                results[i] = future.result()
-            except Exception as exc:
-                if on_error is None:
-                    raise
-                results[i] = on_error(i, exc)
-            if on_done is not None:
-                on_done(i)
+            _collect(futures[future], future, results, on_done, on_error)
         finished = True
     finally:
         if finished:
@@ -223,15 +229,7 @@ def dask_map(
                    for i, item in enumerate(items)]
         index = {f.key: i for i, f in enumerate(futures)}
         for future in as_completed(futures, loop=client.loop):
-            i = index[future.key]
-            try:
-                results[i] = future.result()
-            except Exception as exc:
-                if on_error is None:
-                    raise
-                results[i] = on_error(i, exc)
-            if on_done is not None:
-                on_done(i)
+            _collect(index[future.key], future, results, on_done, on_error)
     finally:
         with contextlib.suppress(Exception):
             client.cancel([f for f in futures if not f.done()])
