@@ -775,41 +775,28 @@ def _exact_sides(cx: Counterexample, *, max_degree: int = 16) -> list[Any]:
 
 
 def poly_text(a: Any) -> str:
-    """The minimal polynomial of an ``AlgebraicNumber`` as ``x^2 - 5*x + 2``."""
-    import sympy
+    """The minimal polynomial of an ``AlgebraicNumber`` as ``x^2 - 5*x + 2`` (the oracle's
+    ``numeric.result.poly_text``, with ``^`` for powers)."""
+    from numeric.result import poly_text as oracle_poly_text
 
-    x = sympy.Symbol("x")
-    expr = sympy.Poly([int(c) for c in reversed(a.poly.coeffs())], x).as_expr()
-    return str(expr).replace("**", "^")
+    return oracle_poly_text(a.poly).replace("**", "^")
 
 
 def closed_form(a: Any) -> str | None:
     """An ``AlgebraicNumber`` in real radicals when its minimal polynomial has degree <= 4 and
-    SymPy's formula for the root is free of ``I``; ``None`` otherwise. The root is told apart
-    from its conjugates by its isolating interval.
+    SymPy's formula for the root is free of ``I``; ``None`` otherwise (the oracle's exact
+    answers compute it: ``numeric.result._radicals``; here with ``^`` for powers).
 
     >>> from derivations.algebraic import AlgebraicNumber
     >>> closed_form(AlgebraicNumber.real_root([2, -5, 1], 1))
     'sqrt(17)/2 + 5/2'
     """
-    import sympy
+    from numeric.result import _radicals
 
     if a.is_rational:
         return fraction_str(a.as_fraction())
-    if a.degree > 4:
-        return None
-    x = sympy.Symbol("x")
-    poly = sympy.Poly([int(c) for c in reversed(a.poly.coeffs())], x)
-    enc = a.enclosure(40)
-    lo, hi = sympy.Rational(enc.lo.numerator, enc.lo.denominator), sympy.Rational(
-        enc.hi.numerator, enc.hi.denominator)
-    for root in sympy.roots(poly, cubics=True, quartics=True):
-        if root.has(sympy.I):
-            continue
-        v = sympy.N(root, 60)
-        if v.is_real and lo <= v <= hi:
-            return str(root).replace("**", "^")
-    return None
+    form = _radicals(a)
+    return None if form is None else form.replace("**", "^")
 
 
 def format_markdown(report: CheckReport) -> str:
