@@ -21,6 +21,7 @@ from derivations.exact import check_chain
 
 __all__ = [
     "Float64RangeError",
+    "dyadic_matrix",
 ]
 
 # --------------------------------------------------------------------------- float64 range
@@ -166,8 +167,9 @@ def _fast_float_input(
     return ws, t, x, y
 
 
-def _dyadic(m: np.ndarray) -> tuple[Any, int]:
-    """A float64 matrix exactly as ``fmpz_mat * 2^e`` (a float64 is a binary rational)."""
+def dyadic_matrix(m: np.ndarray) -> tuple[Any, int]:
+    """A float64 matrix exactly as ``(N, e)`` with ``m = N 2^e``, ``N`` an integer ``fmpz_mat``
+    (every float64 is a dyadic rational: ``frexp`` gives its 53-bit mantissa and exponent)."""
     from flint import fmpz_mat
 
     mant, expo = np.frexp(m)
@@ -198,13 +200,13 @@ def _float_is_minimizer(
     integer matrices (python-flint ``fmpz_mat``)."""
     if (x is None and t is None) or (x is not None and y is None):
         return True  # target/labels default to the exact product
-    f = _dyadic(ws[0])
+    f = dyadic_matrix(ws[0])
     for w in ws[1:]:
-        f = _dyadic_mul(_dyadic(w), f)
+        f = _dyadic_mul(dyadic_matrix(w), f)
     if x is None:
         assert t is not None
-        return _dyadic_equal(f, _dyadic(t))
+        return _dyadic_equal(f, dyadic_matrix(t))
     assert y is not None
-    xd = _dyadic(x)
+    xd = dyadic_matrix(x)
     xt = (xd[0].transpose(), xd[1])
-    return _dyadic_equal(_dyadic_mul(_dyadic_mul(f, xd), xt), _dyadic_mul(_dyadic(y), xt))
+    return _dyadic_equal(_dyadic_mul(_dyadic_mul(f, xd), xt), _dyadic_mul(dyadic_matrix(y), xt))

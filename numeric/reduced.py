@@ -399,16 +399,6 @@ def reduced_linear_operator(
 
 
 # ----------------------------------------------------------------------------- float64 weights
-def _dyadic_integers(w: np.ndarray) -> tuple[Any, int]:
-    """``w = N 2^e`` exactly for a float64 matrix, ``N`` an integer ``fmpz_mat``."""
-    from flint import fmpz_mat
-
-    ratios = [x.as_integer_ratio() for x in w.ravel().tolist()]
-    shift = max((d.bit_length() - 1 for _, d in ratios), default=0)  # denominators are 2^k
-    ints = [n << (shift - (d.bit_length() - 1)) for n, d in ratios]
-    return fmpz_mat(w.shape[0], w.shape[1], ints), -shift
-
-
 def _identity_fmpz(n: int) -> Any:
     from flint import fmpz_mat
 
@@ -440,7 +430,9 @@ def dyadic_reduced_operator(weights: Sequence[np.ndarray]) -> Any:
     """
     from flint import fmpq, fmpq_mat
 
-    mats = [_dyadic_integers(np.asarray(w, dtype=np.float64)) for w in weights]
+    from numeric.float64_input import dyadic_matrix
+
+    mats = [dyadic_matrix(np.asarray(w, dtype=np.float64)) for w in weights]
     depth = len(mats)
     d0, dl = mats[0][0].ncols(), mats[-1][0].nrows()
     grams_b: list[tuple[Any, int]] = []
