@@ -104,3 +104,12 @@ def test_a_wide_network_does_not_walk_its_zero_eigenvalues_in_python() -> None:
         sys.setprofile(None)
     assert res.parameters == 1_081_344 and res.at_minimizer
     assert calls < 50_000, f"{calls} Python calls: the zero eigenvalues were walked one by one"
+
+
+def test_float_weights_beyond_float64_products_are_certified_exactly() -> None:
+    """The dyadic route is exact arithmetic: products that overflow float64 (1e200 * 1e200)
+    are no reason to refuse, and the answer is the parser route's."""
+    ws = [np.array([[1e200]]), np.array([[1e-200], [3.0]])]
+    fast = sharpness(ws, dps=30)
+    parsed = sharpness([w.tolist() for w in ws], dps=30)
+    assert "dyadic" in fast.method and fast.enclosure == parsed.enclosure
