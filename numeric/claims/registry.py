@@ -241,7 +241,7 @@ CLAIMS: tuple[Claim, ...] = (
         "2q sum_l m_l - L q^2 + q(r + k); upper bounds attained generically (decided as: at "
         "every point, and with equality at generic points and at generic minimizers).",
         "Singh, Bachmann & Hofmann, NeurIPS 2021",
-        "depth 2-3, widths 1-3, data N = 1-4; generic points (random entries |k| <= 40 and random "
+        "depth 2-3, widths 1-3, data N = 1-4; generic points (random entries |k| <= 10^6 and random "
         "labels), generic minimizers (labels = f X), special minimizers (balanced of a rank-1 "
         "target, or a zero row in W_1; for the upper bounds only)",
         "exact ranks over Q (python-flint) of H, H_o = J^T J and H_f = H - H_o; one part per "

@@ -144,10 +144,14 @@ def _ranks(point: Point) -> dict[str, int]:
 
 
 def _rank_point(rng: np.random.Generator, setting: str) -> Point:
+    """A point of ``setting`` with entries ``k/den``, ``|k| <= 10^6``: a polynomial condition of
+    degree ``d`` that is not identically zero vanishes there with probability at most
+    ``d / (2 10^6 + 1)`` (Schwartz-Zippel), so random points are generic with high
+    probability."""
     depth = int(rng.integers(2, 4))
     dims = tuple(int(rng.integers(1, 4)) for _ in range(depth + 1))
     n = int(rng.integers(1, 5))
-    big = 40
+    big = 10**6
     p = random_point(rng, dims, max_entry=big, denominator=int(rng.integers(1, 8)), data_n=n)
     if setting == "generic point":
         y = np.asarray(rng.integers(-big, big + 1, size=p.labels.shape), dtype=object)
@@ -211,7 +215,23 @@ def _params(c: _RankCase) -> str:
             f"s = {min(c.r, dims[-1])}, sum m_l = {sum(dims[1:-1])}, L = {len(dims) - 1}")
 
 
+def _small_structural(c: _RankCase, f: str) -> _RankCase | None:
+    """A minimizer with entries in ``-2..2``, the same dims, ``N`` and ``r``, at which the same
+    structural shortfall holds (``H_f = 0`` at every minimizer, so the shortfall needs no
+    genericity): the counterexample shown instead of the sample's ``10^6``-sized point."""
+    n = c.point.data.shape[1] if c.point.data is not None else None
+    for seed in range(64):
+        p = random_point(np.random.default_rng(seed), c.point.dims, max_entry=2, data_n=n)
+        r = exact_rank(p.data @ p.data.T) if p.data is not None else p.dims[0]
+        small = _RankCase(c.index, c.setting, p, r, _rank_formulas(p.dims, r), _ranks(p))
+        if r == c.r and small.ranks[f] < small.formulas[f] and _structural(small, f):
+            return small
+    return None
+
+
 def _rank_cx(c: _RankCase, f: str) -> Counterexample:
+    small = _small_structural(c, f) if _structural(c, f) else None
+    c = small or c
     p = c.point
     why = (" H_f = H - J^T J is the zero matrix here, as at every minimizer (R X^T = 0, "
            "docs/mathematics.md K2), so the shortfall is no accident of this point."
@@ -220,8 +240,10 @@ def _rank_cx(c: _RankCase, f: str) -> Counterexample:
         list(p.weights), f"{c.ranks[f]} (exact rank over Q)",
         f"{c.formulas[f]} (= {FORMULA_TEXT[f]} with {_params(c)})",
         f"rank {f} - formula = {c.ranks[f] - c.formulas[f]} (exact integers)",
-        f"rank {f}", "formula", data=p.data, labels=p.labels, shrunk=False,
-        note=f"setting: {c.setting}.{why}")
+        f"rank {f}", "formula", data=p.data, labels=p.labels, shrunk=small is not None,
+        note=f"setting: {c.setting}.{why}"
+             + (" Shown at a minimizer with entries in -2..2 of the same dims, N and r."
+                if small is not None else ""))
 
 
 def _structural(c: _RankCase, f: str) -> bool:
@@ -279,7 +301,7 @@ def _by_setting(cases: list[_RankCase], setting: str) -> list[_RankCase]:
 
 
 _SAMPLE_TEXT = ("exact ranks over Q of H, H_o = J^T J and H_f = H - H_o at {n} points: depth 2-3, "
-                "widths 1-3, data N = 1-4, entries k/den with |k| <= 40 (random points are "
+                "widths 1-3, data N = 1-4, entries k/den with |k| <= 10^6 (random points are "
                 "generic with high probability, Schwartz-Zippel); generic points have random "
                 "labels, generic minimizers labels Y = f X, special minimizers a rank-1 "
                 "balanced target or a zero row in W_1.")
