@@ -22,7 +22,7 @@ DPS2 = 2 * vectors.DPS  # the independent check runs at twice the shipped precis
 
 def test_shipped_set_is_complete() -> None:
     assert [v.name for v in SHIPPED] == list(vectors.CASES)
-    assert 15 <= len(SHIPPED) <= 30
+    assert 15 <= len(SHIPPED) <= 40
 
 
 def test_regenerated_vectors_equal_the_shipped_ones_digit_by_digit() -> None:
@@ -40,11 +40,14 @@ def test_compare_expected_reports_a_changed_digit() -> None:
     ]
 
 
-def _independent_lambda_max(point: Point) -> mpmath.mpf:
-    """Exact full Hessian (docs/mathematics.md K1, both terms, at every point), then mpmath's Jacobi
-    ``eigsy`` at twice the shipped precision: independent of the reduced operator and of the
-    certified eigenvalue code used to make the vectors."""
+def _independent_lambda_max(point: Point, lam: Fraction | None = None) -> mpmath.mpf:
+    """Exact full Hessian (docs/mathematics.md K1, both terms, at every point; plus ``lam I`` for
+    a weight-decay vector, K8), then mpmath's Jacobi ``eigsy`` at twice the shipped precision:
+    independent of the reduced operator and of the certified eigenvalue code used to make the
+    vectors."""
     h = full_hessian(list(point.weights), point.data, point.labels)
+    for i in range(h.shape[0]):
+        h[i, i] += lam or 0
     m = mpmath.matrix([[mpmath.mpf(x.numerator) / x.denominator for x in row] for row in h])
     return max(mpmath.eigsy(m, eigvals_only=True))
 
@@ -53,7 +56,7 @@ def _independent_lambda_max(point: Point) -> mpmath.mpf:
 def test_shipped_enclosure_contains_the_independent_value(vector: vectors.Vector) -> None:
     exp = vector.expected
     with mpmath.workdps(DPS2):
-        lam = _independent_lambda_max(vector.point)
+        lam = _independent_lambda_max(vector.point, vector.weight_decay)
         lo, hi = (mpmath.mpf(s) for s in exp["enclosure"])
         tol = mpmath.mpf(10) ** (-DPS2 + 10) * max(1, abs(lam))  # eigsy's own rounding
         assert lo - tol <= lam <= hi + tol
@@ -73,7 +76,8 @@ def test_trace_and_closed_forms(vector: vectors.Vector) -> None:
     diagonal); the closed forms sit where docs/mathematics.md K4-K7 put them relative to lambda_max."""
     exp, point = vector.expected, vector.point
     trace = Fraction(exp["trace"]["exact"])
-    assert trace == hessian_trace(list(point.weights), point.data)
+    decay = vector.weight_decay or 0  # K8: H = H_0 + lam I adds lam P to the trace
+    assert trace == hessian_trace(list(point.weights), point.data) + decay * point.num_params
     lam = Fraction(exp["lambda_max"])
     tol = Fraction(1, 10 ** (vectors.DPS - 2)) * max(Fraction(1), lam)
     forms = exp["closed_forms"]

@@ -4,7 +4,9 @@ Public:
     Vector                  one case: ``name``, ``description``, exact ``point``, ``expected``
     CASES                   the case names, in order
     build_point(name)       the exact point of a case (fixed seeds: reproducible)
-    expected_for(point)     the ``expected`` block, computed by the project (never typed in)
+    case_weight_decay(name) the case's weight decay ``lam`` (``None``: the plain loss)
+    expected_for(point, weight_decay=None)
+                            the ``expected`` block, computed by the project (never typed in)
     generate_vectors()      every case with its ``expected`` block (``jobs=N``: in N processes)
     write_vectors(vs, dir)  one JSON file per case; all files written atomically
     load_vectors(dir=None)  read a directory of vector files (``None``: the set in the package)
@@ -33,10 +35,28 @@ A vector file is an oracle input file (``numeric.oracle.files``: ``weights`` and
   with ``numeric.eigen.certified_lambda_max`` on exact Gram matrices and combined by outward
   interval arithmetic; norms of vectors are exact.
 
+**Weight decay.** The cases ``weight-decay-*`` carry the file key ``weight_decay`` (``lam``,
+exact) and sit at a global minimizer of ``L_lam = 0.5*||W_L...W_1 - M||_F^2 + (lam/2) sum_l
+||W_l||_F^2`` (docs/mathematics.md K8) for their own ``target`` ``M`` (not the product of the
+weights: at a regularized minimizer ``R != 0``). Their ``expected`` block adds ``weight_decay``;
+``lambda_max`` is that of ``H_0 + lam I``, ``trace`` is ``trace(H_0) + lam P`` (exact),
+``closed_forms`` is empty (K4-K7 hold at minimizers of the plain loss, ``R = 0``; ``R != 0``
+here, see ``closed_forms_note``) and ``regularized`` records the exact checks: the gradient of
+``L_lam`` is exactly zero and ``L_lam`` equals its value at the certified global minimizer of
+``numeric.regularized.regularized_minimizer``. The points are built (``_regularized``) as
+balanced weights ``W_l = F_l[:, :k] diag(t) F_(l-1)[:, :k]^T`` with Cayley frames ``F_l`` and
+rational layer singular values ``t_i``; the target's singular values are ``sigma_i = t_i^L +
+lam t_i^(2-L)`` (then ``g(t_i) = t_i^(L-2) (t_i^L - sigma_i) + lam = 0``: ``t_i`` is stationary
+for the scalar problem ``f(t) = 1/2 (t^L - sigma)^2 + (lam L/2) t^2``), or given for collapsed
+ones (``t_i = 0``); every ``t_i`` is checked to be THE unique global minimizer of ``f``
+exactly (``numeric.regularized.scalar_minimizer``) before the point is built.
+
 The cases cover depth 1 to 5, square and rectangular layers, overparameterized and bottleneck
 widths, rank-deficient and zero targets, scalar ends (both and one), gauge-transformed and exactly
 balanced minimizers (one with a clustered top spectrum), entries that are float64 values, data
-``X`` with and without zero residual, and non-minimizers (including a saddle).
+``X`` with and without zero residual, non-minimizers (including a saddle), and regularized
+global minimizers with weight decay (scalar, square, overparameterized, fully and partly
+collapsed).
 """
 
 from __future__ import annotations
@@ -54,13 +74,14 @@ import numpy as np
 
 from derivations.errors import DmfError, InputFileError, PrecisionExhausted
 from derivations.exact import ExactMatrix, Point, parse_point
-from numeric.oracle.files import atomic_write_text, load_point, point_to_json_dict
+from numeric.oracle.files import atomic_write_text, load_arrays, point_to_json_dict
 
 __all__ = [
     "CASES",
     "DPS",
     "Vector",
     "build_point",
+    "case_weight_decay",
     "check_directory",
     "compare_expected",
     "expected_for",
@@ -85,10 +106,14 @@ class Vector:
     description: str
     point: Point
     expected: dict[str, Any]
+    weight_decay: Fraction | None = None
+    """The file's ``weight_decay`` (``lam`` of ``L_lam``); ``None`` for the plain loss."""
 
     def to_json_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"name": self.name, "description": self.description}
         doc.update(point_to_json_dict(self.point))
+        if self.weight_decay is not None:
+            doc["weight_decay"] = str(self.weight_decay)
         doc["expected"] = self.expected
         return doc
 
@@ -203,7 +228,41 @@ def _saddle() -> Point:
     return parse_point([[[0, 0], [0, 0]], [[0, 0], [0, 0]]], [[3, 1], ["1/2", 2]])
 
 
+def _sigma_for(t: Fraction, lam: Fraction, depth: int) -> Fraction:
+    """``sigma = t^L + lam t^(2-L)``: the singular value for which ``t > 0`` solves
+    ``t^(L-2) (t^L - sigma) + lam = 0`` (stationary for ``f``; ``L = 1``: ``t = sigma/(1+lam)``)."""
+    return t**depth + lam * t ** (2 - depth)
+
+
+def _regularized(ts: Sequence[Fraction], lam: Fraction, dims: Sequence[int], seed: int,
+                 collapsed: Sequence[Fraction] = ()) -> Point:
+    """A global minimizer of ``L_lam`` (module doc, "Weight decay"): layer singular values
+    ``ts`` (target ``sigma_i = t_i^L + lam t_i^(2-L)``) and, for each of ``collapsed``, a target
+    singular value whose layers carry ``t = 0``; Cayley frames from ``seed``. Refused
+    (``DmfError``) unless every ``t_i`` is the unique global minimizer of ``f`` (exact)."""
+    from numeric.minimizers import rational_orthogonal
+    from numeric.regularized import frame_minimizer, scalar_minimizer
+
+    depth = len(dims) - 1
+    layer = [*ts, *(Fraction(0) for _ in collapsed)]
+    sigmas = [*(_sigma_for(t, lam, depth) for t in ts), *collapsed]
+    for t, s in zip(layer, sigmas, strict=True):
+        sm = scalar_minimizer(depth, lam, s * s)
+        if sm.tie or len(sm.minimizers) != 1 or sm.t.fraction != t:
+            raise DmfError(f"t = {t} is not the unique global minimizer of f for sigma = {s}, "
+                           f"lam = {lam}, L = {depth}")
+    rng = _rng(seed)
+    return frame_minimizer(layer, sigmas, lam, [rational_orthogonal(d, rng) for d in dims])
+
+
 _F = Fraction
+_WEIGHT_DECAY: dict[str, Fraction] = {
+    "weight-decay-scalar": _F(1, 10),
+    "weight-decay-depth2-square": _F(1, 10),
+    "weight-decay-depth3-overparameterized": _F(1, 20),
+    "weight-decay-depth3-collapsed": _F(1),
+    "weight-decay-depth2-partial-collapse": _F(1, 10),
+}
 _BUILDERS: dict[str, tuple[str, Callable[[], Point]]] = {
     "depth1-square": ("L = 1, 3 x 3, minimizer: H = I", lambda: _plain((3, 3), 101)),
     "depth1-data-nonminimizer": (
@@ -276,6 +335,36 @@ _BUILDERS: dict[str, tuple[str, Callable[[], Point]]] = {
     "saddle-origin": (
         "L = 2 at W = 0 with target M != 0: a saddle, eigenvalues +-sigma_i(M)", _saddle
     ),
+    "weight-decay-scalar": (
+        "L = 3, dims (1, 1, 1, 1), lam = 1/10: regularized global minimizer t = 3/2, "
+        "target sigma = t^3 + lam/t = 413/120",
+        lambda: _regularized([_F(3, 2)], _WEIGHT_DECAY["weight-decay-scalar"], (1, 1, 1, 1), 901),
+    ),
+    "weight-decay-depth2-square": (
+        "L = 2, dims (2, 2, 2), lam = 1/10: balanced regularized minimizer t = 2, 1 "
+        "(sigma = t^2 + lam = 41/10, 11/10), Cayley frames",
+        lambda: _regularized([_F(2), _F(1)], _WEIGHT_DECAY["weight-decay-depth2-square"],
+                             (2, 2, 2), 902),
+    ),
+    "weight-decay-depth3-overparameterized": (
+        "L = 3, dims (2, 3, 3, 2), lam = 1/20: balanced regularized minimizer t = 1, 1/2 "
+        "(sigma = t^3 + lam/t = 21/20, 9/40), Cayley frames",
+        lambda: _regularized([_F(1), _F(1, 2)],
+                             _WEIGHT_DECAY["weight-decay-depth3-overparameterized"],
+                             (2, 3, 3, 2), 903),
+    ),
+    "weight-decay-depth3-collapsed": (
+        "L = 3, dims (2, 2, 2, 2), lam = 1 above the collapse threshold (sigma/2)^(4/3) of "
+        "both singular values 3/2, 1/2: the global minimizer is W = 0, H = lam I",
+        lambda: _regularized([], _WEIGHT_DECAY["weight-decay-depth3-collapsed"], (2, 2, 2, 2),
+                             904, collapsed=[_F(3, 2), _F(1, 2)]),
+    ),
+    "weight-decay-depth2-partial-collapse": (
+        "L = 2, dims (2, 2, 2), lam = 1/10: sigma = 41/10 kept (t = 2), sigma = 1/20 < lam "
+        "collapsed (t = 0); rank-1 product",
+        lambda: _regularized([_F(2)], _WEIGHT_DECAY["weight-decay-depth2-partial-collapse"],
+                             (2, 2, 2), 905, collapsed=[_F(1, 20)]),
+    ),
 }
 
 CASES: tuple[str, ...] = tuple(_BUILDERS)
@@ -286,6 +375,13 @@ def build_point(name: str) -> Point:
     if name not in _BUILDERS:
         raise DmfError(f"unknown conformance case {name!r}; known: {', '.join(CASES)}")
     return _BUILDERS[name][1]()
+
+
+def case_weight_decay(name: str) -> Fraction | None:
+    """The weight decay ``lam`` of the case ``name`` (``None``: the plain loss, no key)."""
+    if name not in _BUILDERS:
+        raise DmfError(f"unknown conformance case {name!r}; known: {', '.join(CASES)}")
+    return _WEIGHT_DECAY.get(name)
 
 
 # --- expected values --------------------------------------------------------------------
@@ -361,16 +457,22 @@ def _exact_trace(point: Point) -> Fraction:
     return sum((h[i, i] for i in range(h.shape[0])), Fraction(0))
 
 
-def expected_for(point: Point) -> dict[str, Any]:
-    """The ``expected`` block of ``point`` (module doc), all computed here."""
+def expected_for(point: Point, weight_decay: Fraction | None = None) -> dict[str, Any]:
+    """The ``expected`` block of ``point`` (module doc), all computed here. With
+    ``weight_decay = lam`` (a regularized minimizer, ``X = I``): ``lambda_max`` of ``H_0 + lam I``,
+    ``trace(H_0) + lam P``, no closed forms (they hold only where ``R = 0``) and the exact checks
+    of ``regularized``; ``None`` gives the plain block, byte for byte as before weight decay."""
+    from numeric.result import decay_formula
     from numeric.sharpness import sharpness
 
+    lam = Fraction(0) if weight_decay is None else Fraction(weight_decay)
     result = sharpness(
         list(point.weights),
         point.labels if point.data is None else None,
         data=point.data,
         labels=point.labels if point.data is not None else None,
         dps=_WORK_DPS,
+        weight_decay=lam,
     )
     if result.enclosure is None:  # pragma: no cover - certify=True always encloses
         raise PrecisionExhausted("the oracle returned no enclosure for a conformance vector")
@@ -378,10 +480,12 @@ def expected_for(point: Point) -> dict[str, Any]:
     if result.exact is not None and result.exact.rational is not None:  # proven rational
         q = Fraction(result.exact.rational)
         top = {**top, "value": _dec(q), "status": "exact", "exact": str(q)}
-    trace = _exact_trace(point)
-    return {
+    trace = _exact_trace(point) + lam * point.num_params
+    decay = {} if weight_decay is None else {"weight_decay": str(lam)}
+    out = {
         "dps": DPS,
-        "loss": _LOSS,
+        "loss": decay_formula(_LOSS, lam),
+        **decay,
         "dims": list(point.dims),
         "parameters": point.num_params,
         "at_minimizer": bool(result.at_minimizer),
@@ -394,9 +498,49 @@ def expected_for(point: Point) -> dict[str, Any]:
             "value": _dec(trace),
             "exact": str(trace),
             "status": "exact",
-            "method": "trace of the exact full Hessian (docs/mathematics.md K1)",
+            "method": "trace of the exact full Hessian (docs/mathematics.md K1)"
+            + ("" if weight_decay is None else " plus lam * P (K8: H = H_0 + lam I)"),
         },
-        "closed_forms": _closed_forms(point, bool(result.at_minimizer)),
+        "closed_forms": {} if decay else _closed_forms(point, bool(result.at_minimizer)),
+    }
+    if decay:
+        out["closed_forms_note"] = (
+            "none given: the closed forms of docs/mathematics.md K4-K7 hold at minimizers of the "
+            "plain loss (R = 0); here R != 0 (each carried singular value is shrunk, "
+            "sigma_i - t_i^L = lam t_i^(2-L), the collapsed ones are dropped), so they do not apply"
+        )
+        out["regularized"] = _regularized_checks(point, lam)
+    return out
+
+
+def _regularized_checks(point: Point, lam: Fraction) -> dict[str, Any]:
+    """Exact facts at a weight-decay vector: ``grad L_lam = 0`` and ``L_lam(W)`` equal to its
+    value at ``numeric.regularized.regularized_minimizer``'s certified global minimizer (exact
+    weights when the target's singular values and the ``t_i`` are rational). Refused
+    (``DmfError``) if either fails: such a point is not a regularized global minimizer."""
+    from numeric.regularized import regularized_gradient, regularized_loss, regularized_minimizer
+
+    if point.data is not None:
+        raise DmfError("a weight-decay vector is a plain factorization (X = I)")
+    ws, m = list(point.weights), point.labels
+    if any(x != 0 for g in regularized_gradient(ws, m, lam) for x in g.flat):
+        raise DmfError("the gradient of L_lam is not zero at a weight-decay vector")
+    ref = regularized_minimizer(m, point.dims, lam)
+    if not ref.exact:
+        raise DmfError("the reference global minimizer is not exactly rational")
+    value = Fraction(regularized_loss(ws, m, lam))
+    best = Fraction(regularized_loss(ref.weights(_WORK_DPS), m, lam))
+    if value != best:
+        raise DmfError(f"L_lam = {value} here but {best} at the global minimizer")
+    return {
+        "loss_value": str(value),
+        "gradient_zero": True,
+        "global_minimizer": True,
+        "collapsed": bool(ref.collapsed),
+        "status": "exact",
+        "method": "exact gradient of L_lam; L_lam equals its exact value at "
+        "numeric.regularized.regularized_minimizer (certified global minimizer); every layer "
+        "singular value is the unique global minimizer of the scalar problem (scalar_minimizer)",
     }
 
 
@@ -415,8 +559,9 @@ def generate_vectors(names: Sequence[str] | None = None, *, jobs: int = 1) -> li
 
 def _case(name: str) -> Vector:
     """One case with its ``expected`` block (a module-level function: it runs in workers)."""
-    point = build_point(name)
-    return Vector(name, _BUILDERS[name][0], point, expected_for(point))
+    point, lam = build_point(name), case_weight_decay(name)
+    expected = expected_for(point) if lam is None else expected_for(point, lam)
+    return Vector(name, _BUILDERS[name][0], point, expected, lam)
 
 
 def write_vectors(vectors: Sequence[Vector], directory: str | os.PathLike[str]) -> list[Path]:
@@ -444,11 +589,13 @@ def load_vectors(directory: str | os.PathLike[str] | None = None) -> list[Vector
         raise InputFileError(f"{d} is not a directory of conformance vectors")
     out = []
     for path in sorted(d.glob("*.json")):
-        point, meta = load_point(path)
+        arrays = load_arrays(path)
+        meta = arrays.meta
         if "expected" not in meta:
             raise InputFileError(f"{path}: no 'expected' block; not a conformance vector")
         name = str(meta.get("name", path.stem))
-        out.append(Vector(name, str(meta.get("description", "")), point, meta["expected"]))
+        out.append(Vector(name, str(meta.get("description", "")), arrays.to_point(),
+                          meta["expected"], arrays.weight_decay))
     order = {n: i for i, n in enumerate(CASES)}
     return sorted(out, key=lambda v: (order.get(v.name, len(order)), v.name))
 
@@ -483,7 +630,8 @@ def _same_point(a: Point, b: Point) -> bool:
 
 def check_directory(directory: str | os.PathLike[str], *, jobs: int = 1) -> list[str]:
     """Regenerate every case (in ``jobs`` worker processes) and compare with the files in
-    ``directory``: the points must be identical and every ``expected`` field equal as a
+    ``directory``: the points (weights, target or data/labels, and ``weight_decay``) must be
+    identical and every ``expected`` field equal as a
     string. Returns the differences, in the order of ``CASES`` whatever ``jobs`` is."""
     stored = {v.name: v for v in load_vectors(directory)}
     diffs = [f"{n}: missing from {directory}" for n in CASES if n not in stored]
@@ -492,5 +640,8 @@ def check_directory(directory: str | os.PathLike[str], *, jobs: int = 1) -> list
         old = stored[fresh.name]
         if not _same_point(fresh.point, old.point):
             diffs.append(f"{fresh.name}: the point differs from a fresh build")
+        if fresh.weight_decay != old.weight_decay:
+            diffs.append(f"{fresh.name}: weight_decay {old.weight_decay} differs from a fresh "
+                         f"build's {fresh.weight_decay}")
         diffs += [f"{fresh.name}: {d}" for d in compare_expected(old.expected, fresh.expected)]
     return diffs
