@@ -16,6 +16,16 @@ minimizer of ``M`` (docs/mathematics.md K7) computed at ``max(dps, 50) + 10`` di
 rational gauges (seeded) to it. Either way the rounded weights are read exactly and the target
 used is their exact product, so ``W*`` is an exact minimizer of a target within about
 ``10^-(dps+10)`` of ``M`` (the deviation is reported).
+
+``--weight-decay LAM`` (exact, ``>= 0``, default 0): gradient descent on
+``L_lam = 1/2||W_L...W_1 - M||_F^2 + (lam/2) sum_l ||W_l||_F^2`` with
+``eta = factor * 2 / lambda_max(H_0 + lam I)``, started near the regularized global minimizer of
+``M`` (:func:`numeric.dynamics.start.regularized_start`, weights certified to
+``max(dps, 50) + 10`` digits and read as exact rationals; the target stays ``M`` and the
+deviation reported is ``||grad L_lam(W*)||``). It may be collapsed (``W* = 0``); on a tie the
+positive branch is taken (said in the output). ``--minimizer gauge`` is refused with
+``LAM > 0``: a gauge keeps ``L`` but changes ``sum_l ||W_l||_F^2``, so it leaves the minimizers
+of ``L_lam``.
 """
 
 from __future__ import annotations
@@ -36,6 +46,7 @@ from derivations.errors import DmfError
 from derivations.exact import Point, exact_product, parse_entry, parse_matrix, parse_point
 from numeric.cli import _args
 from numeric.dynamics.escape import EscapeRun, EscapeSweep, escape_run, escape_sweep
+from numeric.result import parse_weight_decay
 
 __all__ = [
     "DPS_RANGE",
@@ -48,6 +59,7 @@ __all__ = [
     "MAX_SWEEP_RUNS",
     "MAX_WIDTH",
     "TARGET_RANGE",
+    "WEIGHT_DECAY_MAX",
     "build_minimizer",
     "check_arguments",
     "register",
@@ -60,8 +72,9 @@ def register(subparsers: Any) -> None:
         "escape",
         help="gradient descent from W* + eps D: escape above eta*lambda_max = 2, stay below",
         description=(
-            "Gradient descent on 1/2||W_L...W_1 - M||_F^2 from W* + eps D with "
-            "eta = factor * 2 / lambda_max(W*). Reports whether it escapes (distance > delta "
+            "Gradient descent on 1/2||W_L...W_1 - M||_F^2 (+ (lam/2) sum_l ||W_l||_F^2 with "
+            "--weight-decay) from W* + eps D with eta = factor * 2 / lambda_max(W*) (of "
+            "H_0 + lam I). Reports whether it escapes (distance > delta "
             "||W*||), the escape step vs the prediction log(delta/eps_top)/log|1 - eta "
             "lambda_max|, and where it goes."
         ),
@@ -106,6 +119,11 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="start offset D: a seeded random unit direction or the top Hessian eigenvector "
         "of W* (default random)",
     )
+    p.add_argument(
+        "--weight-decay", default="0",
+        help="weight decay lam >= 0, exact (e.g. 1/4): GD on L + (lam/2) sum_l ||W_l||_F^2 near "
+        "its regularized global minimizer, eta from lambda_max(H_0 + lam I) (default 0)",
+    )
     p.add_argument("--plot", help="write a PNG figure here")
     p.add_argument("--json", action="store_true", help="print JSON on stdout")
 
@@ -133,12 +151,15 @@ TARGET_RANGE = (Fraction(1, 10**100), Fraction(10**100))
 """The largest ``|M_ij|`` of ``--target`` in ``[1e-100, 1e100]`` (a zero target is refused)."""
 MAX_SWEEP_RUNS = 64
 """``escape-sweep``: at most this many runs (``factors x eps``)."""
+WEIGHT_DECAY_MAX = Fraction(10**100)
+"""``--weight-decay`` in ``[0, 1e100]``."""
 
 
 def check_arguments(args: argparse.Namespace) -> None:
     """Refuse, in one line naming the allowed range, every argument of ``escape`` /
     ``escape-sweep`` outside the bounds above, before any computation."""
     dims = _parse_dims(args.dims)
+    lam = _weight_decay(args)
     params = sum(a * b for a, b in itertools.pairwise(dims))
     limit = MAX_PARAMS_FLOAT64 if args.float64 else MAX_PARAMS_MPMATH
     if params > limit:
@@ -148,7 +169,7 @@ def check_arguments(args: argparse.Namespace) -> None:
                "--float64)")
         )
     if args.target is not None:
-        _check_target(_parse_target(args.target))
+        _check_target(_parse_target(args.target), lam)
     if not args.float64 and not DPS_RANGE[0] <= args.dps <= DPS_RANGE[1]:
         raise DmfError(f"--dps {args.dps} is outside {DPS_RANGE[0]}..{DPS_RANGE[1]} decimal digits")
     if args.steps is not None and not 1 <= args.steps <= MAX_STEPS:
@@ -180,6 +201,24 @@ def check_arguments(args: argparse.Namespace) -> None:
 _EPS_WHAT = "the start is W* + eps D with ||D|| = 1, eps absolute"
 
 
+def _weight_decay(args: argparse.Namespace) -> Fraction:
+    """``--weight-decay`` read exactly (``numeric.result.parse_weight_decay``), bounded, and
+    refused with ``--minimizer gauge`` when positive."""
+    text = str(getattr(args, "weight_decay", "0"))
+    try:
+        lam = parse_weight_decay(text.strip())
+    except DmfError as exc:
+        raise DmfError(f"--weight-decay {text[:40]!r}: {exc}") from None
+    if lam > WEIGHT_DECAY_MAX:
+        raise DmfError(f"--weight-decay {text[:40]!r} is above {_sci(WEIGHT_DECAY_MAX)}")
+    if lam > 0 and args.minimizer == "gauge":
+        raise DmfError(
+            "--minimizer gauge with --weight-decay > 0: a gauge keeps the product but changes "
+            "sum_l ||W_l||_F^2, so it leaves the minimizers of L_lam; use --minimizer balanced"
+        )
+    return lam
+
+
 def _in_range(text: str, name: str, bounds: tuple[Fraction, Fraction], what: str) -> Fraction:
     value = parse_entry(text.strip(), name)
     lo, hi = bounds
@@ -201,8 +240,10 @@ def _exact_list(text: str, name: str) -> list[str]:
     return items
 
 
-def _check_target(m: np.ndarray) -> None:
+def _check_target(m: np.ndarray, lam: Fraction = Fraction(0)) -> None:
     biggest = max(abs(x) for x in m.flat)
+    if biggest == 0 and lam > 0:
+        return  # W* = 0 and lambda_max(H_0 + lam I) = lam > 0
     if biggest == 0:
         raise DmfError(
             "--target is zero: it has no nonzero singular value, so lambda_max(W*) = 0 and "
@@ -273,14 +314,18 @@ def _random_target(dims: tuple[int, ...], rng: np.random.Generator) -> np.ndarra
 
 def build_minimizer(
     dims: tuple[int, ...], *, target: np.ndarray | None, seed: int, minimizer: str,
-    dps: int | None,
+    dps: int | None, weight_decay: Any = 0,
 ) -> tuple[Point, dict[str, Any]]:
-    """The start minimizer ``W*`` (see the module docstring) and a description of it."""
+    """The start minimizer ``W*`` (see the module docstring) and a description of it; with
+    ``weight_decay > 0`` the regularized global minimizer of the target."""
     from numeric.minimizers import balanced_minimizer, gauge_transform, random_gauges
 
     rng = np.random.default_rng(seed)
     m = _random_target(dims, rng) if target is None else target
     digits = max(dps or 0, 50) + 10  # rounding far below the run's (and the oracle's) digits
+    lam = parse_weight_decay(weight_decay)
+    if lam > 0:
+        return _regularized_minimizer(dims, m, lam, digits, target is not None, seed, minimizer)
     ws = balanced_minimizer(m, dims, dps=digits)
     # the rounded weights read exactly (binary rationals); target := their exact product
     point = parse_point(list(ws))  # float64 / mpf entries read as the exact rationals they store
@@ -298,6 +343,25 @@ def build_minimizer(
     }
 
 
+def _regularized_minimizer(
+    dims: tuple[int, ...], m: np.ndarray, lam: Fraction, digits: int, given: bool, seed: int,
+    minimizer: str,
+) -> tuple[Point, dict[str, Any]]:
+    from numeric.dynamics.start import regularized_start
+
+    if minimizer == "gauge":
+        raise DmfError("--minimizer gauge is refused with --weight-decay > 0 (gauges leave the "
+                       "minimizers of L_lam)")
+    point, info = regularized_start(m, dims, lam, digits=digits)
+    return point, {
+        "kind": "regularized",
+        "target": "given" if given else f"random (seed {seed})",
+        "weight_decay": str(lam),
+        "target_used": "M itself (the weights are a rounding of the minimizer of L_lam)",
+        **info,
+    }
+
+
 def _start_point(args: argparse.Namespace) -> tuple[Point, dict[str, Any]]:
     dims = _parse_dims(args.dims)
     target = None if args.target is None else _parse_target(args.target)
@@ -307,7 +371,8 @@ def _start_point(args: argparse.Namespace) -> tuple[Point, dict[str, Any]]:
             f"({dims[-1]}, {dims[0]})"
         )
     return build_minimizer(
-        dims, target=target, seed=args.seed, minimizer=args.minimizer, dps=_dps(args)
+        dims, target=target, seed=args.seed, minimizer=args.minimizer, dps=_dps(args),
+        weight_decay=_weight_decay(args),
     )
 
 
@@ -337,6 +402,7 @@ def _run_escape(args: argparse.Namespace) -> int:
             point, factor=args.factor, eps=args.eps, dps=_dps(args), direction=args.direction,
             seed=args.seed, delta=args.delta, steps=args.steps, every=args.every,
             stop_at_escape=args.stop_at_escape, progress=callback,
+            weight_decay=_weight_decay(args),
         )
     finally:
         if bar is not None:
@@ -357,25 +423,33 @@ def _run_escape(args: argparse.Namespace) -> int:
 def _summary(run: EscapeRun, info: dict[str, Any], plot: str | None) -> str:
     doc = run.to_json()
     arith = "float64" if run.dps is None else f"mpmath at {run.dps} digits"
+    decay = run.weight_decay != "0"
     lines = [
         f"escape: dims {run.dims}, W* = {info['construction']}, M {info['target']}; {arith}",
-        f"lambda_max(W*) = {doc['lambda_max_start']}  ({run.lambda_max_method})",
+        *([f"weight decay lam = {run.weight_decay}: GD on L_lam = L + (lam/2) sum_l ||W_l||_F^2; "
+           f"||grad L_lam(W*)|| = {run.start_gradient_norm:.3g}"
+           + (" (collapsed minimizer W* = 0)" if info.get("collapsed") else "")]
+          if decay else []),
+        f"lambda_max({'H_0 + lam I at ' if decay else ''}W*) = {doc['lambda_max_start']}  "
+        f"({run.lambda_max_method})",
         f"eta = {run.factor:g} x 2/lambda_max = {doc['eta']}  (eta*lambda_max(W*) = "
         f"{2 * run.factor:g}; the top component is multiplied by {1 - 2 * run.factor:g} per step)",
         f"start: W* + eps D, eps = {run.eps}, D {run.direction} (seed-determined); "
-        f"eps_top = {run.eps_top:.4g}; escape radius delta = {run.delta:g} ||W*|| = "
-        f"{run.delta_abs:.4g}",
+        f"eps_top = {run.eps_top:.4g}; escape radius delta = {run.delta:g} "
+        + ("(absolute, W* = 0)" if info.get("collapsed") else
+           f"||W*|| = {run.delta_abs:.4g}"),
     ]
     if run.predicted_escape_step is not None:
         lines.append(f"predicted escape step: {run.predicted_escape_step:.2f}")
     lines.append(_outcome_line(run))
     if run.final_lambda_max is not None:
         lines.append(
-            f"final: loss {run.final_loss:.4g}, distance to W* {run.final_distance:.4g} "
+            f"final: {'excess loss L_lam - L_lam(W*)' if decay else 'loss'} {run.final_loss:.4g}"
+            f", distance to W* {run.final_distance:.4g} "
             f"({run.final_distance / float(run.eps):.4g} eps), lambda_max {run.final_lambda_max:.6g}"
             f", eta*lambda_max {run.final_eta_lambda_max:.6g} (approximate, float64 Hessian)"
         )
-    lines.extend(f"note: {n}" for n in run.notes)
+    lines.extend(f"note: {n}" for n in [*info.get("notes", []), *run.notes])
     if plot:
         lines.append(f"plot written: {plot}")
     return "\n".join(lines)
@@ -413,6 +487,7 @@ def _run_sweep(args: argparse.Namespace) -> int:
         sweep = escape_sweep(
             point, factors=factors, epss=epss, dps=_dps(args), direction=args.direction,
             seed=args.seed, delta=args.delta, steps=args.steps, progress=callback,
+            weight_decay=_weight_decay(args),
         )
     finally:
         if bar is not None:

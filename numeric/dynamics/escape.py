@@ -21,12 +21,25 @@ mpmath at ``dps`` digits reach ``eps`` far below float64's rounding of ``theta*`
 ``1e-16 ||theta*||``); a float64 run started at ``eps = 1e-30`` starts *at* ``fl(theta*)``
 and shows only what rounding does (:attr:`EscapeRun.offset_lost`).
 
+Weight decay (``weight_decay=lam > 0``, docs/mathematics.md K8). GD runs on
+``L_lam = L + (lam/2) sum_l ||W_l||_F^2`` from near a minimizer of ``L_lam`` (for a target, the
+regularized global minimizer: :func:`numeric.dynamics.start.regularized_start`). Its Hessian is
+``H_lam = H_0 + lam I`` (same eigenvectors, eigenvalues shifted by ``lam``), so everything above
+holds with ``lambda_max = lambda_max(H_0 + lam I)``: ``eta = factor * 2 / lambda_max(H_lam)`` and
+the top component is multiplied by ``1 - 2 factor`` per step. Since ``L_lam(theta*) > 0``, the
+recorded loss is the excess ``L_lam(theta_t) - L_lam(theta*)`` (run arithmetic, so it bottoms out
+near ``10^-dps L_lam(theta*)``) and convergence is judged on ``||grad L_lam||^2`` instead
+(same tolerances). ``start_gradient_norm`` reports ``||grad L_lam(theta*)||`` (the start is a
+rounding of an algebraic point). When ``theta* = 0`` (a collapsed minimizer) the escape radius
+is ``delta`` itself (absolute). ``weight_decay=0`` is the plain loss, step for step.
+
 Public:
     Direction              ``"random" | "top"`` or a given vector of length ``P``
     EscapeRun              one run: trajectory, outcome, measured vs predicted escape step
     SlopeFit               least-squares fit of escape step against ``log10(1/eps)``
     EscapeSweep            a ``factors x eps`` grid of runs with slope fits per factor
-    escape_run(point, *, factor, eps, dps=None, ...)     one run (float64 if ``dps`` is None)
+    escape_run(point, *, factor, eps, dps=None, weight_decay=0, ...)  one run (float64 if
+                                                        ``dps`` is None)
     predicted_escape_step(delta_abs, eps_top, factor)   the linearized prediction
     fit_escape_slope(runs)                              slope of escape step vs log10(1/eps)
     escape_sweep(point, *, factors, epss, ...)          the grid
@@ -66,10 +79,12 @@ from typing import Any, Literal
 import mpmath
 import numpy as np
 
-from derivations.errors import DmfError, PrecisionExhausted
+from derivations.errors import DmfError
 from derivations.exact import Point, parse_entry
+from numeric.dynamics.start import _float64_eigh, _start_lambda_max
 from numeric.kinds import point_arrays
 from numeric.loss import flatten, gradient, loss, unflatten
+from numeric.result import parse_weight_decay
 
 __all__ = [
     "Direction",
@@ -94,7 +109,6 @@ _FLOOR_PATIENCE = 200
 (a start below the rounding of theta* may still drift away on rounding noise: wait for it)."""
 _DIVERGED_LOSS = 1e20
 """Diverged when the loss exceeds this times ``max(1, ||Y||_F^2)``."""
-_ORACLE_MIN_DPS = 30
 _TOP_RTOL = 1e-8
 """Eigenvalues within this relative distance of lambda_max span the 'top eigenspace'."""
 
@@ -112,6 +126,9 @@ class EscapeRun:
     budget; a note gives the period), ``"undecided"``, or ``None`` (stopped at the escape or
     never escaped).
     Per-step lists hold float approximations (values below ~1e-308 show as 0.0).
+    ``weight_decay`` is ``lam`` as an exact string (``"0"``: the plain loss); with ``lam > 0``
+    the losses are the excess ``L_lam(theta_t) - L_lam(theta*)`` and ``start_gradient_norm`` is
+    ``||grad L_lam(theta*)||`` (approximate, mpmath 20 digits beyond the run's and the weights').
     """
 
     dims: tuple[int, ...]
@@ -150,6 +167,8 @@ class EscapeRun:
     final_eta_lambda_max: float | None
     seconds: float
     notes: tuple[str, ...] = field(default=())
+    weight_decay: str = "0"
+    start_gradient_norm: float | None = None
 
     @property
     def relative_step_error(self) -> float | None:
@@ -179,6 +198,7 @@ class EscapeRun:
             },
             "outcome": self.outcome,
             "details": {
+                "weight_decay": self.weight_decay,
                 "dims": list(self.dims),
                 "arithmetic": "float64" if self.dps is None else f"mpmath dps={self.dps}",
                 "factor": self.factor,
@@ -206,8 +226,14 @@ class EscapeRun:
                 ),
                 "sharpness_method": (
                     "approximate: float64 dense full Hessian, numpy.linalg.eigvalsh"
+                    + ("" if self.weight_decay == "0" else ", plus lam (H_0 + lam I)")
                 ),
-                "loss_convention": "1/2 ||W_L...W_1 X - Y||_F^2",
+                "loss_convention": (
+                    "1/2 ||W_L...W_1 X - Y||_F^2" if self.weight_decay == "0" else
+                    "excess L_lam(theta) - L_lam(theta*), L_lam = 1/2 ||W_L...W_1 X - Y||_F^2 + "
+                    "(lam/2) sum_l ||W_l||_F^2"
+                ),
+                "start_gradient_norm": self.start_gradient_norm,
                 "seconds": round(self.seconds, 3),
                 "notes": list(self.notes),
             },
@@ -238,9 +264,11 @@ class EscapeSweep:
     runs: tuple[tuple[EscapeRun, ...], ...]
     fits: tuple[SlopeFit, ...]
     seconds: float
+    weight_decay: str = "0"
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "weight_decay": self.weight_decay,
             "factors": list(self.factors),
             "eps": list(self.epss),
             "runs": [
@@ -333,6 +361,11 @@ class _Setup:
     data64: np.ndarray | None
     labels64: np.ndarray
     notes: list[str]
+    wd: Fraction = Fraction(0)  # weight decay lam, exact
+    wd_run: Any = 0.0  # lam in the run's arithmetic
+    loss_star: Any = 0.0  # L_lam(theta*) in the run's arithmetic (lam > 0)
+    grad_scale: float = 1.0  # size of the gradient's terms (lam > 0: its rounding floor)
+    start_gradient_norm: float | None = None
 
 
 def escape_run(
@@ -349,6 +382,7 @@ def escape_run(
     stop_at_escape: bool = False,
     lambda_max: Any = None,
     progress: Callable[[int], None] | None = None,
+    weight_decay: Any = 0,
 ) -> EscapeRun:
     """Run gradient descent from ``theta* + eps D`` with ``eta = factor * 2 / lambda_max``.
 
@@ -360,12 +394,16 @@ def escape_run(
     budget from the prediction. ``every``: record the sharpness every that many steps.
     ``stop_at_escape`` ends the run at the escape step (sweeps do); otherwise it continues to
     see where GD goes. ``lambda_max`` overrides the oracle (a number, assumed exact).
+    ``weight_decay=lam`` (exact, ``>= 0``): GD on ``L_lam`` with ``eta = factor * 2 /
+    lambda_max(H_0 + lam I)``; ``point`` should then be a minimizer of ``L_lam`` (its labels
+    the target ``M``; :func:`numeric.dynamics.start.regularized_start`), see the module docstring.
     """
     _check_options(factor=factor, eps=eps, dps=dps, delta=delta, steps=steps, every=every)
+    wd = parse_weight_decay(weight_decay)
     f = float(Fraction(str(factor)) if isinstance(factor, str) else factor)
     t0 = time.perf_counter()
     with mpmath.workdps(dps if dps is not None else 15):
-        setup = _setup(point, f, eps, dps, direction, seed, delta, lambda_max)
+        setup = _setup(point, f, eps, dps, direction, seed, delta, lambda_max, wd)
         pred = predicted_escape_step(float(setup.delta_abs), setup.eps_top, f)
         budget = steps if steps is not None else _default_budget(
             pred, stop_at_escape, setup.contraction
@@ -431,14 +469,14 @@ def _scalar(x: Number, dps: int | None) -> Any:
 
 def _setup(
     point: Point, f: float, eps: Number, dps: int | None, direction: Direction, seed: int,
-    delta: float, lambda_max: Any,
+    delta: float, lambda_max: Any, wd: Fraction = Fraction(0),
 ) -> _Setup:
     weights, data, labels = point_arrays(point, "float64" if dps is None else "mpmath", dps)
     w64, data64, labels64 = point_arrays(point, "float64")
     theta_star = flatten(weights)
-    vals, vecs = _float64_eigh(w64, data64, labels64)
-    lam, lam_method = _start_lambda_max(point, dps, lambda_max)
-    notes = _start_notes(point, vals, lam)
+    vals, vecs = _float64_eigh(w64, data64, labels64, float(wd))
+    lam, lam_method = _start_lambda_max(point, dps, lambda_max, wd)
+    notes = _start_notes(point, vals, lam, wd)
     top64 = vecs[:, vals >= vals[-1] - _TOP_RTOL * abs(vals[-1])]
     d64 = _direction(direction, vecs[:, -1], theta_star.size, seed)
     d64 = d64 / np.linalg.norm(d64)
@@ -449,12 +487,54 @@ def _setup(
     theta0 = theta_star + d * _scalar(eps, dps)
     eta = _scalar(Fraction(f).limit_denominator(10**12), dps) * 2 / _scalar(parse_entry(lam, "lambda_max(W*)"), dps)
     delta_abs = _scalar(delta, dps) * _norm(theta_star)
-    return _Setup(
+    if wd != 0 and not delta_abs > 0:
+        delta_abs = _scalar(delta, dps)
+        notes.append(f"theta* = 0 (collapsed minimizer): the escape radius is delta = {delta:g} "
+                     "itself (absolute)")
+    setup = _Setup(
         dims=point.dims, data=data, labels=labels, theta_star=theta_star, theta0=theta0,
         top=conv(top64), eta=eta, lam=lam, lam_method=lam_method, delta_abs=delta_abs,
         eps_top=eps_top, contraction=_contraction(vals, float(eta)),
         data64=data64, labels64=labels64, notes=notes,
     )
+    if wd != 0:
+        _decay_setup(setup, point, wd, dps)
+    return setup
+
+
+def _decay_setup(s: _Setup, point: Point, wd: Fraction, dps: int | None) -> None:
+    """The weight-decay parts of the setup: ``lam``, ``L_lam(theta*)`` in run arithmetic, the
+    gradient's scale, ``||grad L_lam(theta*)||`` (:func:`_gradient_digits`)."""
+    from numeric.dynamics.start import start_gradient_norm
+
+    s.wd, s.wd_run = wd, _scalar(wd, dps)
+    ws = unflatten(s.theta_star, s.dims)
+    s.loss_star = _decay_loss(ws, s, subtract=False)
+    size = float(_norm(s.theta_star))
+    s.grad_scale = (max(1.0, float(_norm(s.labels.ravel()))) * max(1.0, size) ** (len(s.dims) - 2)
+                    + float(wd) * size)
+    digits = _gradient_digits(point, dps)
+    s.start_gradient_norm = start_gradient_norm(point, wd, digits=digits)
+    s.notes.append(
+        f"weight decay lam = {wd}: GD on L_lam, lambda_max of H_0 + lam I; ||grad L_lam(theta*)|| "
+        f"= {s.start_gradient_norm:.3g} at the start minimizer (approximate: mpmath at {digits} "
+        "digits)"
+    )
+
+
+def _gradient_digits(point: Point, dps: int | None) -> int:
+    """Digits for ``||grad L_lam(theta*)||``: 20 beyond both the run's and those of the exact
+    rational weights (their rounding of an algebraic minimizer must show), at most 2000."""
+    size = max((len(str(Fraction(x).denominator)) for w in point.weights for x in w.flat),
+               default=1)
+    return min(max(dps or 15, size) + 20, 2000)
+
+
+def _decay_loss(ws: Sequence[np.ndarray], s: _Setup, *, subtract: bool = True) -> Any:
+    """``L_lam(W) = L(W) + (lam/2) sum_l ||W_l||_F^2`` (minus ``L_lam(theta*)`` by default)."""
+    sq = sum((x * x for w in ws for x in w.flat), start=0 * ws[0].flat[0])
+    out = loss(ws, s.data, s.labels) + s.wd_run * sq / 2
+    return out - s.loss_star if subtract else out
 
 
 def _to_mpf_array(a: np.ndarray) -> np.ndarray:
@@ -464,96 +544,21 @@ def _to_mpf_array(a: np.ndarray) -> np.ndarray:
     return out
 
 
+def _sqnorm(v: np.ndarray) -> Any:
+    if v.dtype == object:
+        return mpmath.fsum(x * x for x in v)
+    return float(np.dot(v, v))
+
+
 def _norm(v: np.ndarray) -> Any:
     if v.dtype == object:
         return mpmath.sqrt(mpmath.fsum(x * x for x in v))
     return float(np.sqrt(np.dot(v, v)))
 
 
-def _float64_eigh(
-    w64: Sequence[np.ndarray], data64: np.ndarray | None, labels64: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Eigenpairs (ascending) of the float64 dense full Hessian (approximate)."""
-    from numeric.hessian import full_hessian
-
-    h = np.asarray(full_hessian(list(w64), data64, labels64), dtype=np.float64)
-    vals, vecs = np.linalg.eigh((h + h.T) / 2)
-    return vals, vecs
-
-
-def _start_lambda_max(point: Point, dps: int | None, given: Any) -> tuple[Any, str]:
-    """``lambda_max(theta*)`` from the oracle (certified), or the caller's value."""
-    if given is not None:
-        return given, "given by the caller"
-    from numeric.sharpness import sharpness
-
-    digits = max(dps or 0, _ORACLE_MIN_DPS)
-    try:
-        res = sharpness(
-            list(point.weights), None if point.data is not None else point.labels,
-            data=point.data, labels=None if point.data is None else point.labels,
-            dps=digits, certify=True,
-        )
-        value, how = res.value, (
-            f"{'certified' if res.certified else 'approximate'}: numeric.sharpness "
-            f"route={res.route} at {digits} digits"
-        )
-    except PrecisionExhausted:
-        try:
-            value, how = _certified_top(point, digits)
-        except PrecisionExhausted as exc:
-            value, how = _approximate_top(point, digits, exc)
-    if value is None or not value > 0:
-        raise DmfError(
-            f"lambda_max at W* is {value}; eta = factor * 2 / lambda_max needs a minimizer "
-            "with positive sharpness (is every weight zero?)"
-        )
-    return value, how
-
-
-def _approximate_top(point: Point, digits: int, why: Exception) -> tuple[Any, str]:
-    """Last resort when certification fails: the oracle's mpmath mode (approximate)."""
-    from numeric.sharpness import sharpness
-
-    res = sharpness(
-        list(point.weights), None if point.data is not None else point.labels,
-        data=point.data, labels=None if point.data is None else point.labels,
-        dps=digits, certify=False,
-    )
-    return res.value, (
-        f"approximate: numeric.sharpness certify=False (mpmath eigsy) at {digits} digits; "
-        f"certification failed: {why}"
-    )
-
-
-def _certified_top(point: Point, digits: int) -> tuple[Any, str]:
-    """``lambda_max`` alone, certified: the oracle certifies *every* eigenvalue and gives up on
-    eigenvalues closer to 0 than its precision (e.g. a rounded rank-deficient minimizer); the
-    top one only needs :func:`numeric.eigen.certified_lambda_max` of the exact K (at an exact
-    minimizer, docs/mathematics.md K2) or of the exact full Hessian."""
-    from numeric.eigen import certified_lambda_max
-
-    ws, x, y = point_arrays(point, "exact")
-    if point.is_minimizer():
-        from numeric.reduced import reduced_operator
-
-        matrix, what = reduced_operator(ws, x, form="gram"), "reduced operator K (gram form)"
-    else:
-        from numeric.hessian import full_hessian
-
-        matrix, what = full_hessian(ws, x, y), "full Hessian"
-    enc = certified_lambda_max(matrix, dps=digits)
-    with mpmath.workdps(digits):
-        value = mpmath.mpf(enc.mid.numerator) / enc.mid.denominator
-    return value, (
-        f"certified: numeric.eigen.certified_lambda_max of the exact {what} at {digits} digits "
-        "(numeric.sharpness could not certify the eigenvalues near 0)"
-    )
-
-
-def _start_notes(point: Point, vals: np.ndarray, lam: Any) -> list[str]:
+def _start_notes(point: Point, vals: np.ndarray, lam: Any, wd: Fraction) -> list[str]:
     notes = []
-    if not point.is_minimizer():
+    if wd == 0 and not point.is_minimizer():
         notes.append("W* is not an exact minimizer (R X^T != 0): its gradient drives the run too")
     if abs(vals[-1] - float(lam)) > 1e-8 * abs(float(lam)):
         notes.append(
@@ -604,6 +609,7 @@ class _Trace:
         self.reason: str | None = None
         self.peak = 0.0
         self.at_floor = 0
+        self.grad_floor = (setup.grad_scale * 10.0 ** (-(digits - 2))) ** 2
 
     def run(
         self, steps: int, *, every: int, stop_at_escape: bool,
@@ -623,6 +629,8 @@ class _Trace:
     def _step(self, t: int, every: int, stop_at_escape: bool, *, last: bool) -> bool:
         s = self.s
         ws = unflatten(self.theta, s.dims)
+        if s.wd != 0:
+            return self._decay_step(t, ws, every, stop_at_escape, last=last)
         lv = loss(ws, s.data, s.labels)
         off = self.theta - s.theta_star
         dist = _norm(off)
@@ -652,11 +660,48 @@ class _Trace:
         self.theta = self.theta - g * s.eta  # array first: mpf * ndarray is slow
         return False
 
+    def _decay_step(
+        self, t: int, ws: Sequence[np.ndarray], every: int, stop_at_escape: bool, *, last: bool
+    ) -> bool:
+        """One step on ``L_lam``: the loss recorded is the excess over ``L_lam(theta*)``;
+        convergence is judged on ``||grad L_lam||^2`` (same tolerances as the loss at lam = 0)."""
+        s = self.s
+        lv = _decay_loss(ws, s)
+        g = flatten([gi + wi * s.wd_run for gi, wi in
+                     zip(gradient(ws, s.data, s.labels), ws, strict=True)])
+        gsq = float(_sqnorm(g))
+        off = self.theta - s.theta_star
+        dist = _norm(off)
+        self.losses.append(float(lv))
+        self.distances.append(float(dist))
+        self.top_components.append(float((off @ s.top)[0]))
+        if not (math.isfinite(float(lv)) and math.isfinite(float(dist))) or float(lv) > self.huge:
+            self.diverged_step = t
+            self.reason = f"loss {float(lv):.3g} exceeded {self.huge:.3g} (or is not finite)"
+            return True
+        if self.escape_step is None and dist > s.delta_abs:
+            self.escape_step = t
+            if stop_at_escape:
+                self._record_sharpness(t, ws)
+                return True
+        self.peak = max(self.peak, gsq)
+        self.at_floor = self.at_floor + 1 if gsq <= self.grad_floor else 0
+        if gsq <= _CONVERGED_RTOL * self.peak or self.at_floor > _FLOOR_PATIENCE:
+            self.converged_step = t
+            self._record_sharpness(t, ws)
+            return True
+        if t % every == 0 or last:
+            self._record_sharpness(t, ws)
+        if last:
+            return True
+        self.theta = self.theta - g * s.eta
+        return False
+
     def _record_sharpness(self, t: int, ws: Sequence[np.ndarray]) -> None:
         value = _float64_sharpness(ws, self.s.data64, self.s.labels64)
         if value is not None:
             self.sharp_steps.append(t)
-            self.sharp_values.append(value)
+            self.sharp_values.append(value + float(self.s.wd))
 
 
 def _float64_sharpness(
@@ -707,6 +752,7 @@ def _finish(
     final_lam = None
     if tr.diverged_step is None:
         final_lam = _float64_sharpness(unflatten(tr.theta, s.dims), s.data64, s.labels64)
+        final_lam = None if final_lam is None else final_lam + float(s.wd)
     eta_f = float(s.eta)
     notes = list(s.notes)
     with mpmath.workdps(dps or 15):
@@ -738,7 +784,8 @@ def _finish(
         sharpness_values=tr.sharp_values, final_loss=tr.losses[-1],
         final_distance=tr.distances[-1], final_lambda_max=final_lam,
         final_eta_lambda_max=None if final_lam is None else eta_f * final_lam,
-        seconds=seconds, notes=tuple(notes),
+        seconds=seconds, notes=tuple(notes), weight_decay=str(s.wd),
+        start_gradient_norm=s.start_gradient_norm,
     )
 
 
@@ -779,25 +826,28 @@ def escape_sweep(
     delta: float = 1e-2,
     steps: int | None = None,
     progress: Callable[[int], None] | None = None,
+    weight_decay: Any = 0,
 ) -> EscapeSweep:
     """Runs over ``factors x epss`` (stopping at the escape) with the same seeded direction,
-    and a slope fit per factor > 1 (:func:`fit_escape_slope`). ``lambda_max(theta*)`` is
-    obtained once from the oracle."""
+    and a slope fit per factor > 1 (:func:`fit_escape_slope`). ``lambda_max(theta*)`` (of
+    ``H_0 + lam I`` with ``weight_decay=lam``) is obtained once from the oracle."""
     t0 = time.perf_counter()
-    lam, _ = _start_lambda_max(point, dps, None)
+    wd = parse_weight_decay(weight_decay)
+    lam, _ = _start_lambda_max(point, dps, None, wd)
     rows = []
     for f in factors:
         rows.append(tuple(
             escape_run(
                 point, factor=f, eps=e, dps=dps, direction=direction, seed=seed, delta=delta,
                 steps=steps, every=10**9, stop_at_escape=True, lambda_max=lam, progress=progress,
+                weight_decay=wd,
             )
             for e in epss
         ))
     fits = tuple(fit for row in rows if (fit := fit_escape_slope(row)) is not None)
     return EscapeSweep(
         factors=tuple(float(f) for f in factors), epss=tuple(str(e) for e in epss),
-        runs=tuple(rows), fits=fits, seconds=time.perf_counter() - t0,
+        runs=tuple(rows), fits=fits, seconds=time.perf_counter() - t0, weight_decay=str(wd),
     )
 
 
