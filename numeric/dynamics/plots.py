@@ -86,9 +86,14 @@ def _outcome_text(run: EscapeRun) -> str:
 
 
 def _loss_panel(ax: Any, run: EscapeRun, steps: np.ndarray) -> None:
-    ax.semilogy(steps, _positive(run.losses), color="C0", label="loss 1/2||W_L..W_1 X - Y||_F^2")
+    if run.weight_decay == "0":
+        label, title = "loss 1/2||W_L..W_1 X - Y||_F^2", "loss"
+    else:  # L_lam(theta*) > 0: the excess, whose rounding floor is ~10^-dps L_lam(theta*)
+        label = "|L_lam(theta_t) - L_lam(theta*)|, L_lam = loss + (lam/2) sum ||W_l||^2"
+        title = f"excess regularized loss, weight decay lam = {run.weight_decay}"
+    ax.semilogy(steps, _positive(run.losses), color="C0", label=label)
     ax.set_ylabel("loss")
-    ax.set_title("loss", fontsize=9)
+    ax.set_title(title, fontsize=9)
 
 
 def _distance_panel(ax: Any, run: EscapeRun, steps: np.ndarray) -> None:
@@ -113,7 +118,8 @@ def _distance_panel(ax: Any, run: EscapeRun, steps: np.ndarray) -> None:
 def _sharpness_panel(ax: Any, run: EscapeRun, eta: float) -> None:
     ax.plot(
         run.sharpness_steps, run.sharpness_values, "o-", ms=3, color="C4",
-        label="lambda_max of the full Hessian (float64, approximate)",
+        label="lambda_max of the full Hessian" + ("" if run.weight_decay == "0" else " + lam")
+        + " (float64, approximate)",
     )
     ax.axhline(2 / eta, color="r", ls="--", label=f"2/eta = {2 / eta:.4g}")
     ax.axhline(
