@@ -12,6 +12,15 @@ both sides) or, with ``--json``, the JSON of one claim of ``dmf-sharpness check 
 ``undefined`` and ``hypothesis_held``. Example::
 
     dmf-sharpness conjecture "lambda_max <= sum(norm2(A[l])**2 * norm2(B[l])**2 for l in layers)"
+
+Weight decay (``--weight-decay LAM``, exact, ``>= 0``): the statement is about
+``L_lam = 1/2 ||W_L...W_1 X - Y||_F^2 + (lam/2) sum_l ||W_l||_F^2``: ``H = H_0 + lam I``, so
+``lambda_max``, ``lambda_min``, ``trace``, ``rank`` are those of ``H_lam``, ``loss`` is ``L_lam``
+and the name ``lam`` is ``LAM`` (0 without the flag). ``--over regularized-minimizers`` decides
+it over exact global minimizers of ``L_lam`` (``lam`` drawn per point without the flag; 0 is
+refused)::
+
+    dmf-sharpness conjecture "lambda_min >= 0" --over regularized-minimizers --weight-decay 1/4
 """
 
 from __future__ import annotations
@@ -39,7 +48,10 @@ def register(subparsers: Any) -> None:
             "small range of dims are proved by exact expansion). Vocabulary: lambda_max, "
             "lambda_min, trace, rank, loss, L, P, d[l]; W[l], A[l], B[l], M, X, Y, H, K; "
             "norm2, fro, sigma(m, i), s[i], rank(m), tr, lmax, lmin, @, .T, sqrt, abs, max, "
-            "min; sum/prod/max/min(... for l in layers). Layers are 1-based."
+            "min; sum/prod/max/min(... for l in layers); lam (the weight decay). Layers are "
+            "1-based. With --weight-decay LAM the statement is about the regularized loss "
+            "L_lam = 1/2 ||W_L...W_1 X - Y||_F^2 + (LAM/2) sum_l ||W_l||_F^2: H = H_0 + LAM I "
+            "(lambda_max, lambda_min, trace, rank of it), loss = L_lam."
         ),
     )
     p.add_argument("statement", help='the conjecture, e.g. "lambda_max >= L * s[1]**(2*(L-1)/L)"')
@@ -61,6 +73,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed (default 0; same seed, same report)")
     p.add_argument("--dps", type=int, default=30,
                    help="digits of the certified enclosures reported (default 30)")
+    p.add_argument("--weight-decay", default=None, metavar="LAM",
+                   help="weight decay lam >= 0 (exact: 2, 0.01, 1/3): H, lambda_max, "
+                        "lambda_min, trace, rank and loss are those of L_lam; the name lam is "
+                        "LAM (default: none, lam = 0; over regularized-minimizers each point "
+                        "then draws its own lam in (0, 1])")
     p.add_argument("--json", action="store_true", help="print the JSON report on stdout")
     p.set_defaults(func=run)
 
@@ -72,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
     claim = conjecture(
         args.statement, if_=args.hypothesis, over=args.over, depth=args.depth,
         width=args.width, ends=args.ends, seed=args.seed, budget=args.budget, dps=args.dps,
+        weight_decay=args.weight_decay,
     )
     with _hypothesis_storage():
         claim.outcome()

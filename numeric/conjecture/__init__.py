@@ -8,18 +8,24 @@ and ``numeric.claims.implications.decide_implication``).
     interpreter  the tree evaluated at a point: exactly (rationals, exact rational matrices,
                  algebraic numbers via ``derivations.algebraic``) and in float64 (search only)
     families     the point families (``--over``): minimizers of each kind of
-                 ``numeric.strategies``, points with random targets, points with data
+                 ``numeric.strategies``, points with random targets, points with data,
+                 exact global minimizers of the weight-decay loss
+    decay        weight decay: ``RegularizedPoint`` (a point that carries its ``lam``) and the
+                 family ``regularized-minimizers`` (construction, strategy, exact membership)
     symbolic     ``proved`` for polynomial identities: exact expansion over Q (SymPy sparse
                  polynomials) for every dims of a small range
     claim        ``Conjecture`` (the claim object), ``conjecture``, ``check``,
                  ``assert_holds``: the verdict and its report (the JSON of one claim of
-                 ``dmf-sharpness check --json``, plus ``undefined`` and ``hypothesis_held``)
+                 ``dmf-sharpness check --json``, plus ``undefined`` and ``hypothesis_held``);
+                 ``weight_decay=lam`` makes ``H``, ``lambda_max``, ``lambda_min``, ``trace``,
+                 ``rank`` and ``loss`` those of ``L_lam`` (docs/mathematics.md K8)
 
 Public API (imported lazily, so ``import numeric.conjecture`` stays cheap): ``conjecture``,
 ``check``, ``assert_holds``, ``Conjecture``, ``parse_statement``, ``StatementError``,
 ``FAMILIES``.
 
-May import: ``derivations``, the mathematics at the top of ``numeric``, ``numeric.strategies``,
+May import: ``derivations``, the mathematics at the top of ``numeric`` and
+``numeric.regularized``, ``numeric.strategies``,
 ``numeric.claims`` (the engine, points and quantities), Hypothesis and SymPy (``symbolic``,
 imported when a statement is a polynomial identity). Nothing outside this
 package imports it except ``numeric.cli``.

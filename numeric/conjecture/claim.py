@@ -2,8 +2,8 @@
 engine, reported in the JSON shape of one claim of ``dmf-sharpness check --json``.
 
 Public:
-    conjecture(statement, *, over, depth, width, ends, if_, seed, budget, dps, cases)
-                        -> Conjecture      the claim object (nothing is decided yet)
+    conjecture(statement, *, over, depth, width, ends, if_, seed, budget, dps, cases,
+               weight_decay) -> Conjecture      the claim object (nothing is decided yet)
     check(statement, **options) -> dict    its report (``Conjecture.report()``)
     assert_holds(statement, **options)     for pytest: ``AssertionError`` carrying the shrunk
                                            exact counterexample (or the inconclusive reason)
@@ -26,6 +26,15 @@ points where the hypothesis holds exactly count, and the report says how many di
 where a quantity is undefined (``K`` off minimizers, ``W[5]`` at depth 3, division by zero,
 ``sigma`` out of range) is counted in ``undefined``, never decided.
 
+Weight decay (``weight_decay=lam``, exact, ``>= 0``; docs/mathematics.md K8): the statement is
+about ``L_lam(W) = 1/2 ||W_L...W_1 X - Y||_F^2 + (lam/2) sum_l ||W_l||_F^2``: ``H`` is
+``H_0 + lam I``, ``lambda_max``/``lambda_min``/``trace``/``rank`` are those of ``H_lam``,
+``loss`` is ``L_lam`` and ``lam`` is the number itself (0 without a weight decay; ``lam = 0``
+reproduces every verdict without one). The family ``regularized-minimizers`` needs ``lam > 0``:
+given, every point uses it; not given, each point draws its own ``lam`` in ``(0, 1]`` and
+carries it (``numeric.conjecture.decay``). With ``lam != 0`` (or that family) no polynomial
+identity is proved symbolically: the engine verifies or refutes.
+
 Like any Hypothesis run, the Python API may leave Hypothesis' ``.hypothesis`` folder (its
 constants cache) in the working directory; the command line points it to a temporary one.
 """
@@ -36,6 +45,7 @@ import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -53,6 +63,7 @@ from numeric.claims.runner import (
     ClaimReport,
     Part,
 )
+from numeric.conjecture.decay import point_lam
 from numeric.conjecture.families import (
     FAMILIES,
     MAX_DEPTH,
@@ -69,6 +80,7 @@ from numeric.conjecture.interpreter import (
     float_value,
 )
 from numeric.conjecture.language import Rel, Statement, StatementError, parse_statement
+from numeric.result import parse_weight_decay
 
 __all__ = ["CASES", "MIN_CASES", "TIME_CAPS", "Conjecture", "assert_holds", "check",
            "conjecture"]
@@ -120,13 +132,14 @@ class _Evaluations:
     undefined: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     held: int = 0
+    lam: Fraction = Fraction(0)
 
     def env(self, p: Point) -> ExactPoint:
         hit = self.exact.get(id(p))
         if hit is None or hit[0] is not p:
             if len(self.exact) > 1000:
                 self.exact.clear()
-            hit = (p, ExactPoint(p))
+            hit = (p, ExactPoint(p, point_lam(p, self.lam)))
             self.exact[id(p)] = hit
         return hit[1]
 
@@ -135,7 +148,7 @@ class _Evaluations:
         if hit is None or hit[0] is not p:
             if len(self.floats) > 64:
                 self.floats.clear()
-            hit = (p, FloatPoint(p))
+            hit = (p, FloatPoint(p, point_lam(p, self.lam)))
             self.floats[id(p)] = hit
         return hit[1]
 
@@ -178,6 +191,7 @@ class Conjecture:
     budget: str = "default"
     dps: int = 30
     cases: int | None = None
+    weight_decay: Fraction | None = None
     _outcome: ClaimOutcome | None = field(default=None, repr=False)
     _seconds: float = field(default=0.0, repr=False)
     _evals: _Evaluations = field(default_factory=_Evaluations, repr=False)
@@ -185,9 +199,23 @@ class Conjecture:
     error: str | None = field(default=None, repr=False)
 
     # --- the claim ---------------------------------------------------------------------
+    def __post_init__(self) -> None:
+        self._evals.lam = self.weight_decay or Fraction(0)
+
     @property
     def text(self) -> str:
         return self.statement.text.strip()
+
+    @property
+    def decays(self) -> bool:
+        """A weight decay is in effect (``lam != 0`` given, or points that carry one)."""
+        return bool(self.weight_decay) or self.family.regularized
+
+    def _strategy(self) -> Any:
+        return self.family.strategy(self.shape, self.weight_decay)
+
+    def _member(self) -> Callable[[Point], bool]:
+        return self.family.member(self.shape, self.weight_decay)
 
     def _context(self) -> CheckContext:
         b = dataclasses.replace(BUDGETS[self.budget], dps=self.dps)
@@ -219,8 +247,8 @@ class Conjecture:
 
     def _generator(self, check: Callable[[Point], None]
                    ) -> Callable[[np.random.Generator, int], Point | None]:
-        gen = self.family.generator(self.shape)
-        member = self.family.member(self.shape)
+        gen = self.family.generator(self.shape, self.weight_decay)
+        member = self._member()
         ev = self._evals
 
         def generate(rng: np.random.Generator, i: int) -> Point | None:
@@ -239,13 +267,13 @@ class Conjecture:
     def _decide_relations(self) -> ClaimOutcome:
         from numeric.conjecture.symbolic import try_prove
 
-        proof = try_prove(self.statement, self.family, self.shape)
+        proof = None if self.decays else try_prove(self.statement, self.family, self.shape)
         if proof is not None and proof.proved:
             n = len(proof.dims) * max(1, len(proof.samples))
             return ClaimOutcome("proved", n, "symbolic",
                                 f"{self._domain_line()}\n{proof.text()}")
         ctx = self._context()
-        member = self.family.member(self.shape)
+        member = self._member()
         parts = []
         ev = self._evals
         for k, rel in enumerate(self.statement.relations):
@@ -256,7 +284,7 @@ class Conjecture:
                 ev.value(rel.right, p)
 
             part = decide_relation(
-                ctx, r, strategy=self.family.strategy(self.shape),
+                ctx, r, strategy=self._strategy(),
                 generate=self._generator(defined), in_domain=member,
                 label=rel.text, salt=k,
             )
@@ -337,9 +365,9 @@ class Conjecture:
             lambda p: side(p, False), lambda p: self._float_holds(hyp, p), concl_fails,
         )
         part = decide_implication(
-            ctx, imp, strategy=self.family.strategy(self.shape),
+            ctx, imp, strategy=self._strategy(),
             generate=self._generator(check), label=f"{imp.hyp_name} => {imp.concl_name}",
-            search_filter=self.family.member(self.shape),
+            search_filter=self._member(),
         )
         if part.counterexample is not None:
             self._name_counterexample(part)
@@ -373,14 +401,40 @@ class Conjecture:
                 return
 
     def _domain_line(self) -> str:
-        return f"over {self.family.name}: {self.family.description}; {self.shape.text()}"
+        return f"over {self.family.name}: {self.family.description}; {self.shape.text()}" + (
+            f"; {self.lam_text()}" if self.decays else "")
+
+    def lam_text(self) -> str:
+        """The weight decay in words."""
+        if self.weight_decay is None:
+            return "weight decay lam drawn per point (0 < lam <= 1, carried by the point)"
+        return f"weight decay lam = {self.weight_decay}"
+
+    def _found(self, weights: Any, labels: Any) -> Point | None:
+        """The evaluated point with these weights and labels (it carries its ``lam``)."""
+        for p, _ in self._evals.exact.values():
+            if len(p.weights) == len(weights) and all(
+                    np.array_equal(np.asarray(a, dtype=object), np.asarray(b, dtype=object))
+                    for a, b in zip(p.weights, weights, strict=True)) and np.array_equal(
+                    p.labels, np.asarray(labels, dtype=object)):
+                return p
+        return None
+
+    def counterexample_lam(self) -> Fraction | None:
+        """The weight decay at the counterexample (``None`` without one)."""
+        cx = self.outcome().counterexample
+        if cx is None:
+            return None
+        p = self._found(cx.weights, cx.labels if cx.data is not None else cx.target)
+        return point_lam(p, self._evals.lam) if p is not None else self._evals.lam
 
     # --- reports -----------------------------------------------------------------------
     def report(self) -> dict[str, Any]:
         """The JSON of one claim of ``dmf-sharpness check --json``, plus ``undefined``
         (generated points where a quantity was undefined, with the reasons), ``hypothesis``
         and ``hypothesis_held`` (implications), ``over``, ``shape``, ``seed``, ``budget``,
-        ``dps``."""
+        ``dps``, ``weight_decay`` (the given ``lam`` as text, ``None`` when not given; a
+        counterexample also carries its ``lam``)."""
         o = self.outcome()
         statement = self.text if not self.hypothesis else (
             f"if {self.hypothesis.text.strip()} then {self.text}")
@@ -400,8 +454,11 @@ class Conjecture:
             "shape": {"depth": list(self.shape.depth), "width": list(self.shape.width),
                       "ends": self.shape.ends},
             "seed": self.seed, "budget": self.budget, "dps": self.dps, "error": self.error,
+            "weight_decay": None if self.weight_decay is None else str(self.weight_decay),
         })
         if rep["counterexample"] is not None:
+            lam = self.counterexample_lam()
+            rep["counterexample"]["lam"] = None if lam is None else str(lam)
             exact = self.exact_sides()
             rep["counterexample"]["lhs_exact"] = exact[0] if exact else None
             rep["counterexample"]["rhs_exact"] = exact[1] if exact else None
@@ -419,7 +476,7 @@ class Conjecture:
             p = (Point(tuple(ws), np.asarray(cx.labels, dtype=object),
                        np.asarray(cx.data, dtype=object)) if cx.data is not None
                  else Point(tuple(ws), np.asarray(cx.target, dtype=object)))
-            env = ExactPoint(p)
+            env = ExactPoint(p, self.counterexample_lam() or Fraction(0))
             for rel in self.statement.relations:
                 try:
                     a, b = exact_value(rel.left, env), exact_value(rel.right, env)
@@ -437,7 +494,7 @@ class Conjecture:
         o = self.outcome()
         lines = [f"conjecture: {rep['statement']}",
                  f"over:       {self.family.name}: {self.family.description}; "
-                 f"{self.shape.text()}"]
+                 f"{self.shape.text()}" + (f"; {self.lam_text()}" if self.decays else "")]
         digits = "" if rep["digits"] is None else f", {rep['digits']} certified digits"
         unit = "dims" if rep["verdict"] == "proved" else "case"
         cases = f"{rep['cases']} {unit}" + ("" if rep["cases"] == 1 or unit == "dims" else "s")
@@ -462,6 +519,8 @@ class Conjecture:
                 lines.append(f"  Y = {_matrix_text(cx.labels)}")
             elif cx.target is not None:
                 lines.append(f"  M = {_matrix_text(cx.target)}")
+            if self.decays:
+                lines.append(f"  weight decay lam = {self.counterexample_lam()}")
             lines.append(f"  {cx.lhs_name} = {cx.lhs}")
             lines.append(f"  {cx.rhs_name} = {cx.rhs}")
             exact = self.exact_sides()
@@ -514,11 +573,14 @@ def conjecture(
     budget: str = "default",
     dps: int = 30,
     cases: int | None = None,
+    weight_decay: Any = None,
 ) -> Conjecture:
     """The claim "``statement`` holds at every point of ``over``" (or, with ``if_`` /
     ``hypothesis``, "at every such point where the hypothesis holds"). Nothing is decided until
     ``outcome()``/``report()``. Bad input raises a ``DmfError`` (``StatementError`` with a
-    caret line for the statements).
+    caret line for the statements). ``weight_decay``: ``lam >= 0`` read exactly
+    (``numeric.result.parse_weight_decay``; module docstring), ``None`` for none (``lam`` is 0,
+    or drawn per point over ``regularized-minimizers``).
 
     >>> c = conjecture("trace >= 0", depth="1..2", width="1..2", budget="quick")
     >>> c.report()["verdict"], c.report()["cases"]
@@ -540,13 +602,17 @@ def conjecture(
         raise DmfError(f"cases must be an integer in 1..10000; got {cases!r}")
     shape = Shape(parse_range(depth, "depth", lo=1, hi=MAX_DEPTH),
                   parse_range(width, "width", lo=1, hi=MAX_WIDTH), ends)
+    lam = None if weight_decay is None else parse_weight_decay(weight_decay)
+    if lam == 0 and FAMILIES[over].regularized:
+        raise DmfError(f"--over {over} needs a weight decay lam > 0 (or none: each point then "
+                       "draws its own); got 0")
     stmt = parse_statement(statement)
     try:
         hyp = None if hyp_text is None else parse_statement(hyp_text)
     except StatementError as exc:
         raise StatementError(f"in the hypothesis: {exc.message}", exc.text, exc.col,
                              exc.width) from None
-    return Conjecture(stmt, hyp, FAMILIES[over], shape, seed, budget, dps, cases)
+    return Conjecture(stmt, hyp, FAMILIES[over], shape, seed, budget, dps, cases, lam)
 
 
 def check(statement: str, **options: Any) -> dict[str, Any]:

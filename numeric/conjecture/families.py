@@ -20,6 +20,11 @@ Families (all exact rationals; docs/mathematics.md "Objects and conventions"):
     data               random data ``X`` (``d_0 x N``, ``N = 1..3``) and random labels ``Y``
     data-minimizers    data ``X`` with ``Y = f X`` (every other case ``Y = f X + Z``,
                        ``Z X^T = 0``, so ``R != 0`` but ``R X^T = 0``)
+    regularized-minimizers   exact global minimizers of the weight-decay loss ``L_lam``
+                       (``lam > 0`` carried by each point; ``R != 0`` in general): balanced weights with
+                       rational Cayley frames, per singular value a rational global minimizer
+                       ``t`` of ``f(t) = 1/2 (t^L - sigma)^2 + (lam L/2) t^2`` or a collapsed one
+                       (``numeric.conjecture.decay``)
 
 The search strategies are ``numeric.strategies`` (``minimizers(kind=...)``,
 ``points_with_data``) on dims drawn from the shape; the generators draw the same kinds from a
@@ -249,7 +254,9 @@ def _gen_data(shape: Shape, rng: np.random.Generator, i: int, *, minimizer: bool
 @dataclass(frozen=True)
 class Family:
     """A point family: ``kind`` is the ``numeric.strategies`` minimizer kind (``None`` for
-    the non-minimizer families)."""
+    the non-minimizer families). ``regularized``: the points carry a weight decay ``lam > 0``
+    (``numeric.conjecture.decay``); ``strategy``/``generator``/``member`` then take the
+    ``lam`` of the conjecture (``None``: drawn per point)."""
 
     name: str
     description: str
@@ -259,10 +266,15 @@ class Family:
     extra: Callable[[Point], bool] = lambda p: True
     over: bool = False
     data: bool = False
+    regularized: bool = False
 
-    def strategy(self, shape: Shape) -> st.SearchStrategy[Point]:
+    def strategy(self, shape: Shape, lam: Fraction | None = None) -> st.SearchStrategy[Point]:
         from numeric.strategies import minimizers, points_with_data, rational_matrices
 
+        if self.regularized:
+            from numeric.conjecture.decay import strategy
+
+            return strategy(shape, lam)
         dims = shape.dims_strategy(over=self.over)
         if self.name == "data":
             return points_with_data(dims=dims, max_samples=3)
@@ -279,18 +291,27 @@ class Family:
 
         return base.flatmap(with_target)
 
-    def generator(self, shape: Shape) -> Callable[[np.random.Generator, int], Point]:
+    def generator(self, shape: Shape, lam: Fraction | None = None
+                  ) -> Callable[[np.random.Generator, int], Point]:
         def gen(rng: np.random.Generator, i: int) -> Point:
+            if self.regularized:
+                return self.generate(shape, rng, i, lam=lam)
             return self.generate(shape, rng, i)
 
         return gen
 
-    def member(self, shape: Shape) -> Callable[[Point], bool]:
-        """Exact membership: the shape, minimizer or not, and the kind's own property."""
+    def member(self, shape: Shape, lam: Fraction | None = None) -> Callable[[Point], bool]:
+        """Exact membership: the shape, minimizer or not, and the kind's own property (for
+        the regularized family: ``numeric.conjecture.decay.is_member`` and, when given, the
+        conjecture's ``lam``)."""
 
         def ok(p: Point) -> bool:
             if not shape.dims_ok(p.dims, over=self.over):
                 return False
+            if self.regularized:
+                from numeric.conjecture.decay import is_member, point_lam
+
+                return (lam is None or point_lam(p, Fraction(-1)) == lam) and is_member(p)
             if self.data != (p.data is not None):
                 return False
             if self.minimizers != p.is_minimizer() and self.name != "data":
@@ -298,6 +319,13 @@ class Family:
             return self.extra(p)
 
         return ok
+
+
+def _gen_regularized(shape: Shape, rng: np.random.Generator, i: int, *,
+                     lam: Fraction | None = None) -> Point:
+    from numeric.conjecture.decay import generate
+
+    return generate(shape, lam, rng, i)
 
 
 def _rank_deficient(p: Point) -> bool:
@@ -324,4 +352,8 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
            False, _gen_data, data=True),
     Family("data-minimizers", "minimizers with data: Y = W_L...W_1 X (+ Z with Z X^T = 0)",
            None, True, lambda s, r, i: _gen_data(s, r, i, minimizer=True), data=True),
+    Family("regularized-minimizers",
+           "exact global minimizers of L_lam = 1/2 ||W_L...W_1 - M||_F^2 + (lam/2) sum_l "
+           "||W_l||_F^2 (lam > 0; R != 0 in general)", None, False, _gen_regularized,
+           regularized=True),
 )}

@@ -16,6 +16,7 @@ A table::
     width = "1..3"                                 # optional, as --width
     ends = "any"                                   # optional, as --ends
     if = "d[0] == 1"                               # optional hypothesis
+    weight_decay = "1/4"                           # optional, as --weight-decay (a string)
     source = "my notes, eq. (7)"                   # optional
 
 Every statement is parsed (``numeric.conjecture.language``) when the file is read, so a bad
@@ -38,10 +39,11 @@ from numeric.conjecture.claim import CASES, TIME_CAPS, conjecture
 
 __all__ = ["KEYS", "load_conjectures"]
 
-KEYS = ("id", "statement", "over", "depth", "width", "ends", "if", "source")
+KEYS = ("id", "statement", "over", "depth", "width", "ends", "if", "weight_decay", "source")
 _ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}", re.ASCII)
 _MAX_FILE_BYTES = 1 << 20
-_OPTIONS = {"over": "over", "depth": "depth", "width": "width", "ends": "ends", "if": "if_"}
+_OPTIONS = {"over": "over", "depth": "depth", "width": "width", "ends": "ends", "if": "if_",
+            "weight_decay": "weight_decay"}
 
 
 def _decide(ctx: CheckContext, *, statement: str, options: dict[str, Any]) -> ClaimOutcome:
@@ -99,7 +101,8 @@ def _claim(path: Path, i: int, table: Any, seen: set[str]) -> Claim:
         raise type(exc)(f"{path}: conjecture {cid!r}: {exc}") from exc
     hyp = table.get("if")
     text = table["statement"] if hyp is None else f"if {hyp} then {table['statement']}"
-    shape = ", ".join(f"{k} {table[k]}" for k in ("over", "depth", "width", "ends") if k in table)
+    shape = ", ".join(f"{k.replace('_', ' ')} {table[k]}" for k in
+                      ("over", "depth", "width", "ends", "weight_decay") if k in table)
     return Claim(
         cid, text, table.get("source", f"user conjecture from {path.name}"),
         shape or "minimizers, depth 1..3, widths 1..3, ends any (the conjecture defaults)",

@@ -13,14 +13,18 @@ Public:
     float_value(node, env) -> float                the same side in float64
     reciprocal(a) -> AlgebraicFormula              ``1 / a`` for ``a != 0`` (exact on demand)
 
-Exact meanings (docs/mathematics.md "Objects and conventions", K1, K2): ``H`` is the exact K1
-Hessian (``numeric.hessian.full_hessian`` on ``Fraction`` arrays); ``lambda_max``,
-``lambda_min`` its extreme eigenvalues as algebraic numbers (``derivations.algebraic``);
+Exact meanings (docs/mathematics.md "Objects and conventions", K1, K2, K8): ``H`` is the exact
+K1 Hessian (``numeric.hessian.full_hessian`` on ``Fraction`` arrays) plus ``lam I`` with the
+weight decay ``lam`` of the point (``ExactPoint(point, lam)``; 0 unless the conjecture has a
+weight decay or the point carries one, ``numeric.conjecture.decay``); ``lambda_max``,
+``lambda_min`` its extreme eigenvalues as algebraic numbers (``derivations.algebraic``),
+``trace`` and ``rank`` its trace and rank; ``lam`` the weight decay itself;
 ``norm2(m) = lambda_max(G)^(1/2)`` with ``G`` the smaller Gram matrix of ``m``; ``fro(m) =
 (sum m_ij^2)^(1/2)``; ``sigma(m, i) = lambda_i(G)^(1/2)`` (descending, with multiplicity);
 ``s[i] = sigma(M, i)``; ``K = sum_l (B_l^T B_l) kron (A_l A_l^T)`` for ``X = I`` and, with
 data, the Gram form ``sum_l (X^T B_l^T B_l X) kron (A_l A_l^T)`` (same nonzero spectrum,
-rational; ``numeric.reduced``), defined only at minimizers; ``loss = 1/2 ||W_L..W_1 X - Y||_F^2``;
+rational; ``numeric.reduced``), defined only at minimizers (``R X^T = 0``; it ignores ``lam``); ``loss = 1/2 ||W_L..W_1 X -
+Y||_F^2 + (lam/2) sum_l ||W_l||_F^2``;
 ``0 ** 0 = 1``. A power ``x ** (p/q)`` of a nonnegative ``x`` is ``(x^|p|)^(1/q)`` (inverted
 when ``p < 0``); powers of powers of nonnegative bases multiply exponents first, so
 ``norm2(m)**2`` is ``lambda_max(G)`` itself.
@@ -204,8 +208,9 @@ def _exact_matrix(m: Any) -> np.ndarray:
 
 
 class _Cached:
-    def __init__(self, point: Point) -> None:
+    def __init__(self, point: Point, lam: Fraction = Fraction(0)) -> None:
         self.point = point
+        self.lam = Fraction(lam)
         self._cache: dict[Any, Any] = {}
 
     def cached(self, key: Any, fn: Callable[[], Any]) -> Any:
@@ -235,7 +240,8 @@ class ExactPoint(_Cached):
         p = self.point.num_params
         if p > MAX_EXACT_SIZE:
             raise Undefined(f"H is {p} x {p}; exact spectra are limited to {MAX_EXACT_SIZE}")
-        return self.cached("H", lambda: _exact_matrix(exact_hessian(self.point)))
+        return self.cached("H", lambda: _shifted(_exact_matrix(exact_hessian(self.point)),
+                                                 self.lam))
 
     def matrix(self, name: str, l: int | None = None) -> np.ndarray:
         p = self.point
@@ -282,8 +288,24 @@ class ExactPoint(_Cached):
             return self.cached("rank", lambda: Real.of(exact_rank(self.hessian())))
         if name == "loss":
             r = p.residual()
-            return Real.of(sum((Fraction(x) ** 2 for x in r.flat), Fraction(0)) / 2)
+            data = sum((Fraction(x) ** 2 for x in r.flat), Fraction(0)) / 2
+            return Real.of(data + self.lam * _weights_squared(self.weights()) / 2)
+        if name == "lam":
+            return Real.of(self.lam)
         raise Undefined(f"unknown quantity {name}")  # pragma: no cover
+
+
+def _shifted(h: np.ndarray, lam: Fraction) -> np.ndarray:
+    """``h + lam I`` (``h`` itself when ``lam = 0``)."""
+    if lam:
+        for i in range(h.shape[0]):
+            h[i, i] = h[i, i] + lam
+    return h
+
+
+def _weights_squared(ws: list[np.ndarray]) -> Fraction:
+    """``sum_l ||W_l||_F^2`` exactly."""
+    return sum((Fraction(x) ** 2 for w in ws for x in w.flat), Fraction(0))
 
 
 def _trace(m: np.ndarray) -> Fraction:
@@ -492,7 +514,8 @@ class FloatPoint(_Cached):
 
         def build() -> np.ndarray:
             x = None if p.data is None else np.array(p.data, dtype=np.float64)
-            return full_hessian(self.weights(), x, np.array(p.labels, dtype=np.float64))
+            h = full_hessian(self.weights(), x, np.array(p.labels, dtype=np.float64))
+            return h + float(self.lam) * np.eye(h.shape[0]) if self.lam else h
 
         return self.cached("H", build)
 
@@ -541,7 +564,12 @@ class FloatPoint(_Cached):
         if name == "rank":
             return float(np.linalg.matrix_rank(self.hessian()))
         if name == "loss":
-            return float(sum(float(x) ** 2 for x in p.residual().flat) / 2)
+            data = float(sum(float(x) ** 2 for x in p.residual().flat) / 2)
+            if not self.lam:
+                return data
+            return data + float(self.lam) * sum(float(np.sum(w * w)) for w in self.weights()) / 2
+        if name == "lam":
+            return float(self.lam)
         raise Undefined(f"unknown quantity {name}")  # pragma: no cover
 
 

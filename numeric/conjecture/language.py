@@ -12,9 +12,11 @@ Public:
 
 Vocabulary (layers are 1-based, like the paper; docs/mathematics.md "Objects and conventions"):
     point quantities   lambda_max, lambda_min, trace (tr H), rank (rank H), loss, L (depth),
-                       P (number of parameters), d[l] (widths, d[0] .. d[L])
+                       P (number of parameters), d[l] (widths, d[0] .. d[L]), lam (the weight
+                       decay, an exact rational: 0 without one)
     matrices           W[l]; A[l] = W_L ... W_{l+1}; B[l] = W_{l-1} ... W_1; M (target);
-                       X, Y (data, labels; X = I and Y = M without data); H (the exact Hessian);
+                       X, Y (data, labels; X = I and Y = M without data); H (the exact Hessian,
+                       ``H_0 + lam I`` with a weight decay, and loss is then ``L_lam``);
                        K (the reduced operator, minimizers only)
     matrix functions   norm2(m), fro(m), sigma(m, i), s[i] = sigma(M, i), rank(m), tr(m),
                        lmax(m), lmin(m), m @ n, m.T
@@ -41,7 +43,7 @@ constants over ``MAX_BITS`` bits are refused.
 ...     parse_statement("lambda_max <= foo")
 ... except StatementError as exc:
 ...     print(exc)
-unknown name 'foo' at column 15; allowed names: A, B, H, K, L, M, P, W, X, Y, d, lambda_max, lambda_min, layers, loss, rank, s, trace
+unknown name 'foo' at column 15; allowed names: A, B, H, K, L, M, P, W, X, Y, d, lam, lambda_max, lambda_min, layers, loss, rank, s, trace
   lambda_max <= foo
                 ^^^
 """
@@ -85,7 +87,7 @@ MAX_BITS = 4096
 
 NAMES: dict[str, str] = {
     "lambda_max": "real", "lambda_min": "real", "trace": "real", "rank": "int",
-    "loss": "real", "L": "int", "P": "int",
+    "loss": "real", "L": "int", "P": "int", "lam": "rat",
     "M": "mat", "X": "mat", "Y": "mat", "H": "mat", "K": "mat",
 }
 """Bare names and their kinds (``rank`` as a bare name is ``rank H``)."""
