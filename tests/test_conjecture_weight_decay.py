@@ -154,17 +154,23 @@ def test_lambda_min_at_least_lam_is_false() -> None:
 
 
 def test_meaning_of_loss_and_trace_with_a_weight_decay() -> None:
+    """Decided by the engine (inequalities: no symbolic proof) and proved by expansion."""
     lam = "1/4"
-    assert check("loss == lam / 2 * sum(fro(W[l])**2 for l in layers)", weight_decay=lam,
-                 **QUICK)["verdict"] == "verified"  # minimizers: R = 0
+    loss = "loss {} lam / 2 * sum(fro(W[l])**2 for l in layers)"  # minimizers: R = 0
+    assert check(loss.format(">="), weight_decay=lam, **QUICK)["verdict"] == "verified"
+    assert check(loss.format("<="), weight_decay=lam, **QUICK)["verdict"] == "verified"
+    assert check(loss.format("=="), weight_decay=lam, **QUICK)["verdict"] == "proved"
+    assert check("lambda_min >= lam", weight_decay=lam, **QUICK)["verdict"] == "verified"
     rep = check("trace == sum(fro(A[l])**2 * fro(B[l])**2 for l in layers) + lam * P",
                 weight_decay=lam, **QUICK)
-    assert rep["verdict"] == "verified" and rep["weight_decay"] == "1/4"
-    assert check("lam == 1/4", weight_decay=lam, **QUICK)["verdict"] == "verified"
+    assert rep["verdict"] == "proved" and rep["weight_decay"] == "1/4"
+    assert check("lam == 1/4", weight_decay=lam, **QUICK)["verdict"] == "proved"
+    assert check("lam >= 1/4", weight_decay=lam, **QUICK)["verdict"] == "verified"
 
 
 def test_lam_is_zero_without_a_weight_decay() -> None:
-    assert check("lam == 0", **QUICK)["verdict"] == "verified"
+    assert check("lam <= 0", **QUICK)["verdict"] == "verified"
+    assert check("lam == 0", **QUICK)["verdict"] == "proved"
     assert check("lam > 0", **QUICK)["verdict"] == "refuted"
 
 
@@ -186,11 +192,15 @@ def test_weight_decay_zero_reproduces_the_verdict(capsys: pytest.CaptureFixture[
     assert reports[0] == reports[1]
 
 
-def test_a_weight_decay_switches_off_the_symbolic_proof() -> None:
+def test_the_symbolic_proof_carries_the_weight_decay() -> None:
     plain = check("trace == sum(fro(A[l])**2 * fro(B[l])**2 for l in layers)", **QUICK)
     decayed = check("trace == sum(fro(A[l])**2 * fro(B[l])**2 for l in layers)",
                     weight_decay="1/2", **QUICK)
     assert plain["verdict"] == "proved" and decayed["verdict"] == "refuted"
+    assert "does not expand to 0" in decayed["detail"]
+    over = check("loss == lam / 2 * sum(fro(W[l])**2 for l in layers)", over=OVER,
+                 weight_decay="1/2", **QUICK)  # R != 0 there: never proved, refuted
+    assert over["verdict"] == "refuted"
 
 
 @pytest.mark.parametrize(("value", "needle"), [

@@ -32,8 +32,8 @@ about ``L_lam(W) = 1/2 ||W_L...W_1 X - Y||_F^2 + (lam/2) sum_l ||W_l||_F^2``: ``
 ``loss`` is ``L_lam`` and ``lam`` is the number itself (0 without a weight decay; ``lam = 0``
 reproduces every verdict without one). The family ``regularized-minimizers`` needs ``lam > 0``:
 given, every point uses it; not given, each point draws its own ``lam`` in ``(0, 1]`` and
-carries it (``numeric.conjecture.decay``). With ``lam != 0`` (or that family) no polynomial
-identity is proved symbolically: the engine verifies or refutes.
+carries it (``numeric.conjecture.decay``). Polynomial identities are proved with the
+weight-decay term in the loss (``numeric.conjecture.symbolic``), never over that family.
 
 Like any Hypothesis run, the Python API may leave Hypothesis' ``.hypothesis`` folder (its
 constants cache) in the working directory; the command line points it to a temporary one.
@@ -267,7 +267,7 @@ class Conjecture:
     def _decide_relations(self) -> ClaimOutcome:
         from numeric.conjecture.symbolic import try_prove
 
-        proof = None if self.decays else try_prove(self.statement, self.family, self.shape)
+        proof = try_prove(self.statement, self.family, self.shape, self._evals.lam)
         if proof is not None and proof.proved:
             n = len(proof.dims) * max(1, len(proof.samples))
             return ClaimOutcome("proved", n, "symbolic",

@@ -3,12 +3,12 @@ polynomials in the weights (and the target or data) is proved by exact expansion
 dims of its family's range, when that range is small.
 
 Public:
-    try_prove(statement, family, shape) -> ProofResult | None
+    try_prove(statement, family, shape, lam=0) -> ProofResult | None
         ``None`` when the statement is not a polynomial identity or the range is too large (the
         engine then decides it); otherwise whether every dims was proved, with the dims listed.
     MAX_DIMS, MAX_PARAMS, MAX_TERMS   the limits (counts, so the outcome never depends on load)
 
-Polynomial vocabulary: numbers, ``L``, ``P``, ``d[l]``, ``l``; ``W[l]``, ``A[l]``, ``B[l]``, ``M``,
+Polynomial vocabulary: numbers, ``L``, ``P``, ``d[l]``, ``l``, ``lam``; ``W[l]``, ``A[l]``, ``B[l]``, ``M``,
 ``X``, ``Y``, ``H``; ``trace``, ``loss``, ``tr(m)``, ``fro(m)**(2k)``, ``+ - *``, ``/`` by a
 nonzero number, ``**`` a nonnegative integer, ``@``, ``.T``, ``sum``/``prod`` over layers.
 Everything else (eigenvalues, ``norm2``, ``sigma``, ``sqrt``, ``abs``, ``max``, ``min``, ``K``,
@@ -16,7 +16,8 @@ ranks) makes the statement non-polynomial here.
 
 Method (docs/mathematics.md K1): the weight entries, the target ``M`` (data ``X``, labels ``Y``)
 are independent indeterminates of a SymPy sparse polynomial ring over QQ; ``loss = 1/2
-||W_L...W_1 X - Y||_F^2``, ``H`` its Hessian in the weight entries (``M``/``Y`` held fixed),
+||W_L...W_1 X - Y||_F^2 + (lam/2) sum_l ||W_l||_F^2`` (``lam`` the conjecture's exact weight
+decay, a constant; K8), ``H`` its Hessian in the weight entries (``M``/``Y`` held fixed),
 then, for the minimizer families, ``M = W_L...W_1`` substituted. The identity is proved for
 those dims when ``lhs - rhs`` expands to the zero polynomial. Proving it for all minimizers of
 given dims proves it for every minimizer kind of those dims (balanced, rank-deficient, ...).
@@ -75,7 +76,7 @@ class ProofResult:
 
 
 _POLY_CALLS = {"tr", "fro"}
-_POLY_NAMES = {"L", "P", "l", "trace", "loss", "W", "A", "B", "M", "X", "Y", "H", "d"}
+_POLY_NAMES = {"L", "P", "l", "lam", "trace", "loss", "W", "A", "B", "M", "X", "Y", "H", "d"}
 
 
 def _is_polynomial(node: Node, parent_pow: bool = False) -> bool:
@@ -116,13 +117,15 @@ def _dims_in_range(family: Family, shape: Shape) -> list[tuple[int, ...]] | None
     return out
 
 
-def try_prove(statement: Statement, family: Family, shape: Shape) -> ProofResult | None:
+def try_prove(statement: Statement, family: Family, shape: Shape,
+              lam: Fraction = Fraction(0)) -> ProofResult | None:
     """Prove a polynomial identity for every dims of the range (see the module docstring), or
-    ``None`` when this does not apply."""
+    ``None`` when this does not apply (also for ``regularized-minimizers``: its points are
+    not a free polynomial family)."""
     if not all(r.op == "==" and _is_polynomial(r.left) and _is_polynomial(r.right)
                for r in statement.relations):
         return None
-    if family.name == "data-minimizers":
+    if family.name == "data-minimizers" or family.regularized:
         return None  # Y = f X + Z with Z X^T = 0 is not a free polynomial family
     all_dims = _dims_in_range(family, shape)
     if not all_dims:
@@ -133,7 +136,7 @@ def try_prove(statement: Statement, family: Family, shape: Shape) -> ProofResult
     try:
         for dims in all_dims:
             for n in samples:
-                if not _proved_at(statement, family, dims, n):
+                if not _proved_at(statement, family, dims, n, lam):
                     return ProofResult(False, tuple(all_dims), dims,
                                        samples if family.data else ())
     except _NotPolynomial:
@@ -147,11 +150,12 @@ def try_prove(statement: Statement, family: Family, shape: Shape) -> ProofResult
 class _Point:
     """Symbolic weights (and target or data) in a polynomial ring over QQ."""
 
-    def __init__(self, family: Family, dims: tuple[int, ...], n: int) -> None:
+    def __init__(self, family: Family, dims: tuple[int, ...], n: int,
+                 lam: Fraction = Fraction(0)) -> None:
         from sympy import QQ
         from sympy.polys.rings import ring
 
-        self.dims, self.depth = dims, len(dims) - 1
+        self.dims, self.depth, self.lam = dims, len(dims) - 1, lam
         names: list[str] = []
         for l in range(1, self.depth + 1):
             names += [f"w{l}_{i}_{j}" for i in range(dims[l]) for j in range(dims[l - 1])]
@@ -209,7 +213,10 @@ class _Point:
 
     def loss(self) -> Any:
         r = self.product() @ self.x - self.y
-        return sum((v * v for v in r.flat), self.ring(0)) / 2
+        data = sum((v * v for v in r.flat), self.ring(0)) / 2
+        if not self.lam:
+            return data
+        return data + self.ring(self.lam) * sum((v * v for v in self.wvars), self.ring(0)) / 2
 
     def hessian(self) -> np.ndarray:
         if self._hessian is None:
@@ -238,8 +245,9 @@ def _identity(r: Any, n: int) -> np.ndarray:
     return out
 
 
-def _proved_at(statement: Statement, family: Family, dims: tuple[int, ...], n: int) -> bool:
-    pt = _Point(family, dims, n)
+def _proved_at(statement: Statement, family: Family, dims: tuple[int, ...], n: int,
+               lam: Fraction = Fraction(0)) -> bool:
+    pt = _Point(family, dims, n, lam)
     ev = _Sym(pt)
     for rel in statement.relations:
         diff = ev.scalar(rel.left, None) - ev.scalar(rel.right, None)
@@ -280,6 +288,8 @@ class _Sym:
                 return r(pt.depth)
             if name == "P":
                 return r(pt.num_params)
+            if name == "lam":
+                return r(pt.lam)
             if name == "loss":
                 return pt.loss()
             if name == "trace":
