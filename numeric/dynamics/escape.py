@@ -393,10 +393,11 @@ def escape_run(
     Hessian eigenvector at ``theta*``) or a vector of length ``P``. ``steps=None`` picks a
     budget from the prediction. ``every``: record the sharpness every that many steps.
     ``stop_at_escape`` ends the run at the escape step (sweeps do); otherwise it continues to
-    see where GD goes. ``lambda_max`` overrides the oracle (a number, assumed exact).
-    ``weight_decay=lam`` (exact, ``>= 0``): GD on ``L_lam`` with ``eta = factor * 2 /
-    lambda_max(H_0 + lam I)``; ``point`` should then be a minimizer of ``L_lam`` (its labels
-    the target ``M``; :func:`numeric.dynamics.start.regularized_start`), see the module docstring.
+    see where GD goes. ``lambda_max`` overrides the oracle (a number, assumed exact; with
+    weight decay it must be that of ``H_0 + lam I``). ``weight_decay=lam`` (exact, ``>= 0``):
+    GD on ``L_lam`` with ``eta = factor * 2 / lambda_max(H_0 + lam I)``; ``point`` should then
+    be a minimizer of ``L_lam`` (its labels the target ``M``;
+    :func:`numeric.dynamics.start.regularized_start`), see the module docstring.
     """
     _check_options(factor=factor, eps=eps, dps=dps, delta=delta, steps=steps, every=every)
     wd = parse_weight_decay(weight_decay)
