@@ -44,6 +44,7 @@ from numeric.strategies import minimizers, points_with_data  # noqa: E402
 
 jnp = jax.numpy
 VECTORS = load_vectors()
+PLAIN = [v for v in VECTORS if v.weight_decay is None]  # no weight_decay= given: only these run
 EPS = float(np.finfo(np.float64).eps)
 REFERENCES = {"hessian+eigvalsh": hessian_eigvalsh_sharpness, "jit-hvp+eigsh": hvp_lanczos_sharpness}
 
@@ -96,8 +97,8 @@ def test_bad_weights_get_one_clear_message(weights: Any, match: str) -> None:
 @pytest.mark.parametrize("name", sorted(REFERENCES))
 def test_references_agree_with_the_oracle_on_the_shipped_vectors(name: str) -> None:
     report = check_implementation(REFERENCES[name], VECTORS, rtol=1e-12)
-    assert len(report.cases) == len(VECTORS)
-    for case, vector in zip(report.cases, VECTORS, strict=True):
+    assert len(report.cases) == len(PLAIN) and len(report.skipped) == len(VECTORS) - len(PLAIN)
+    for case, vector in zip(report.cases, PLAIN, strict=True):
         assert case.error is None, case.error
         assert case.rel_error <= _weyl_tolerance(vector.point, float(case.expected)), str(report)
     assert report.passed and report.min_digits >= 12, str(report)
@@ -174,3 +175,63 @@ def test_collection_without_jax_skips_with_a_reason(tmp_path: Any) -> None:
     assert proc.returncode == 0, out[-3000:]
     assert "error" not in out.lower().replace("importerror", ""), out[-3000:]
     assert "need the optional extra 'jax'" in out, out[-3000:]
+
+
+# --- weight decay ------------------------------------------------------------------------
+
+
+def _user_decay_sharpness(ws: Any, inputs: Any, targets: Any, *, weight_decay: float,
+                          decay_scale: float = 1.0) -> float:
+    """A user's JAX implementation written here: jitted ``jax.hessian`` of ``half_sum_loss`` plus
+    ``decay_scale * (lam/2) sum_l ||W_l||_F^2`` over the layer list, flattened by hand and
+    diagonalized with NumPy; ``decay_scale`` plants the bugs."""
+    shapes = [w.shape for w in ws]
+
+    def loss_of(theta: Any) -> Any:
+        parts, start = [], 0
+        for shape in shapes:
+            size = int(np.prod(shape))
+            parts.append(theta[start:start + size].reshape(shape))
+            start += size
+        decay = sum(jnp.sum(p**2) for p in parts)
+        return half_sum_loss(parts, inputs, targets) + decay_scale * 0.5 * weight_decay * decay
+
+    theta = jnp.concatenate([w.ravel() for w in ws])
+    return float(np.linalg.eigvalsh(np.asarray(jax.jit(jax.hessian(loss_of))(theta)))[-1])
+
+
+@pytest.mark.parametrize("reference", ["hessian+eigvalsh", "user-written"])
+def test_weight_decay_a_correct_implementation_passes(reference: str) -> None:
+    fn = hessian_eigvalsh_sharpness if reference == "hessian+eigvalsh" else _user_decay_sharpness
+    # the user-written one compiles per case: the decay vectors and three more
+    chosen = VECTORS if fn is hessian_eigvalsh_sharpness else [
+        v for v in VECTORS if v.weight_decay is not None
+        or v.name in ("depth2-rectangular", "data-nonminimizer", "saddle-origin")]
+    report = check_implementation(fn, chosen, rtol=1e-12, weight_decay="1/10")
+    assert report.passed and report.min_digits >= 12, str(report)
+    assert report.skipped == () and len(report.cases) == len(chosen)
+    for case, vector in zip(report.cases, chosen, strict=True):
+        own = vector.weight_decay
+        assert case.weight_decay == (str(own) if own is not None else "1/10")
+
+
+@pytest.mark.parametrize("scale", [0.0, 0.5], ids=["forgets-lam", "adds-lam-over-2"])
+def test_weight_decay_a_buggy_implementation_fails_naming_the_cases(scale: float) -> None:
+    def buggy(ws: Any, inputs: Any, targets: Any, *, weight_decay: float) -> float:
+        return _user_decay_sharpness(ws, inputs, targets, weight_decay=weight_decay,
+                                     decay_scale=scale)
+
+    cases = [v for v in VECTORS if v.name in ("depth3-square", "weight-decay-depth3-collapsed")]
+    report = check_implementation(buggy, cases, weight_decay="1/10")
+    assert not report.passed
+    text = str(report)
+    for case in report.cases:
+        assert not case.passed and case.error is None and case.name[:32] in text
+    assert "weight-decay-depth3-collapsed" in text and "FAIL" in text
+
+
+def test_weight_decay_vectors_are_skipped_without_weight_decay() -> None:
+    report = check_implementation(hessian_eigvalsh_sharpness, VECTORS, rtol=1e-12)
+    assert report.passed
+    assert set(report.skipped) == {v.name for v in VECTORS if v.weight_decay is not None}
+    assert "pass weight_decay= to run them" in str(report)

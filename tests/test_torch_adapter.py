@@ -76,7 +76,9 @@ def test_autograd_full_hessian_agrees_to_float64_accuracy() -> None:
     report = check_implementation(autograd_full_hessian_sharpness, VECTORS, rtol=1e-12)
     assert report.passed, str(report)
     assert report.min_digits >= 12
-    assert len(report.cases) == len(VECTORS)
+    # the weight-decay vectors need a function told lam: skipped without weight_decay=
+    assert len(report.cases) + len(report.skipped) == len(VECTORS)
+    assert set(report.skipped) == {v.name for v in VECTORS if v.weight_decay is not None}
 
 
 def test_power_iteration_loses_digits_on_clustered_spectra() -> None:
@@ -165,3 +167,147 @@ def test_mean_loss_convention_is_two_over_n() -> None:
     report = check_implementation(mean_loss_sharpness, loss="mean")
     assert report.passed, str(report)
     assert not check_implementation(mean_loss_sharpness, loss="half-sum").passed
+
+
+# --- weight decay ------------------------------------------------------------------------
+
+DECAY_NAMES = {v.name for v in VECTORS if v.weight_decay is not None}
+
+
+def _func_hessian_sharpness(model: Any, inputs: Any, targets: Any, *, weight_decay: float,
+                            decay_scale: float = 1.0, mean: bool = False) -> float:
+    """A user's implementation written here with ``torch.autograd.functional.hessian`` (not the
+    adapter's helper; ``torch.func.hessian`` warns about ``torch.jit.script`` in torch 2.13):
+    the Hessian of ``0.5*sum`` (or ``(1/N) sum`` with ``mean``) of the squared residual plus
+    ``decay_scale * (lam/2) ||theta||^2``; ``decay_scale`` plants the bugs."""
+    ws = [layer.weight.detach().clone() for layer in model]
+    shapes, sizes = [w.shape for w in ws], [w.numel() for w in ws]
+
+    def loss_of(theta: Any) -> Any:
+        out = inputs
+        for part, shape in zip(torch.split(theta, sizes), shapes, strict=True):
+            out = out @ part.reshape(shape).T
+        sq = ((out - targets) ** 2).sum()
+        data = sq / inputs.shape[0] if mean else 0.5 * sq
+        return data + decay_scale * 0.5 * weight_decay * (theta**2).sum()
+
+    theta = torch.cat([w.flatten() for w in ws])
+    return float(torch.linalg.eigvalsh(torch.autograd.functional.hessian(loss_of, theta))[-1])
+
+
+@pytest.mark.parametrize("reference", ["adapter-helper", "user-written"])
+def test_weight_decay_a_correct_implementation_passes(reference: str) -> None:
+    fn = autograd_full_hessian_sharpness if reference == "adapter-helper" else _func_hessian_sharpness
+    report = check_implementation(fn, VECTORS, rtol=1e-12, weight_decay="1/10")
+    assert report.passed, str(report)
+    assert report.skipped == () and len(report.cases) == len(VECTORS)
+    lams = {c.name: c.weight_decay for c in report.cases}
+    for v in VECTORS:  # a vector's own lam wins; the others run with the given one
+        assert lams[v.name] == (str(v.weight_decay) if v.weight_decay is not None else "1/10")
+    assert "weight decay lam = 1/10" in str(report)
+
+
+@pytest.mark.parametrize(("scale", "what"), [(0.0, "forgets lam"), (0.5, "adds lam/2")])
+def test_weight_decay_a_buggy_implementation_fails_naming_the_cases(scale: float, what: str) -> None:
+    def buggy(model: Any, inputs: Any, targets: Any, *, weight_decay: float) -> float:
+        return _func_hessian_sharpness(model, inputs, targets, weight_decay=weight_decay,
+                                       decay_scale=scale)
+
+    cases = [v for v in VECTORS if v.name in ("depth2-square", "weight-decay-depth2-square")]
+    report = check_implementation(buggy, cases, weight_decay="1/10")
+    assert not report.passed, what
+    text = str(report)
+    for c in report.cases:
+        assert not c.passed and c.error is None
+        assert f"{c.name[:32]}" in text and "FAIL" in text
+
+
+def test_without_weight_decay_the_decay_vectors_are_skipped_and_named() -> None:
+    def plain(model: Any, inputs: Any, targets: Any) -> float:  # no weight_decay parameter
+        return autograd_full_hessian_sharpness(model, inputs, targets)
+
+    report = check_implementation(plain, rtol=1e-12)
+    assert report.passed and set(report.skipped) == DECAY_NAMES
+    assert all("weight-decay" not in c.name for c in report.cases)
+    assert "skipped 5 case(s) with their own weight decay" in str(report)
+    decay_only = [v for v in VECTORS if v.weight_decay is not None]
+    with pytest.raises(ValueError, match="every case has its own weight decay"):
+        check_implementation(plain, decay_only)
+    # weight_decay=0: the decay vectors run with their own lam, the others without decay
+    zero = check_implementation(autograd_full_hessian_sharpness, rtol=1e-12, weight_decay=0)
+    assert zero.passed and zero.skipped == ()
+    assert {c.weight_decay for c in zero.cases if c.name not in DECAY_NAMES} == {"0"}
+
+
+def test_weight_decay_with_the_mean_loss_is_not_scaled() -> None:
+    """``mean``: Hessian ``(2/N) H_0 + lam I``, the oracle's ``sharpness(loss="mean",
+    weight_decay=lam)``. An implementation that also divides the decay by ``N`` fails."""
+    from numeric.sharpness import sharpness
+
+    cases = [v for v in VECTORS if v.name in ("depth2-rectangular", "weight-decay-depth3-overparameterized")]
+
+    def right(model: Any, inputs: Any, targets: Any, *, weight_decay: float) -> float:
+        return _func_hessian_sharpness(model, inputs, targets, weight_decay=weight_decay, mean=True)
+
+    def scaled(model: Any, inputs: Any, targets: Any, *, weight_decay: float) -> float:
+        n = inputs.shape[0]
+        return _func_hessian_sharpness(model, inputs, targets, weight_decay=weight_decay,
+                                       decay_scale=1.0 / n, mean=True)
+
+    report = check_implementation(right, cases, loss="mean", weight_decay="1/10", rtol=1e-12)
+    assert report.passed, str(report)
+    for case, v in zip(report.cases, cases, strict=True):
+        lam = v.weight_decay if v.weight_decay is not None else "1/10"
+        oracle = sharpness(list(v.point.weights), v.point.labels, loss="mean", weight_decay=lam,
+                           dps=30)
+        assert abs(float(case.expected) - float(oracle.value)) <= 1e-15 * float(oracle.value)
+    assert not check_implementation(scaled, cases, loss="mean", weight_decay="1/10").passed
+
+
+def test_a_file_with_its_own_weight_decay_is_a_decay_case(tmp_path: Any) -> None:
+    import json
+
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"weights": [[[1, 2]], [[3], [4]]], "weight_decay": "1/4"}))
+    seen = []
+
+    def fn(model: Any, inputs: Any, targets: Any, *, weight_decay: float) -> float:
+        seen.append(weight_decay)
+        return autograd_full_hessian_sharpness(model, inputs, targets, weight_decay=weight_decay)
+
+    report = check_implementation(fn, [path], weight_decay="1/10", rtol=1e-12)
+    assert report.passed and seen == [0.25] and report.cases[0].weight_decay == "1/4"
+    both = check_implementation(autograd_full_hessian_sharpness, [path, [[[1]], [[2]]]])
+    assert both.skipped == ("p",) and [c.name for c in both.cases] == ["case 1"]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_oracle_with_weight_decay_matches_autograd_at_random_points(seed: int) -> None:
+    """Random float64 points (not minimizers; two with data): the autograd Hessian of
+    ``L_lam`` (full ``P x P``, float64 ``eigvalsh``) against ``numeric.sharpness(...,
+    weight_decay=lam)`` (certified, the float64 entries taken exactly)."""
+    from fractions import Fraction
+
+    from numeric.sharpness import sharpness
+
+    rng = np.random.default_rng(1000 + seed)
+    dims = [(2, 3, 2), (3, 3, 3, 3), (2, 4, 3, 2), (1, 3, 2, 1), (2, 2, 2), (3, 2, 4)][seed]
+    ws = [rng.standard_normal((dims[l], dims[l - 1])) for l in range(1, len(dims))]
+    lam = [Fraction(1, 10), Fraction(3, 4), Fraction(1, 1000), Fraction(2), Fraction(1, 3),
+           Fraction(5, 8)][seed]
+    if seed >= 4:  # with data X (d_0 x N) and labels Y
+        x, y = rng.standard_normal((dims[0], 5)), rng.standard_normal((dims[-1], 5))
+        point = parse_point(ws, data=x, labels=y)
+        oracle = sharpness(ws, data=x, labels=y, weight_decay=lam, dps=30)
+    else:
+        m = rng.standard_normal((dims[-1], dims[0]))
+        point = parse_point(ws, m)
+        oracle = sharpness(ws, m, weight_decay=lam, dps=30)
+    inputs, targets = torch_data(point)
+    got = autograd_full_hessian_sharpness(to_sequential(point), inputs, targets,
+                                          weight_decay=float(lam))
+    ref = float(oracle.value)
+    assert oracle.certified and abs(got - ref) <= 1e-12 * abs(ref), (got, ref)
+    # forgetting lam moves the value by lam: the comparison can fail
+    plain = autograd_full_hessian_sharpness(to_sequential(point), inputs, targets)
+    assert abs(plain - ref) > 1e-6 * abs(ref)

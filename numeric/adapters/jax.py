@@ -9,10 +9,12 @@ Public:
     jax_data(point)                  ``(inputs, targets) = (X^T, Y^T)`` in the sample-major layout
     half_sum_loss(ws, inputs, targets)
                                      ``0.5 * sum((inputs @ W_1^T ... @ W_L^T - targets)^2)``
-    check_implementation(fn, cases)  run ``fn`` on conformance cases, compare with certified values
+    check_implementation(fn, cases, *, weight_decay=None)
+                                     run ``fn`` on conformance cases, compare with certified values
     ConformanceReport, CaseReport    what ``check_implementation`` returns (``numeric.adapters.report``)
     hessian_eigvalsh_sharpness       reference: ``jax.hessian`` over the flattened parameters +
-                                     ``jnp.linalg.eigvalsh``
+                                     ``jnp.linalg.eigvalsh`` (``weight_decay=lam``: of the loss
+                                     plus ``(lam/2) ||theta||^2``)
     hvp_lanczos_sharpness            reference: a jitted forward-over-reverse HVP
                                      (``jax.jvp`` of ``jax.grad``) + ARPACK ``eigsh`` (Lanczos)
 
@@ -40,6 +42,7 @@ on columns (data ``X`` is ``(d_0, N)``); array code acts on rows, so a user's fu
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 from functools import partial
 from typing import Any
 
@@ -138,20 +141,29 @@ def _flat_loss(shapes: Sequence[tuple[int, ...]]) -> Callable[[Any, Any, Any], A
 
 
 @partial(jax.jit, static_argnums=0)
-def _top_of_hessian(shapes: tuple[tuple[int, ...], ...], theta: Any, inputs: Any, targets: Any) -> Any:
-    hess = jax.hessian(_flat_loss(shapes))(theta, inputs, targets)
+def _top_of_hessian(shapes: tuple[tuple[int, ...], ...], theta: Any, inputs: Any, targets: Any,
+                    lam: Any) -> Any:
+    data_loss = _flat_loss(shapes)
+
+    def loss_of(t: Any, x: Any, y: Any) -> Any:
+        return data_loss(t, x, y) + 0.5 * lam * jnp.sum(t**2)
+
+    hess = jax.hessian(loss_of)(theta, inputs, targets)
     return jnp.linalg.eigvalsh(hess)[-1]
 
 
-def hessian_eigvalsh_sharpness(weights: Sequence[Any], inputs: Any, targets: Any) -> float:
-    """Sharpness by the plain route: the ``P x P`` Hessian of the half-sum loss over the
-    flattened parameters (``jax.hessian``, forward-over-reverse), then ``jnp.linalg.eigvalsh``
-    (LAPACK ``syevd``; float64, approximate; ``O(P^3)``, for small ``P``). Both run in one
-    ``jax.jit`` program, compiled once per layer shapes."""
+def hessian_eigvalsh_sharpness(weights: Sequence[Any], inputs: Any, targets: Any, *,
+                               weight_decay: float = 0.0) -> float:
+    """Sharpness by the plain route: the ``P x P`` Hessian of the half-sum loss plus
+    ``(weight_decay/2) ||theta||^2`` over the flattened parameters ``theta`` (``jax.hessian``,
+    forward-over-reverse; the decay term differentiated by JAX too), then
+    ``jnp.linalg.eigvalsh`` (LAPACK ``syevd``; float64, approximate; ``O(P^3)``, for small
+    ``P``). Both run in one ``jax.jit`` program, compiled once per layer shapes."""
     ws = to_jax(weights)
     shapes = tuple(tuple(int(n) for n in w.shape) for w in ws)
     theta0 = jnp.concatenate([w.ravel() for w in ws])
-    return float(_top_of_hessian(shapes, theta0, jnp.asarray(inputs), jnp.asarray(targets)))
+    return float(_top_of_hessian(shapes, theta0, jnp.asarray(inputs), jnp.asarray(targets),
+                                 jnp.float64(weight_decay)))
 
 
 @partial(jax.jit, static_argnums=0)
@@ -205,12 +217,13 @@ def hvp_lanczos_sharpness(
 
 
 def check_implementation(
-    fn: Callable[[list[jax.Array], jax.Array, jax.Array], float],
+    fn: Callable[..., float],
     cases: Any = None,
     *,
     rtol: float = 1e-10,
     dps: int = 50,
     loss: str = "half-sum",
+    weight_decay: Any = None,
 ) -> ConformanceReport:
     """Run ``fn(weights, inputs, targets) -> float`` on each case and compare with the certified
     sharpness (``numeric.adapters.report.run_conformance``).
@@ -223,13 +236,24 @@ def check_implementation(
     over samples, ``mse`` = ``jnp.mean`` of the squares); the certified value is scaled to
     match. A case passes when its relative error is at most ``rtol``.
 
+    **Weight decay** (as in ``numeric.adapters.torch.check_implementation``).
+    ``weight_decay=lam`` (exact, ``numeric.result.parse_weight_decay``) checks the sharpness of
+    the loss plus ``(lam/2) sum_l ||W_l||_F^2``, expected ``c lambda_max(H_0) + lam`` (the decay
+    term is not scaled by the loss factor ``c``); ``fn`` is then called as
+    ``fn(weights, inputs, targets, weight_decay=lam_f)``, ``lam_f`` the case's ``lam`` rounded to
+    float64. Vectors with their own ``weight_decay`` run with their own ``lam``; without
+    ``weight_decay`` ``fn(weights, inputs, targets)`` is called as before and they are skipped
+    (``report.skipped``).
+
     >>> report = check_implementation(hessian_eigvalsh_sharpness, [[[[1]], [[2]]]], dps=20)
     >>> report.passed, report.cases[0].expected
     (True, '5.0')
     """
 
-    def call(point: Point) -> float:
+    def call(point: Point, lam: Fraction | None = None) -> float:
         inputs, targets = jax_data(point)
-        return float(fn(to_jax(point), inputs, targets))
+        if lam is None:
+            return float(fn(to_jax(point), inputs, targets))
+        return float(fn(to_jax(point), inputs, targets, weight_decay=float(lam)))
 
-    return run_conformance(call, cases, rtol=rtol, dps=dps, loss=loss)
+    return run_conformance(call, cases, rtol=rtol, dps=dps, loss=loss, weight_decay=weight_decay)

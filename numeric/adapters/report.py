@@ -6,8 +6,9 @@ Public:
     Case                             one case: name, exact ``Point``, certified value (mpf)
     LOSS_FACTORS                     the loss conventions a user may name
     load_cases(cases, dps)           conformance vectors / points / files -> ``list[Case]``
-    run_conformance(call, cases, *, rtol, dps, loss)
-                                     call ``call(point) -> float`` on each case -> report
+    run_conformance(call, cases, *, rtol, dps, loss, weight_decay)
+                                     call ``call(point) -> float`` (``call(point, lam)`` with
+                                     ``weight_decay``) on each case -> report
     relative_error(got, expected)    ``|got - expected| / |expected|`` in mpf (absolute if 0)
     agreeing_digits(rel_error)       ``max(0, -log10(rel_error))``, ``inf`` for an exact match
 
@@ -18,10 +19,31 @@ The certified value of a case is the sharpness of the Hessian of ``0.5 ||W_L ...
 (docs/mathematics.md, conventions); a user's loss convention scales it by an exact factor
 (``sum``: 2, ``mean``: ``2/N``, ``mse``: ``2/(d_L N)``, ``N`` the number of samples).
 
+**Weight decay** (docs/mathematics.md K8). With ``weight_decay = lam`` the user's loss is their
+data loss plus ``(lam/2) sum_l ||W_l||_F^2``, whose Hessian is ``c H_0 + lam I`` (``c`` the
+factor above): the expected value is ``c lambda_max(H_0) + lam`` -- the decay term is NOT scaled
+by ``c``, also for ``mean``/``mse`` (PyTorch's ``SGD(weight_decay=lam)`` convention: ``lam W``
+added to the gradient of the mean loss), exactly what ``numeric.sharpness(..., loss=,
+weight_decay=)`` returns. A case may carry its own ``lam`` (a vector or input file with the key
+``weight_decay``: its point is a minimizer of that ``L_lam``); such a case always runs with its
+own ``lam``. Calling conventions:
+
+* ``weight_decay=None`` (default): ``call(point)``, the plain loss; cases with their own ``lam``
+  are skipped (listed in ``ConformanceReport.skipped``), since a function that takes no ``lam``
+  cannot compute the sharpness of ``L_lam``. Existing user functions keep working.
+* ``weight_decay=lam`` (``>= 0``, exact, ``numeric.result.parse_weight_decay``):
+  ``call(point, lam_case)`` on every case, ``lam_case`` the case's own ``lam`` or else ``lam``
+  (an exact ``Fraction``); ``weight_decay=0`` runs the weight-decay vectors with their own
+  ``lam`` and the others without decay.
+
 >>> from derivations.exact import parse_point
 >>> report = run_conformance(lambda p: 5.0, [parse_point([[[1]], [[2]]])], dps=20)
 >>> report.passed, report.cases[0].expected          # K5: ||W_1||^2 + ||W_2||^2 = 5
 (True, '5.0')
+>>> decayed = run_conformance(lambda p, lam: 5 + float(lam), [parse_point([[[1]], [[2]]])],
+...                           dps=20, weight_decay="1/10")
+>>> decayed.passed, decayed.cases[0].expected, decayed.cases[0].weight_decay   # H_0 + lam I
+(True, '5.1', '1/10')
 """
 
 from __future__ import annotations
@@ -36,9 +58,9 @@ from typing import Any
 import mpmath
 import numpy as np
 
-from derivations.errors import ShapeError
+from derivations.errors import DmfError, ShapeError
 from derivations.exact import Point, parse_point
-from numeric.oracle.files import check_dps, load_point
+from numeric.oracle.files import check_dps, load_arrays
 
 __all__ = [
     "LOSS_FACTORS",
@@ -46,6 +68,7 @@ __all__ = [
     "CaseReport",
     "ConformanceReport",
     "agreeing_digits",
+    "expected_value",
     "load_cases",
     "relative_error",
     "run_conformance",
@@ -59,7 +82,8 @@ class CaseReport:
     """One case: the certified value (``expected``, a decimal string, in the user's loss
     convention), what the user's function returned, the relative error and the agreeing digits
     ``max(0, -log10(rel_error))`` (``inf`` for an exact float64 match; absolute error when the
-    expected value is 0). ``error`` holds the exception text if the function raised."""
+    expected value is 0). ``error`` holds the exception text if the function raised.
+    ``weight_decay``: the ``lam`` the case ran with (``"0"``: none)."""
 
     name: str
     dims: tuple[int, ...]
@@ -69,16 +93,20 @@ class CaseReport:
     digits: float
     passed: bool
     error: str | None = None
+    weight_decay: str = "0"
 
 
 @dataclass(frozen=True)
 class ConformanceReport:
     """Per-case reports, the worst relative error, the fewest agreeing digits, and whether
-    every case is within ``rtol``."""
+    every case is within ``rtol``. ``skipped``: cases with their own weight decay that did not
+    run (no ``weight_decay`` given); ``weight_decay``: the ``lam`` given (``None``: none)."""
 
     cases: tuple[CaseReport, ...]
     rtol: float
     loss: str
+    skipped: tuple[str, ...] = ()
+    weight_decay: str | None = None
     worst_rel_error: float = field(init=False)
     min_digits: float = field(init=False)
     passed: bool = field(init=False)
@@ -98,11 +126,16 @@ class ConformanceReport:
         lines = [f"{'case':32} {'dims':22} {'digits':>6}  {'rel. error':>10}  result"]
         for c in self.cases:
             res = "ok" if c.passed else ("ERROR " + (c.error or "") if c.error else "FAIL")
+            res += f" (lam {c.weight_decay})" if c.weight_decay != "0" else ""
             lines.append(
                 f"{c.name[:32]:32} {str(c.dims)[:22]:22} {c.digits:6.1f}  {c.rel_error:10.2e}  {res}"
             )
+        if self.skipped:
+            lines.append(f"skipped {len(self.skipped)} case(s) with their own weight decay "
+                         f"(pass weight_decay= to run them): {', '.join(self.skipped)}")
+        decay = "" if self.weight_decay is None else f" + weight decay lam = {self.weight_decay}"
         lines.append(
-            f"{len(self.cases)} cases, loss {self.loss}, rtol {self.rtol:.1e}: worst relative "
+            f"{len(self.cases)} cases, loss {self.loss}{decay}, rtol {self.rtol:.1e}: worst relative "
             f"error {self.worst_rel_error:.2e} ({self.min_digits:.1f} digits) -> "
             f"{'PASS' if self.passed else 'FAIL'}"
         )
@@ -111,13 +144,16 @@ class ConformanceReport:
 
 @dataclass(frozen=True)
 class Case:
-    """One case: ``value`` is the sharpness (mpf at the working precision, half-sum loss);
-    ``certified`` says whether it comes from a proven enclosure."""
+    """One case: ``value`` is the sharpness (mpf at the working precision) of the half-sum loss
+    plus the case's own weight-decay term ``(lam/2) sum_l ||W_l||_F^2`` (``weight_decay``;
+    ``None``: no decay), i.e. ``lambda_max(H_0) + lam``; ``certified`` says whether it comes
+    from a proven enclosure."""
 
     name: str
     point: Point
     value: Any
     certified: bool
+    weight_decay: Fraction | None = None
 
 
 def float64_layers(weights: Sequence[Any] | Point,
@@ -152,7 +188,8 @@ def load_cases(cases: Any, dps: int) -> list[Case]:
     """``cases``: ``None`` (the shipped conformance vectors), a directory of vector files, or an
     iterable of ``Vector``, ``Point`` (e.g. draws from ``numeric.strategies``), input-file
     paths or weight lists. Points without a stored value get the certified sharpness
-    (``numeric.sharpness.sharpness`` at ``dps`` digits)."""
+    (``numeric.sharpness.sharpness`` at ``dps`` digits). A vector's or file's
+    ``weight_decay`` becomes the case's own ``lam``."""
     from numeric.oracle.vectors import Vector, load_vectors
 
     check_dps(dps)
@@ -167,20 +204,22 @@ def load_cases(cases: Any, dps: int) -> list[Case]:
         if isinstance(case, Vector):
             with mpmath.workdps(dps):
                 value = mpmath.mpf(case.expected["lambda_max"])
-            out.append(Case(case.name, case.point, value, True))
+            out.append(Case(case.name, case.point, value, True, case.weight_decay))
             continue
+        own: Fraction | None = None
         if isinstance(case, str | Path):
-            point, meta = load_point(case)
-            name = str(meta.get("name", Path(case).stem))
+            arrays = load_arrays(case)
+            point, own = arrays.to_point(), arrays.weight_decay
+            name = str(arrays.meta.get("name", Path(case).stem))
         elif isinstance(case, Point):
             point, name = case, f"case {i}"
         else:
             point, name = parse_point(case), f"case {i}"
-        out.append(_oracle_case(name, point, dps))
+        out.append(_oracle_case(name, point, dps, own))
     return out
 
 
-def _oracle_case(name: str, point: Point, dps: int) -> Case:
+def _oracle_case(name: str, point: Point, dps: int, lam: Fraction | None = None) -> Case:
     from numeric.sharpness import sharpness
 
     result = sharpness(
@@ -189,10 +228,21 @@ def _oracle_case(name: str, point: Point, dps: int) -> Case:
         data=point.data,
         labels=None if point.data is None else point.labels,
         dps=dps,
+        weight_decay=lam or 0,
     )
     with mpmath.workdps(dps):  # the default loss is half-sum: factor 1
         value = mpmath.mpf(result.value)
-    return Case(name, point, value, bool(result.certified))
+    return Case(name, point, value, bool(result.certified), lam)
+
+
+def expected_value(case: Case, factor: Fraction, lam: Fraction, dps: int) -> Any:
+    """``c lambda_max(H_0) + lam`` (mpf at ``dps`` digits): the sharpness of the user's loss
+    ``c``-scaled data term plus ``(lam/2) sum_l ||W_l||_F^2`` (module doc, "Weight decay"), from
+    the case's ``value = lambda_max(H_0) + own lam``."""
+    own = case.weight_decay or Fraction(0)
+    with mpmath.workdps(dps):
+        h0 = case.value - mpmath.mpf(own.numerator) / own.denominator
+        return h0 * factor.numerator / factor.denominator + mpmath.mpf(lam.numerator) / lam.denominator
 
 
 def relative_error(got: float | None, expected: Any) -> float:
@@ -220,24 +270,38 @@ def agreeing_digits(rel_error: float) -> float:
 
 
 def run_conformance(
-    call: Callable[[Point], float],
+    call: Callable[..., float],
     cases: Any = None,
     *,
     rtol: float = 1e-10,
     dps: int = 50,
     loss: str = "half-sum",
+    weight_decay: Any = None,
 ) -> ConformanceReport:
-    """Call ``call(point)`` on each case of :func:`load_cases` and compare with the certified
-    sharpness scaled to the ``loss`` convention; a case passes when its relative error is at
-    most ``rtol``. An exception from ``call`` is a failing case (its text is kept), not a crash."""
+    """Call ``call(point)`` (with ``weight_decay``: ``call(point, lam)``, module doc) on each
+    case of :func:`load_cases` and compare with the certified sharpness of the user's loss,
+    ``c lambda_max(H_0) + lam`` (``c`` the ``loss`` factor); a case passes when its relative
+    error is at most ``rtol``. An exception from ``call`` is a failing case (its text is kept),
+    not a crash. Without ``weight_decay``, cases with their own ``lam`` are skipped (listed in
+    ``skipped``; ``DmfError`` if that leaves none of several cases)."""
+    from numeric.result import parse_weight_decay
+
     check_dps(dps)
+    given = None if weight_decay is None else parse_weight_decay(weight_decay)
+    loaded = load_cases(cases, dps)
+    runnable = [c for c in loaded if given is not None or c.weight_decay is None]
+    skipped = tuple(c.name for c in loaded if given is None and c.weight_decay is not None)
+    if loaded and not runnable:
+        raise DmfError(f"every case has its own weight decay ({', '.join(skipped)}); pass "
+                       "weight_decay= (e.g. 0) and a function that takes it")
     reports = []
-    for case in load_cases(cases, dps):
-        factor = loss_factor(loss, case.point)
+    for case in runnable:
+        lam = case.weight_decay if case.weight_decay is not None else (given or Fraction(0))
+        expected = expected_value(case, loss_factor(loss, case.point), lam, dps)
         with mpmath.workdps(dps):
-            expected = case.value * factor.numerator / factor.denominator
             try:
-                got: float | None = float(call(case.point))
+                got: float | None = float(call(case.point) if given is None
+                                          else call(case.point, lam))
                 err: str | None = None
             except Exception as exc:  # a user's function failing is a finding, not a crash
                 got, err = None, f"{type(exc).__name__}: {exc}"
@@ -245,6 +309,7 @@ def run_conformance(
             exp_str = mpmath.nstr(expected, 20)
         reports.append(
             CaseReport(case.name, case.point.dims, exp_str, got, rel, agreeing_digits(rel),
-                       rel <= rtol, err)
+                       rel <= rtol, err, str(lam))
         )
-    return ConformanceReport(tuple(reports), rtol, loss)
+    return ConformanceReport(tuple(reports), rtol, loss, skipped,
+                             None if given is None else str(given))

@@ -7,9 +7,11 @@ Public:
                                      ``nn.Linear`` layers (float64, ``layer[l-1].weight = W_l``)
     from_sequential(model)           the inverse: ``list[np.ndarray]`` (float64), ``W_1`` first
     torch_data(point)                ``(inputs, targets)`` tensors in PyTorch's sample-major layout
-    check_implementation(fn, cases)  run ``fn`` on conformance cases, compare with certified values
+    check_implementation(fn, cases, *, weight_decay=None)
+                                     run ``fn`` on conformance cases, compare with certified values
     ConformanceReport, CaseReport    what ``check_implementation`` returns
     autograd_full_hessian_sharpness  reference: ``torch.autograd.functional.hessian`` + ``eigvalsh``
+                                     (``weight_decay=lam``: of the loss plus ``(lam/2)||theta||^2``)
     hvp_power_iteration_sharpness    reference: Hessian-vector products by double backprop and a
                                      fixed number of power iterations
 
@@ -24,6 +26,7 @@ d_0``) and ``targets = M^T``. Then ``model(inputs) = (f X)^T`` and the docs/math
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -130,11 +133,14 @@ def _half_sum_loss(ws: Sequence[torch.Tensor], inputs: torch.Tensor, targets: to
 
 
 def autograd_full_hessian_sharpness(
-    model_or_weights: Any, inputs: torch.Tensor, targets: torch.Tensor
+    model_or_weights: Any, inputs: torch.Tensor, targets: torch.Tensor, *,
+    weight_decay: float = 0.0,
 ) -> float:
     """Sharpness by the plain route: the ``P x P`` Hessian of ``0.5 ||model(inputs) -
-    targets||_F^2`` over the flattened parameters (``torch.autograd.functional.hessian``), then
-    ``torch.linalg.eigvalsh`` (float64, approximate; ``O(P^3)``, for small ``P``)."""
+    targets||_F^2 + (weight_decay/2) ||theta||^2`` over the flattened parameters ``theta``
+    (``torch.autograd.functional.hessian``; the decay term differentiated by autograd too),
+    then ``torch.linalg.eigvalsh`` (float64, approximate; ``O(P^3)``, for small ``P``). It
+    takes ``weight_decay`` as ``check_implementation(..., weight_decay=)`` passes it."""
     ws = _linear_weights(model_or_weights)
     shapes = [w.shape for w in ws]
     sizes = [w.numel() for w in ws]
@@ -142,7 +148,8 @@ def autograd_full_hessian_sharpness(
 
     def loss_of(theta: torch.Tensor) -> torch.Tensor:
         parts = torch.split(theta, sizes)
-        return _half_sum_loss([p.reshape(s) for p, s in zip(parts, shapes, strict=True)], inputs, targets)
+        data = _half_sum_loss([p.reshape(s) for p, s in zip(parts, shapes, strict=True)], inputs, targets)
+        return data + 0.5 * weight_decay * (theta**2).sum()
 
     hess = torch.autograd.functional.hessian(loss_of, theta0)
     return float(torch.linalg.eigvalsh(hess)[-1])
@@ -190,13 +197,14 @@ def hvp_power_iteration_sharpness(
 
 
 def check_implementation(
-    fn: Callable[[Any, torch.Tensor, torch.Tensor], float],
+    fn: Callable[..., float],
     cases: Any = None,
     *,
     rtol: float = 1e-10,
     dps: int = 50,
     loss: str = "half-sum",
     as_model: bool = True,
+    weight_decay: Any = None,
 ) -> ConformanceReport:
     """Run ``fn(model, inputs, targets) -> float`` on each case and compare with the certified
     sharpness.
@@ -209,15 +217,30 @@ def check_implementation(
     names the user's loss convention (``half-sum`` = ``0.5 * sum``, ``sum``, ``mean`` over
     samples, ``mse`` = ``torch.nn.MSELoss()``); the certified value is scaled to match. A case
     passes when its relative error is at most ``rtol``.
+
+    **Weight decay.** ``weight_decay=lam`` (exact: ``"1/10"``, ``Fraction``, ``0.25``; read by
+    ``numeric.result.parse_weight_decay``) checks the sharpness of the loss above plus
+    ``(lam/2) sum_l ||W_l||_F^2``, expected ``c lambda_max(H_0) + lam`` (``c`` the loss factor;
+    the decay term is not scaled, also for ``mean``/``mse``: ``numeric.adapters.report``).
+    ``fn`` is then called as ``fn(model, inputs, targets, weight_decay=lam_f)`` with ``lam_f``
+    the case's ``lam`` rounded to the nearest float64 (the comparison uses the exact ``lam``;
+    ``1/10`` rounds by ``~1e-17`` relative, far below any useful ``rtol``). Shipped vectors with
+    their own ``weight_decay`` (``weight-decay-*``, regularized minimizers) always run with
+    their own ``lam``. Without ``weight_decay`` (default) ``fn`` is called as
+    ``fn(model, inputs, targets)`` as before and those vectors are skipped
+    (``report.skipped``); ``weight_decay=0`` runs them with their own ``lam`` and every other
+    case without decay.
     """
 
-    def call(point: Point) -> float:
+    def call(point: Point, lam: Fraction | None = None) -> float:
         model_arg: Any = (
             to_sequential(point)
             if as_model
             else [torch.from_numpy(_as_float64(w)) for w in point.weights]
         )
         inputs, targets = torch_data(point)
-        return float(fn(model_arg, inputs, targets))
+        if lam is None:
+            return float(fn(model_arg, inputs, targets))
+        return float(fn(model_arg, inputs, targets, weight_decay=float(lam)))
 
-    return run_conformance(call, cases, rtol=rtol, dps=dps, loss=loss)
+    return run_conformance(call, cases, rtol=rtol, dps=dps, loss=loss, weight_decay=weight_decay)
