@@ -129,8 +129,11 @@ def test_true_statements_are_verified(statement: str, depth: str) -> None:
     assert rep["cases"] >= 12 and rep["undefined"] == 0
 
 
-def test_planted_false_statement_is_refuted_with_a_small_exact_counterexample() -> None:
-    rep = check("lambda_max <= lam", over=OVER, **QUICK)
+@pytest.mark.parametrize("statement", ["lambda_max <= lam",
+                                       "lambda_min >= 0 and lambda_max <= lam"])
+def test_planted_false_statement_is_refuted_with_a_small_exact_counterexample(
+        statement: str) -> None:
+    rep = check(statement, over=OVER, **QUICK)
     assert rep["verdict"] == "refuted"
     cx = rep["counterexample"]
     ws = [np.array([[Fraction(x) for x in row] for row in w], dtype=object)

@@ -196,6 +196,7 @@ class Conjecture:
     _seconds: float = field(default=0.0, repr=False)
     _evals: _Evaluations = field(default_factory=_Evaluations, repr=False)
     _exact_sides: tuple[str, str] | None = field(default=None, repr=False)
+    _cx_lam: dict[int, tuple[Any, Fraction]] = field(default_factory=dict, repr=False)
     error: str | None = field(default=None, repr=False)
 
     # --- the claim ---------------------------------------------------------------------
@@ -288,6 +289,7 @@ class Conjecture:
                 generate=self._generator(defined), in_domain=member,
                 label=rel.text, salt=k,
             )
+            self._note_lam(part)
             parts.append(_at_least(part, "cases"))
         line = self._domain_line()
         if proof is not None and proof.failed_at is not None:
@@ -371,6 +373,7 @@ class Conjecture:
         )
         if part.counterexample is not None:
             self._name_counterexample(part)
+        self._note_lam(part)
         return combine_parts([_at_least(part, "points satisfying the hypothesis")],
                              self._domain_line())
 
@@ -420,11 +423,22 @@ class Conjecture:
                 return p
         return None
 
+    def _note_lam(self, part: Part) -> None:
+        """Record the ``lam`` of a part's counterexample while its point is still cached."""
+        cx = part.counterexample
+        if cx is not None:
+            p = self._found(cx.weights, cx.labels if cx.data is not None else cx.target)
+            self._cx_lam[id(cx)] = (cx, point_lam(p, self._evals.lam) if p is not None
+                                    else self._evals.lam)
+
     def counterexample_lam(self) -> Fraction | None:
         """The weight decay at the counterexample (``None`` without one)."""
         cx = self.outcome().counterexample
         if cx is None:
             return None
+        hit = self._cx_lam.get(id(cx))
+        if hit is not None and hit[0] is cx:
+            return hit[1]
         p = self._found(cx.weights, cx.labels if cx.data is not None else cx.target)
         return point_lam(p, self._evals.lam) if p is not None else self._evals.lam
 
