@@ -1,7 +1,8 @@
 """The weight-decay conformance vectors: each sits at a global minimizer of
 ``L_lam = 1/2 ||W_L...W_1 - M||_F^2 + (lam/2) sum_l ||W_l||_F^2`` for its own target, and its
 ``lambda_max`` is that of ``H_0 + lam I`` (docs/mathematics.md K8), checked here independently of
-the certified eigenvalue code and of ``numeric.regularized``'s gradient."""
+the certified eigenvalue code (symbolic Hessian, mpmath Jacobi at twice the shipped precision,
+exact singularity test) and of ``numeric.regularized``'s gradient (written out here)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 
 from derivations.exact import ExactMatrix, Point
+from derivations.hessian import symbolic_hessian_at
 from numeric.cli import main
 from numeric.hessian import full_hessian
 from numeric.oracle import vectors
@@ -54,10 +56,13 @@ def _own_gradient(point: Point, lam: Fraction) -> list[ExactMatrix]:
 
 
 def _hessian_mp(point: Point, lam: Fraction) -> Any:
-    """The exact dense Hessian of ``L_lam`` (K1 plus ``lam I``) as an mpmath matrix."""
-    h = full_hessian(list(point.weights), None, point.labels)
-    return mpmath.matrix([[mpmath.mpf(x.numerator) / x.denominator + (lam if i == j else 0)
-                           for j, x in enumerate(row)] for i, row in enumerate(h)])
+    """The exact dense Hessian of ``L_lam`` as an mpmath matrix: the Hessian of the plain loss
+    by symbolic differentiation (``derivations.hessian``, none of ``numeric``'s formula code),
+    plus ``lam I`` (the Hessian of ``(lam/2) ||theta||^2``)."""
+    h = symbolic_hessian_at(point)
+    assert np.all(h == full_hessian(list(point.weights), None, point.labels))  # K1 agrees
+    exact = [[x + (lam if i == j else 0) for j, x in enumerate(row)] for i, row in enumerate(h)]
+    return mpmath.matrix([[mpmath.mpf(q.numerator) / q.denominator for q in row] for row in exact])
 
 
 def _exact_singular(m: ExactMatrix) -> bool:
@@ -114,7 +119,7 @@ def test_lambda_max_against_the_dense_exact_hessian_at_high_precision(
         assert bottom >= -tol  # a minimizer: H_0 + lam I is positive semidefinite
     if exp["lambda_max_status"] == "exact":  # the rational is an eigenvalue, exactly
         q = Fraction(exp["lambda_max_exact"])
-        h = full_hessian(list(vector.point.weights), None, vector.point.labels)
+        h = symbolic_hessian_at(vector.point)
         assert _exact_singular(h + (lam - q) * _identity(h.shape[0]))
 
 
