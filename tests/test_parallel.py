@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -89,12 +90,15 @@ def test_a_checker_that_raises_in_a_worker_is_reported_as_in_process(jobs: int) 
     assert report.claims[2].outcome.detail == "seed 7, c"
 
 
-def test_a_worker_process_that_dies_is_an_inconclusive_claim_and_an_error() -> None:
+def test_a_worker_process_that_dies_is_an_inconclusive_claim_and_an_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     claims = [_planted("dies", "_dies"), _planted("b", "_fine")]
     report = run_claims(budget="quick", progress=False, claims=claims, jobs=2)
     dead = report.claims[0].outcome
     assert dead.verdict == "inconclusive" and "BrokenProcessPool" in dead.detail
     assert report.errors and report.errors[0].startswith("dies: the worker running it failed")
+    assert list(tmp_path.iterdir()) == []  # the dead worker's Hypothesis storage is removed too
 
 
 def test_ordered_map_keeps_the_order_of_the_items_and_stops_on_an_error() -> None:
@@ -127,15 +131,17 @@ def test_bad_jobs_on_the_command_line_is_one_line_and_exit_2(
     assert len(err.strip().splitlines()) == 1 and "--jobs" in err
 
 
-def test_ctrl_c_terminates_the_workers_and_exits_130() -> None:
+def test_ctrl_c_terminates_the_workers_and_exits_130(tmp_path: Path) -> None:
     """The terminal sends SIGINT to the whole process group: the parent must exit 130 with one
-    line, the workers (which ignore SIGINT) must be terminated, not left computing."""
+    line, the workers (which ignore SIGINT) must be terminated, not left computing, and their
+    temporary Hypothesis storage removed."""
     proc = subprocess.Popen(
         # claims of 10-30 s each at --thorough: still running when Ctrl-C comes
         [sys.executable, "-m", "numeric.cli", "check", "--thorough", "--jobs", "2",
          "--no-progress", "--claim", "spectral-balance-corrected", "--claim", "spectral-balance",
          "--claim", "constant-product-corrected"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        env=dict(os.environ, TMPDIR=str(tmp_path)),
     )
     try:
         # two workers and multiprocessing's resource tracker
@@ -159,15 +165,18 @@ def test_ctrl_c_terminates_the_workers_and_exits_130() -> None:
     while any(_alive(w) for w in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [w for w in workers if _alive(w)]
+    assert list(tmp_path.iterdir()) == []
 
 
-def test_workers_leave_when_their_parent_is_killed() -> None:
+def test_workers_leave_when_their_parent_is_killed(tmp_path: Path) -> None:
     """``kill -9`` of ``dmf-sharpness`` (no chance to clean up): its workers notice within a
-    second or so and exit instead of computing for nobody."""
+    second or so and exit instead of computing for nobody. (Their temporary directory is then
+    left behind, under the TMPDIR given here.)"""
     proc = subprocess.Popen(
         [sys.executable, "-m", "numeric.cli", "check", "--thorough", "--jobs", "2",
          "--no-progress", "--claim", "spectral-balance-corrected", "--claim", "spectral-balance"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env=dict(os.environ, TMPDIR=str(tmp_path)),
     )
     try:
         _wait_for_children(proc.pid, 3, timeout=30.0)

@@ -468,9 +468,13 @@ def run_claims(
         if scheduler is not None:
             results = dask_map(_claim_task, items, address=scheduler, on_done=done,
                                on_error=failed)
-        else:
-            results = ordered_map(_run_here if jobs == 1 else _claim_task, items, jobs=jobs,
-                                  on_done=done, on_error=failed)
+        elif jobs == 1:
+            results = ordered_map(_run_here, items, jobs=1, on_done=done, on_error=failed)
+        else:  # the workers' Hypothesis storage lives under a directory this process removes,
+            # so a worker that dies or is stopped by Ctrl-C leaves nothing behind in /tmp
+            with tempfile.TemporaryDirectory(prefix="dmf-sharpness-hypothesis-") as root:
+                results = ordered_map(_claim_task, [(*item, root) for item in items],
+                                      jobs=jobs, on_done=done, on_error=failed)
     finally:
         if bar is not None:
             bar.close()
@@ -513,13 +517,16 @@ def _run_here(ref: Any, budget: str, seed: int) -> tuple[ClaimOutcome, str | Non
     return outcome, err, time.perf_counter() - start
 
 
-def _claim_task(ref: Any, budget: str, seed: int) -> tuple[ClaimOutcome, str | None, float]:
+def _claim_task(ref: Any, budget: str, seed: int, root: str | None = None
+                ) -> tuple[ClaimOutcome, str | None, float]:
     """``_run_here`` in a worker process or a Dask task, with Hypothesis' storage in a private
-    temporary directory (nothing written in the working directory; workers share nothing)."""
+    temporary directory (nothing written in the working directory; workers share nothing),
+    inside ``root`` when given (a directory the parent process removes whatever happens to the
+    worker)."""
     import hypothesis.configuration as configuration
 
     previous = getattr(configuration, "__hypothesis_home_directory", None)
-    with tempfile.TemporaryDirectory(prefix="dmf-sharpness-hypothesis-") as home:
+    with tempfile.TemporaryDirectory(prefix="dmf-sharpness-hypothesis-", dir=root) as home:
         configuration.set_hypothesis_home_dir(home)
         try:
             return _run_here(ref, budget, seed)
