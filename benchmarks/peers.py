@@ -141,7 +141,8 @@ def load_all_cases(args: argparse.Namespace) -> list[Any]:
     from numeric.adapters.report import Case, load_cases
     from numeric.oracle.vectors import load_vectors
 
-    vectors = load_vectors()
+    # the peers compute the plain Hessian: the weight-decay vectors (H_0 + lam I) are not theirs
+    vectors = [v for v in load_vectors() if v.weight_decay is None]
     points = args.points
     if args.quick:
         vectors = [v for v in vectors if v.name in QUICK_VECTORS]
