@@ -137,3 +137,17 @@ def test_reciprocal_and_powers_are_exact() -> None:
     cube = parse_statement("norm2(W[1]) ** (2/3) == 0").relations[0].left
     c = exact_value(cube, env)
     assert compare_formulas(c * c * c, 2).relation == "="
+
+
+@pytest.mark.parametrize(("lhs", "rhs", "text"), [
+    ("a", "b - c", "a - (b - c)"),
+    ("a", "-b", "a - (-b)"),
+    ("x", "2*y + 1", "x - (2*y + 1)"),
+    ("a", "f(b - c)", "a - f(b - c)"),
+    ("x", "sum(a - b for l in layers)", "x - sum(a - b for l in layers)"),
+    ("x", "1e-3", "x - 1e-3"),
+])
+def test_a_gap_text_means_what_was_computed(lhs: str, rhs: str, text: str) -> None:
+    from numeric.claims.engine import gap_text
+
+    assert gap_text(lhs, rhs) == text

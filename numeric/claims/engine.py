@@ -216,6 +216,17 @@ def reduce_hidden_units(point: Point, still_bad: Callable[[Point], bool]) -> Poi
     return point
 
 
+def gap_text(lhs_name: str, rhs_name: str) -> str:
+    """``lhs - rhs`` with ``rhs`` in parentheses when it is a sum or difference, so the text
+    means what was computed: ``gap_text("a", "b - c") == "a - (b - c)"``."""
+    depth, top_level_sum = 0, False
+    for i, ch in enumerate(rhs_name):
+        depth += (ch in "([") - (ch in ")]")
+        if depth == 0 and ch in "+-" and (i == 0 or rhs_name[i - 1] == " "):
+            top_level_sum = True
+    return f"{lhs_name} - ({rhs_name})" if top_level_sum else f"{lhs_name} - {rhs_name}"
+
+
 def _counterexample(point: Point, rel: Relation, c: Comparison, dps: int, *, shrunk: bool,
                     lhs: AlgebraicFormula, rhs: AlgebraicFormula, note: str = "",
                     ) -> Counterexample:
@@ -223,7 +234,7 @@ def _counterexample(point: Point, rel: Relation, c: Comparison, dps: int, *, shr
         weights=list(point.weights),
         lhs=alg_text(lhs, dps),
         rhs=alg_text(rhs, dps),
-        gap=f"{rel.lhs_name} - {rel.rhs_name} in {c.gap} ({c.proof})",
+        gap=f"{gap_text(rel.lhs_name, rel.rhs_name)} in {c.gap} ({c.proof})",
         lhs_name=rel.lhs_name,
         rhs_name=rel.rhs_name,
         target=point.labels if point.data is None else None,

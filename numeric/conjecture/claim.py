@@ -53,7 +53,13 @@ import numpy as np
 from derivations.algebraic import AlgebraicFormula, Comparison, compare_formulas
 from derivations.errors import DmfError, PrecisionExhausted
 from derivations.exact import Point
-from numeric.claims.engine import Relation, _digits, combine_parts, decide_relation
+from numeric.claims.engine import (
+    Relation,
+    _digits,
+    combine_parts,
+    decide_relation,
+    gap_text,
+)
 from numeric.claims.implications import Implication, Side, decide_implication
 from numeric.claims.quantities import alg_text
 from numeric.claims.runner import (
@@ -395,7 +401,8 @@ class Conjecture:
                         cx.rhs_name = src[rel.right.col:rel.right.end].strip()
                         c = s.cmp
                         if c is not None:
-                            cx.gap = f"{cx.lhs_name} - {cx.rhs_name} in {c.gap} ({c.proof})"
+                            cx.gap = (f"{gap_text(cx.lhs_name, cx.rhs_name)} in {c.gap} "
+                                      f"({c.proof})")
                             if c.dps is not None and s.lhs is not None and s.rhs is not None:
                                 part.digits = min(_digits(s.lhs, c.dps), _digits(s.rhs, c.dps))
                         break
