@@ -95,6 +95,8 @@ def _run(commands: tuple[str, ...], cwd: Path) -> subprocess.CompletedProcess[st
 
 
 def _tidy(text: str) -> str:
+    """Trailing spaces aside, and a run time such as ``; 1.7s)`` read as ``; <time>)``."""
+    text = re.sub(r"; \d+(\.\d+)?s\)", "; <time>)", text)
     return "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
 
 
