@@ -351,3 +351,32 @@ def test_escape_readme_example_still_accepted(capsys: pytest.CaptureFixture[str]
     sweep = parser.parse_args(["escape-sweep", "--dims", "2,3,3,2", "--target", "1,1/2;0,2",
                                "--factors", "0.9,1.05,1.2,1.5", "--eps", "1e-10,1e-20,1e-30,1e-40"])
     escape_cli.check_arguments(sweep)
+
+
+_SWALLOWED = """
+import sys, time
+from numeric.cli import _Interrupt
+guard = _Interrupt("check")
+guard.install()
+class Dropped:
+    def __del__(self):
+        raise KeyboardInterrupt  # lands in sys.unraisablehook, as Ctrl-C inside a __del__ does
+try:
+    Dropped()
+    for _ in range(300):
+        time.sleep(0.01)
+    print("not interrupted")
+except KeyboardInterrupt:
+    print("interrupted")
+finally:
+    guard.uninstall()
+"""
+
+
+def test_an_interrupt_swallowed_by_a_destructor_is_raised_again_quietly() -> None:
+    """Ctrl-C landing in a ``__del__`` or a GC callback reaches ``sys.unraisablehook``: it must
+    come back as ``KeyboardInterrupt`` in the main program, without a traceback on stderr."""
+    done = subprocess.run([sys.executable, "-c", _SWALLOWED], env=_env(), capture_output=True,
+                          text=True, timeout=60)
+    assert done.stdout.strip() == "interrupted"
+    assert done.stderr == ""

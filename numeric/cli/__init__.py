@@ -136,6 +136,7 @@ class _Interrupt:
         self.previous_hook: Any = sys.unraisablehook
         self.installed = False
         self.pending = False
+        self.in_hook = False
         self.fired = threading.Event()  # set by the first SIGINT
         self.done = threading.Event()  # set when main returns
 
@@ -169,6 +170,9 @@ class _Interrupt:
             self._exit()
 
     def _on_sigint(self, signum: int, frame: Any) -> None:
+        if self.in_hook:  # inside the unraisable hook a raise would be swallowed again: later
+            self._interrupt_later()
+            return
         if self.pending:  # our own re-raise of a swallowed interrupt
             self.pending = False
             raise KeyboardInterrupt
@@ -179,12 +183,25 @@ class _Interrupt:
 
     def _on_unraisable(self, unraisable: Any) -> None:
         """A ``KeyboardInterrupt`` that landed where Python cannot raise it (a garbage
-        collection callback, a ``__del__``): silent, and raised again in the main thread."""
+        collection callback, a ``__del__``): silent, and raised again in the main thread once
+        this hook has returned (raised inside it, it would be swallowed and printed)."""
         if isinstance(unraisable.exc_value, KeyboardInterrupt):
-            self.pending = True
-            _thread.interrupt_main()
+            self.in_hook = True
+            try:
+                self.pending = True
+                self._interrupt_later()
+            finally:
+                self.in_hook = False
             return
         self.previous_hook(unraisable)
+
+    @staticmethod
+    def _interrupt_later() -> None:
+        """SIGINT for the main thread in 10 ms, from a timer thread (``_on_sigint`` re-arms it
+        should it land inside the unraisable hook)."""
+        timer = threading.Timer(0.01, _thread.interrupt_main)
+        timer.daemon = True
+        timer.start()
 
     def _line(self) -> str:
         return f"{_prog(self.command)}: interrupted\n"
