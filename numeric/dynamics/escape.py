@@ -628,11 +628,20 @@ class _Trace:
                     progress(t)
 
     def _step(self, t: int, every: int, stop_at_escape: bool, *, last: bool) -> bool:
+        """One step. Convergence is judged on the loss (plain) or, under weight decay, on
+        ``||grad L_lam||^2`` (same tolerances), where the loss recorded is the excess over
+        ``L_lam(theta*)``."""
         s = self.s
         ws = unflatten(self.theta, s.dims)
+        g: np.ndarray | None = None
         if s.wd != 0:
-            return self._decay_step(t, ws, every, stop_at_escape, last=last)
-        lv = loss(ws, s.data, s.labels)
+            lv = _decay_loss(ws, s)
+            g = flatten([gi + wi * s.wd_run for gi, wi in
+                         zip(gradient(ws, s.data, s.labels), ws, strict=True)])
+            measure, floor = float(_sqnorm(g)), self.grad_floor
+        else:
+            lv = loss(ws, s.data, s.labels)
+            measure, floor = float(lv), self.floor
         off = self.theta - s.theta_star
         dist = _norm(off)
         self.losses.append(float(lv))
@@ -647,9 +656,9 @@ class _Trace:
             if stop_at_escape:
                 self._record_sharpness(t, ws)
                 return True
-        self.peak = max(self.peak, float(lv))
-        self.at_floor = self.at_floor + 1 if float(lv) <= self.floor else 0
-        if float(lv) <= _CONVERGED_RTOL * self.peak or self.at_floor > _FLOOR_PATIENCE:
+        self.peak = max(self.peak, measure)
+        self.at_floor = self.at_floor + 1 if measure <= floor else 0
+        if measure <= _CONVERGED_RTOL * self.peak or self.at_floor > _FLOOR_PATIENCE:
             self.converged_step = t
             self._record_sharpness(t, ws)
             return True
@@ -657,45 +666,9 @@ class _Trace:
             self._record_sharpness(t, ws)
         if last:
             return True
-        g = flatten(gradient(ws, s.data, s.labels))
+        if g is None:
+            g = flatten(gradient(ws, s.data, s.labels))
         self.theta = self.theta - g * s.eta  # array first: mpf * ndarray is slow
-        return False
-
-    def _decay_step(
-        self, t: int, ws: Sequence[np.ndarray], every: int, stop_at_escape: bool, *, last: bool
-    ) -> bool:
-        """One step on ``L_lam``: the loss recorded is the excess over ``L_lam(theta*)``;
-        convergence is judged on ``||grad L_lam||^2`` (same tolerances as the loss at lam = 0)."""
-        s = self.s
-        lv = _decay_loss(ws, s)
-        g = flatten([gi + wi * s.wd_run for gi, wi in
-                     zip(gradient(ws, s.data, s.labels), ws, strict=True)])
-        gsq = float(_sqnorm(g))
-        off = self.theta - s.theta_star
-        dist = _norm(off)
-        self.losses.append(float(lv))
-        self.distances.append(float(dist))
-        self.top_components.append(float((off @ s.top)[0]))
-        if not (math.isfinite(float(lv)) and math.isfinite(float(dist))) or float(lv) > self.huge:
-            self.diverged_step = t
-            self.reason = f"loss {float(lv):.3g} exceeded {self.huge:.3g} (or is not finite)"
-            return True
-        if self.escape_step is None and dist > s.delta_abs:
-            self.escape_step = t
-            if stop_at_escape:
-                self._record_sharpness(t, ws)
-                return True
-        self.peak = max(self.peak, gsq)
-        self.at_floor = self.at_floor + 1 if gsq <= self.grad_floor else 0
-        if gsq <= _CONVERGED_RTOL * self.peak or self.at_floor > _FLOOR_PATIENCE:
-            self.converged_step = t
-            self._record_sharpness(t, ws)
-            return True
-        if t % every == 0 or last:
-            self._record_sharpness(t, ws)
-        if last:
-            return True
-        self.theta = self.theta - g * s.eta
         return False
 
     def _record_sharpness(self, t: int, ws: Sequence[np.ndarray]) -> None:
