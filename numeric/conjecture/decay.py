@@ -85,7 +85,9 @@ def positive_pair(t: Fraction, lam: Fraction, depth: int) -> Fraction | None:
     >>> positive_pair(Fraction(2), Fraction(1), 2), positive_pair(Fraction(1, 2), Fraction(1), 3)
     (Fraction(5, 1), None)
     """
-    sigma = t**depth + lam * t ** (2 - depth)
+    from numeric.regularized import stationary_target
+
+    sigma = stationary_target(t, lam, depth)
     return sigma if _is_global(t, sigma, lam, depth) else None
 
 

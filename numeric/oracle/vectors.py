@@ -228,12 +228,6 @@ def _saddle() -> Point:
     return parse_point([[[0, 0], [0, 0]], [[0, 0], [0, 0]]], [[3, 1], ["1/2", 2]])
 
 
-def _sigma_for(t: Fraction, lam: Fraction, depth: int) -> Fraction:
-    """``sigma = t^L + lam t^(2-L)``: the singular value for which ``t > 0`` solves
-    ``t^(L-2) (t^L - sigma) + lam = 0`` (stationary for ``f``; ``L = 1``: ``t = sigma/(1+lam)``)."""
-    return t**depth + lam * t ** (2 - depth)
-
-
 def _regularized(ts: Sequence[Fraction], lam: Fraction, dims: Sequence[int], seed: int,
                  collapsed: Sequence[Fraction] = ()) -> Point:
     """A global minimizer of ``L_lam`` (module doc, "Weight decay"): layer singular values
@@ -241,11 +235,11 @@ def _regularized(ts: Sequence[Fraction], lam: Fraction, dims: Sequence[int], see
     singular value whose layers carry ``t = 0``; Cayley frames from ``seed``. Refused
     (``DmfError``) unless every ``t_i`` is the unique global minimizer of ``f`` (exact)."""
     from numeric.minimizers import rational_orthogonal
-    from numeric.regularized import frame_minimizer, scalar_minimizer
+    from numeric.regularized import frame_minimizer, scalar_minimizer, stationary_target
 
     depth = len(dims) - 1
     layer = [*ts, *(Fraction(0) for _ in collapsed)]
-    sigmas = [*(_sigma_for(t, lam, depth) for t in ts), *collapsed]
+    sigmas = [*(stationary_target(t, lam, depth) for t in ts), *collapsed]
     for t, s in zip(layer, sigmas, strict=True):
         sm = scalar_minimizer(depth, lam, s * s)
         if sm.tie or len(sm.minimizers) != 1 or sm.t.fraction != t:

@@ -30,6 +30,7 @@ from numeric.regularized.scalar import (
     scalar_minimizer,
     scalar_objective,
     stationarity_polynomial,
+    stationary_target,
     threshold_polynomial,
 )
 
@@ -48,5 +49,6 @@ __all__ = [
     "scalar_minimizer",
     "scalar_objective",
     "stationarity_polynomial",
+    "stationary_target",
     "threshold_polynomial",
 ]

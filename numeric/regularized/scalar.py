@@ -126,6 +126,18 @@ def scalar_objective(t: Any, sigma: Any, lam: Any, depth: int) -> Any:
     return (t**depth - sigma) ** 2 / 2 + lam * depth * t**2 / 2
 
 
+def stationary_target(t: Fraction, lam: Fraction, depth: int) -> Fraction:
+    """``sigma = t^L + lam t^(2-L)``: the singular value for which a given ``t > 0`` is a
+    critical point of ``f`` (``t^(L-2) (t^L - sigma) + lam = 0``; for ``L = 1``,
+    ``t = sigma / (1 + lam)``). Whether ``t`` is then the *global* minimizer is
+    :func:`scalar_minimizer`'s decision.
+
+    >>> stationary_target(Fraction(2), Fraction(1, 10), 2), stationary_target(Fraction(3, 2), Fraction(1, 10), 3)
+    (Fraction(41, 10), Fraction(413, 120))
+    """
+    return t**depth + lam * t ** (2 - depth)
+
+
 def stationarity_polynomial(sigma: Any, lam: Any, depth: int) -> list[Fraction]:
     """Ascending coefficients of ``g(t) = t^(2L-2) - sigma t^(L-2) + lam`` (``L >= 2``), whose
     positive roots are the positive critical points of ``f`` (``f' = L t g``).
