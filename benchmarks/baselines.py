@@ -99,16 +99,19 @@ def hvp_power_iteration(ws: Sequence[np.ndarray], *, iterations: int = 100) -> A
     return lambda: hvp_power_iteration_sharpness(tw, inputs, targets, iterations=iterations)
 
 
-def hvp_lanczos(ws: Sequence[np.ndarray], *, seed: int = 0) -> Any:
+def hvp_lanczos(ws: Sequence[np.ndarray], *, seed: int = 0,
+                targets: np.ndarray | None = None) -> Any:
     """A zero-argument callable computing the sharpness by Lanczos on torch HVPs: the loss
     graph is built once with ``create_graph=True``; each matvec is
     ``grad(<grad L, v>, theta)`` (double backprop, as in PyHessian/curvlinops); ARPACK
     ``eigsh(k=1, which="LA")`` from a seeded start vector, default tolerance (machine
-    precision), eigenvalues only."""
+    precision), eigenvalues only. ``targets`` (sample-major, ``Y^T``): default the weights'
+    product (a minimizer)."""
     import torch
     from scipy.sparse.linalg import LinearOperator, eigsh
 
-    inputs, targets, tw = _torch_problem(ws)
+    inputs, product, tw = _torch_problem(ws)
+    targets = product if targets is None else torch.from_numpy(np.array(targets, dtype=np.float64))
 
     def run() -> float:
         params = [w.clone().requires_grad_(True) for w in tw]

@@ -37,6 +37,7 @@ __all__ = [
     "SPEED_BASELINES",
     "Problem",
     "minimizer_problem",
+    "off_minimizer_problem",
     "peer_status",
     "problem_from_point",
     "versions",
@@ -90,6 +91,17 @@ def minimizer_problem(dims: tuple[int, ...], seed: int) -> Problem:
     for w in ws:
         out = out @ w.T
     return Problem(ws, np.eye(dims[0]), out)
+
+
+def off_minimizer_problem(dims: tuple[int, ...], seed: int, residual: float) -> Problem:
+    """:func:`minimizer_problem` with its target moved by ``residual`` times a seeded
+    ``N(0, 1)`` matrix: ``R != 0``, so every tool works on the full Hessian. A small
+    ``residual`` is what a regularized minimizer looks like (its ``R`` is of the order of the
+    weight decay); ``residual = 1`` is a point far from every minimizer."""
+    base = minimizer_problem(dims, seed)
+    rng = np.random.default_rng(seed + 1)
+    return Problem(base.weights, base.inputs,
+                   base.targets + residual * rng.standard_normal(base.targets.shape))
 
 
 def peer_status() -> dict[str, str | None]:
@@ -262,7 +274,7 @@ ACCURACY_TOOLS: list[tuple[str, str, Runner]] = [
 def _torch_double_backprop(problem: Problem) -> Callable[[], float]:
     import baselines as bl
 
-    return bl.hvp_lanczos(list(problem.weights))  # targets = product, as minimizer_problem
+    return bl.hvp_lanczos(list(problem.weights), targets=problem.targets)
 
 
 def _torch_func_jvp_grad(problem: Problem) -> Callable[[], float]:

@@ -25,6 +25,12 @@ JAX; all ARPACK ``eigsh(k=1, which="LA")`` at machine precision). The ratio is t
 baseline's median time over ours. In the wide regime only ours and the two fastest baselines
 of the previous size run. Every library gets one thread (``--threads``); ``/proc/loadavg`` is
 printed at the start and the end. A missing peer is reported, never a failure.
+
+**Speed off minimizers.** The same weights with the target moved (``R != 0``: the full Hessian,
+for every tool), at residual ``1e-3`` (what a regularized minimizer looks like) and ``1`` (far
+from every minimizer): ours, ``sharpness(ws, target, float64=True)``, which also reports
+``lambda_min`` when Lanczos gets it within ``lambda_max``'s own number of products, against the
+two fastest baselines of the minimizer table, which compute ``lambda_max`` alone.
 """
 
 from __future__ import annotations
@@ -306,6 +312,52 @@ def speed(args: argparse.Namespace, status: dict[str, str | None]) -> list[dict[
     return rows
 
 
+OFF_MIN_RESIDUALS = (1e-3, 1.0)
+
+
+def speed_off_minimizer(args: argparse.Namespace, status: dict[str, str | None],
+                        fastest_two: list[str]) -> list[dict[str, Any]]:
+    """Ours against ``fastest_two`` of the minimizer table, at the minimizer sizes, with the
+    target moved by each of ``OFF_MIN_RESIDUALS`` (module doc)."""
+    from peer_tools import SPEED_BASELINES, off_minimizer_problem
+
+    from numeric.sharpness import sharpness
+
+    kind = "quick" if args.quick else "default"
+    rows: list[dict[str, Any]] = []
+    for dims in SIZES[kind]:
+        for res in OFF_MIN_RESIDUALS:
+            problem = off_minimizer_problem(dims, args.seed, res)
+            ws, target = list(problem.weights), problem.targets.T
+            result = sharpness(ws, target, float64=True)  # warm, untimed
+            ours = _timing("ours", lambda ws=ws, y=target: float(
+                sharpness(ws, y, float64=True).value), args)
+            theirs = [_timing(name, factory(problem), args)
+                      for name, peer, factory in SPEED_BASELINES
+                      if name in fastest_two and not status.get(peer)]
+            ok = [t for t in theirs if t.ok]
+            fastest = min(ok, key=lambda t: t.seconds or 0.0) if ok else None
+            rows.append({"dims": dims, "params": problem.params, "residual": res, "ours": ours,
+                         "lambda_min": result.lambda_min, "theirs": theirs,
+                         "ratio": None if fastest is None or not ours.ok
+                         else fastest.seconds / ours.seconds})
+    return rows
+
+
+def off_minimizer_table(rows: list[dict[str, Any]]) -> str:
+    lines = ["Seconds (median), off minimizers (R != 0: the full Hessian), X = I"]
+    for r in rows:
+        lmin = "not reported" if r["lambda_min"] is None else f"{r['lambda_min']:.6g}"
+        lines.append(f"\ndims {r['dims']}  P = {r['params']}  residual {r['residual']:g}")
+        lines.append(f"  {'ours (lambda_max and lambda_min)':44} {_cell(r['ours']):>14}"
+                     f"   value {r['ours'].value}, lambda_min {lmin}")
+        for t in r["theirs"]:
+            lines.append(f"  {t.method:44} {_cell(t):>14}   value {t.value}")
+        if r["ratio"] is not None:
+            lines.append(f"  fastest baseline / ours = {r['ratio']:.3g}x")
+    return "\n".join(lines)
+
+
 def _cell(t: Any) -> str:
     if t is None:
         return "-"
@@ -423,6 +475,14 @@ def main(argv: list[str] | None = None) -> int:
         doc["speed"] = [{**r, "ours": _json_timing(r["ours"]),
                          "certified": _json_timing(r["certified"]),
                          "theirs": [_json_timing(t) for t in r["theirs"]]} for r in rows]
+        fastest_two = sorted((t for r in rows[:1] for t in r["theirs"] if t.ok),
+                             key=lambda t: t.seconds or 0.0)[:2]
+        off = speed_off_minimizer(args, status, [t.method for t in fastest_two])
+        print()
+        print(off_minimizer_table(off))
+        doc["speed_off_minimizer"] = [{**r, "ours": _json_timing(r["ours"]),
+                                       "theirs": [_json_timing(t) for t in r["theirs"]]}
+                                      for r in off]
         if args.profile:
             print()
             print(profile_ours(rows))

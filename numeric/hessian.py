@@ -127,7 +127,8 @@ def hessian_vector_product(
 
 
 class _HvpFactors:
-    """What every Hessian-vector product at one point shares: ``A_l``, ``B_l``, ``R X^T``."""
+    """What every Hessian-vector product at one point shares: ``A_l``, ``B_l``, ``R X^T``, and
+    the point's constant products ``R X^T B_l^T`` and ``A_l^T R X^T``."""
 
     def __init__(
         self, weights: Sequence[np.ndarray], data: np.ndarray | None, labels: np.ndarray
@@ -139,23 +140,40 @@ class _HvpFactors:
         self.b = [right_factor(weights, l) for l in range(1, depth + 1)]
         r = residual(weights, data, labels)
         self.rxt = r if data is None else r @ data.T
+        self.xxt = None if data is None else data @ data.T
+        self.rxt_bt = [self.rxt @ b.T for b in self.b]
+        self.at_rxt = [a.T @ self.rxt for a in self.a]
+        self.wt = [w.T for w in self.weights]
 
     def apply(self, v: np.ndarray) -> np.ndarray:
+        """``H v`` (docstring of :func:`hessian_vector_product`), with ``dR = dA_1 W_1 + A_1 D_1``
+        (``B_1 = I``) and the Gauss-Newton part ``A_l^T dR X^T B_l^T`` from
+        ``U_l = A_l^T dR X^T`` by ``U_{l-1} = W_l^T U_l``: ``8L - 2`` small products."""
         ws, a, b, off = self.weights, self.a, self.b, self.offsets
         depth = len(ws)
-        d = [np.asarray(v[off[i] : off[i + 1]]).reshape(w.shape) for i, w in enumerate(ws)]
-        da = [np.zeros_like(x) for x in a]
+        d = [v[off[i] : off[i + 1]].reshape(w.shape) for i, w in enumerate(ws)]
+        da: list[np.ndarray | None] = [None] * depth  # dA_L = 0
         for i in range(depth - 1, 0, -1):  # 0-based: dA_{i-1} = dA_i W_{i+1} + A_i D_{i+1}
-            da[i - 1] = da[i] @ ws[i] + a[i] @ d[i]
-        db = [np.zeros_like(x) for x in b]
+            step = a[i] @ d[i]
+            da[i - 1] = step if da[i] is None else da[i] @ ws[i] + step
+        db: list[np.ndarray | None] = [None] * depth  # dB_1 = 0
         for i in range(1, depth):
-            db[i] = d[i - 1] @ b[i - 1] + ws[i - 1] @ db[i - 1]
-        dr = sum(a[i] @ d[i] @ b[i] for i in range(depth))
-        drxt = dr if self.data is None else dr @ (self.data @ self.data.T)
-        out = [
-            da[i].T @ self.rxt @ b[i].T + a[i].T @ drxt @ b[i].T + a[i].T @ self.rxt @ db[i].T
-            for i in range(depth)
-        ]
+            step = d[i - 1] @ b[i - 1]
+            db[i] = step if db[i - 1] is None else ws[i - 1] @ db[i - 1] + step
+        dr = a[0] @ d[0] if da[0] is None else da[0] @ ws[0] + a[0] @ d[0]
+        u = dr if self.xxt is None else dr @ self.xxt  # U_L = dR X X^T (A_L = I)
+        out: list[np.ndarray] = [u] * depth
+        for i in range(depth - 1, -1, -1):
+            gn = u @ b[i].T
+            if i > 0:
+                u = self.wt[i] @ u
+            o = gn
+            dai, dbi = da[i], db[i]
+            if dai is not None:
+                o = o + dai.T @ self.rxt_bt[i]
+            if dbi is not None:
+                o = o + self.at_rxt[i] @ dbi.T
+            out[i] = o
         return np.concatenate([o.ravel() for o in out])
 
 

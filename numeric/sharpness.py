@@ -46,9 +46,10 @@ refused over ``max_seconds`` (``BudgetExceededError``), so no call hangs for min
                              minimizer test stays exact). With Lanczos on the full Hessian,
                              lambda_min is bounded by the residual term's norm (J^T J is PSD):
                              near minimizers it is 0 to float64 precision and reported so
-                             without Lanczos; elsewhere its Lanczos run gets at most
-                             ``max(2 x lambda_max's products, LAMBDA_MIN_MIN_PRODUCTS)``
-                             products. Points whose products overflow or underflow float64
+                             without Lanczos, or within a narrow cluster and reported as an
+                             interval (``CLUSTER_RATIO``); elsewhere its Lanczos run gets at
+                             most ``max(lambda_max's products, LAMBDA_MIN_MIN_PRODUCTS)``
+                             products (otherwise: not reported, its interval is). Points whose products overflow or underflow float64
                              are refused (``Float64RangeError``): use the exact route.
 
 Secondary quantities (lambda_min, gap, multiplicity, spectrum) never make lambda_max fail and
@@ -143,6 +144,7 @@ from numeric.result import (
 )
 
 __all__ = [  # with the public names of result, budget and float64_input
+    "CLUSTER_RATIO",
     "DEFAULT_MAX_SECONDS",
     "DENSE_FLOAT64_LIMIT",
     "EXACT_LIMIT",
@@ -178,9 +180,18 @@ practice far closer (the error is quadratic in the residual); at dims (64,128,12
 takes 26 ms against 60 ms at machine-precision tolerance, with the same value to 1e-15."""
 
 
-LAMBDA_MIN_MIN_PRODUCTS = 600
-"""float64 Lanczos: lambda_min may use ``max(2 x the products spent on lambda_max, this)``
-Hessian-vector products, so a secondary quantity never dominates the cost."""
+LAMBDA_MIN_MIN_PRODUCTS = 50
+"""float64 Lanczos: lambda_min may use ``max(the products spent on lambda_max, this)``
+Hessian-vector products, so it at most doubles the cost and the whole call stays as fast as a
+peer tool's lambda_max alone (README, "Side by side with the peer tools"); the floor lets a
+small problem converge."""
+
+CLUSTER_RATIO = 0.05
+"""float64 Lanczos on the full Hessian with ``P > d_L N``: when the residual term's bound is at
+most this times ``lambda_max``, ``lambda_min`` lies in ``[-bound, bound]`` together with at least
+``P - d_L N`` other eigenvalues, and Lanczos for it is not run (at dims (16,16,16,16,16) near a
+minimizer it spent 600 products, 12 times lambda_max's, without converging); the interval is
+reported instead."""
 
 
 # --------------------------------------------------------------------------- modes
@@ -419,7 +430,17 @@ def _mode_float64(
                 f"{why}), reported as 0.0 without Lanczos")
         return _Spectrum([_Ev(float(v)) for v in vals], False, _Ev(0.0), None, tol, method,
                          note, bound)
-    budget = max(2 * top_products, LAMBDA_MIN_MIN_PRODUCTS)
+    if singular and bound <= CLUSTER_RATIO * float(vals[0]):
+        # lambda_min sits in a cluster of at least P - d_L N eigenvalues within [-bound, bound],
+        # narrow against the spectrum: Lanczos does not resolve it within lambda_max's budget
+        note = (f"lambda_min: not reported (no Lanczos: it lies in a cluster of at least "
+                f"{params - ws[-1].shape[0] * n_samples} eigenvalues within the bound, narrow "
+                f"against lambda_max (bound <= {CLUSTER_RATIO:g} lambda_max), which Lanczos does "
+                "not resolve at the cost of lambda_max; spectrum=True gives every eigenvalue by "
+                f"dense eigh); lambda_min in {where} ({why})")
+        return _Spectrum([_Ev(float(v)) for v in vals], False, None, None, tol, method, note,
+                         bound)
+    budget = max(top_products, LAMBDA_MIN_MIN_PRODUCTS)
     low = _lanczos_lambda_min(op, budget)
     spent = products[0] - top_products
     if low is not None and not (-bound - tol <= low and (not singular or low <= bound + tol)):

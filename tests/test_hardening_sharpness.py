@@ -233,3 +233,27 @@ def test_float64_lambda_min_lanczos_is_capped_off_the_minimizer(
         assert r.largest_magnitude_is_lambda_min is False  # decided by the bound
     else:
         assert abs(r.lambda_min - dense[0]) <= 1e-8 * r.value
+
+
+@pytest.mark.parametrize(("dims", "noise"), [((16, 16, 16, 16, 16), 1e-3), ((8, 16, 16, 8), 1e-6)])
+def test_float64_lambda_min_in_a_narrow_cluster_costs_no_lanczos(
+    hvp_count: list[int], dims: tuple[int, ...], noise: float
+) -> None:
+    """Near a minimizer (a regularized minimizer is one: R small, not 0) lambda_min lies in a
+    cluster of at least P - d_L N eigenvalues within the residual term's bound. Lanczos spent
+    600 products there (12 times lambda_max's) without converging; now none are spent, and the
+    bound, which must contain the true lambda_min, is reported."""
+    rng = np.random.default_rng(11)
+    ws, target = _near_minimizer(dims, seed=4)
+    target = target + noise * rng.standard_normal(target.shape)
+    r = sharpness(ws, target, float64=True)
+    top_only = hvp_count[0]
+    dense = np.linalg.eigvalsh(hessian_module.full_hessian(ws, None, target))
+    bound = sharpness_module._residual_term_bound(ws, None, target)
+    assert abs(r.value - dense[-1]) <= 1e-8 * dense[-1]
+    assert bound <= sharpness_module.CLUSTER_RATIO * r.value
+    assert -bound <= dense[0] <= bound
+    assert r.lambda_min is None and r.secondary is not None
+    assert "not reported" in r.secondary and "cluster" in r.secondary
+    assert f"{bound:.3g}" in r.secondary
+    assert top_only < 200  # lambda_max's Lanczos alone
