@@ -43,14 +43,17 @@ refused over ``max_seconds`` (``BudgetExceededError``), so no call hangs for min
                              matrix-free Lanczos (ARPACK ``eigsh`` on ``reduced_linear_operator``
                              or ``hessian_operator``); ``certify`` is ignored. Large NumPy float
                              input skips exact parsing (shapes and finiteness still checked, the
-                             minimizer test stays exact). With Lanczos on the full Hessian,
-                             lambda_min is bounded by the residual term's norm (J^T J is PSD):
-                             near minimizers it is 0 to float64 precision and reported so
-                             without Lanczos, or within a narrow cluster and reported as an
-                             interval (``CLUSTER_RATIO``); elsewhere its Lanczos run gets at
-                             most ``max(lambda_max's products, LAMBDA_MIN_MIN_PRODUCTS)``
-                             products (otherwise: not reported, its interval is). Points whose products overflow or underflow float64
-                             are refused (``Float64RangeError``): use the exact route.
+                             minimizer test stays exact). Lanczos computes lambda_max alone
+                             unless ``secondary=True`` (then also the next eigenvalues and
+                             lambda_min). On the full Hessian lambda_min is bounded by the
+                             residual term's norm (J^T J is PSD): near minimizers it is 0 to
+                             float64 precision and reported so without Lanczos, or within a
+                             narrow cluster and reported as an interval (``CLUSTER_RATIO``);
+                             elsewhere, with ``secondary=True``, its Lanczos run gets at most
+                             ``max(lambda_max's products, LAMBDA_MIN_MIN_PRODUCTS)`` products
+                             (otherwise: not reported, its interval is). Points whose products
+                             overflow or underflow float64 are refused (``Float64RangeError``):
+                             use the exact route.
 
 Secondary quantities (lambda_min, gap, multiplicity, spectrum) never make lambda_max fail and
 never dominate its cost; a gap is the exact difference of enclosure midpoints (no cancellation
@@ -379,8 +382,13 @@ def _mode_float64(
     y: np.ndarray,
     route: str,
     want_spectrum: bool,
+    secondary: bool = True,
 ) -> _Spectrum:
+    """float64 eigenvalues: dense LAPACK when small (everything, for free), else Lanczos for
+    the top ``LANCZOS_K`` eigenvalues and lambda_min (``secondary``) or lambda_max alone."""
     from numeric.spectrum import eigvalsh_float64, top_eigenpairs_float64
+
+    k = LANCZOS_K if secondary else 1
 
     params = sum(w.size for w in ws)
     if route == "reduced":
@@ -394,7 +402,7 @@ def _mode_float64(
             evs = _pad_reduced([_Ev(float(v)) for v in vals], rank, params)
             method = "approximate: float64 LAPACK eigh on the dense reduced operator K"
             return _Spectrum(evs, True, evs[-1], params - rank, tol, method, operator_size=n)
-        vals = top_eigenpairs_float64(reduced_linear_operator(ws, x), k=LANCZOS_K, tol=LANCZOS_TOL)[0]
+        vals = top_eigenpairs_float64(reduced_linear_operator(ws, x), k=k, tol=LANCZOS_TOL)[0]
         lam_min = _Ev(0.0) if params > n else None
         method = "approximate: float64 Lanczos (ARPACK eigsh, relative residual <= 1e-10) on the matrix-free reduced operator"
         return _Spectrum([_Ev(float(v)) for v in vals], False, lam_min, None, _float_tol(vals),
@@ -410,7 +418,7 @@ def _mode_float64(
         method = "approximate: float64 LAPACK eigh on the dense full Hessian"
         return _Spectrum(evs, True, evs[-1], zero_mult, tol, method, operator_size=params)
     op, products = _counted(hessian_operator(ws, x, y))
-    vals = top_eigenpairs_float64(op, k=LANCZOS_K, tol=LANCZOS_TOL)[0]
+    vals = top_eigenpairs_float64(op, k=k, tol=LANCZOS_TOL)[0]
     top_products = products[0]
     method = "approximate: float64 Lanczos (ARPACK eigsh, relative residual <= 1e-10) on the matrix-free full Hessian"
     bound = _residual_term_bound(ws, x, y)
@@ -438,6 +446,11 @@ def _mode_float64(
                 f"against lambda_max (bound <= {CLUSTER_RATIO:g} lambda_max), which Lanczos does "
                 "not resolve at the cost of lambda_max; spectrum=True gives every eigenvalue by "
                 f"dense eigh); lambda_min in {where} ({why})")
+        return _Spectrum([_Ev(float(v)) for v in vals], False, None, None, tol, method, note,
+                         bound)
+    if not secondary:
+        note = (f"lambda_min: not computed (secondary=True runs Lanczos for it, and for the gap "
+                f"and multiplicity); lambda_min in {where} ({why})")
         return _Spectrum([_Ev(float(v)) for v in vals], False, None, None, tol, method, note,
                          bound)
     budget = max(top_products, LAMBDA_MIN_MIN_PRODUCTS)
@@ -643,6 +656,7 @@ def sharpness(
     max_seconds: float | None = DEFAULT_MAX_SECONDS,
     exact: bool = False,
     weight_decay: Any = 0,
+    secondary: bool = False,
 ) -> SharpnessResult:
     """The sharpness ``lambda_max`` of the Hessian of the squared loss at ``weights``.
 
@@ -673,6 +687,10 @@ def sharpness(
     full route, ``d_0 d_L`` at minimizers without data); larger ones raise ``TooLargeError``.
     **Weight decay.** ``weight_decay=lam`` (an exact number ``>= 0``) adds
     ``(lam/2) sum_l ||W_l||_F^2`` to the loss: every eigenvalue gains exactly ``lam``.
+    **Secondary quantities in float64 Lanczos** (matrices too large for dense ``eigh``): by
+    default only lambda_max, as fast as a peer tool's; ``secondary=True`` also computes the next
+    ``LANCZOS_K - 1`` eigenvalues (gap, multiplicity) and lambda_min, at up to three times the
+    cost. Dense and certified routes always give them (they come with the spectrum).
     See the module docstring for modes and loss conventions.
     """
     _check_options(dps, loss, route)
@@ -714,7 +732,7 @@ def sharpness(
         params = sum(w.size for w in ws)
         n_samples = dims[0] if x is None else x.shape[1]
         chosen = _choose_route(route, at_min, require_minimizer, residual_norm)
-        spec = _mode_float64(ws, x, y_eff, chosen, spectrum)
+        spec = _mode_float64(ws, x, y_eff, chosen, spectrum, secondary)
     else:
         point = parse_point(weights, target, data=data, labels=labels)
         dims, params = point.dims, point.num_params
@@ -736,7 +754,7 @@ def sharpness(
             fy = _exact_to_float64(y_name, ey)
             _check_float64_range(fw, fx_, fy)
             residual_norm = float(residual_norm)
-            spec = _mode_float64(fw, fx_, fy, chosen, spectrum)
+            spec = _mode_float64(fw, fx_, fy, chosen, spectrum, secondary)
         else:
             spec = _mode_exact(point, chosen, dps, certify)
     if float64 and not all(math.isfinite(float(e.value)) for e in (spec.evs[0], spec.lambda_min)
@@ -783,9 +801,9 @@ def _result(
     top = evs[0]
     runs = _runs(evs)  # the P - rank padded zeros are one run: O(rank) work, not O(P)
     mult = sum(count for e, count in runs if _same(e, top, spec.tol))
+    # the next distinct eigenvalue among those computed; with only the top ones computed and all
+    # equal to lambda_max, it is unknown (lambda_min is not it: there may be others between)
     nxt = next((e for e, _ in runs if not _same(e, top, spec.tol)), None)
-    if nxt is None and not spec.complete and spec.lambda_min is not None:
-        nxt = None if _same(spec.lambda_min, top, spec.tol) else spec.lambda_min
     gap = None if nxt is None else _sub(top, nxt, dps)
     low = spec.lambda_min
     dominated = None if low is None else _dominance(top, low, spec.tol)
@@ -796,7 +814,8 @@ def _result(
     if spec.secondary:
         method += f"; {spec.secondary}"
     if not spec.complete:
-        method += f"; only the top {len(evs)} eigenvalues computed (multiplicity is a lower bound)"
+        method += (f"; only the top {len(evs)} eigenvalue{'s' if len(evs) > 1 else ''} "
+                   "computed (multiplicity is a lower bound)")
     listed = (lambda e: not e.kernel) if weight_decay else (lambda e: not _is_exact_zero(e))
     nonzero = [e for e in evs if listed(e)] if want_spectrum else []
     with_enc = top.enc is not None

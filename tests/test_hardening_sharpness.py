@@ -91,15 +91,24 @@ def test_float64_near_minimizer_lambda_min_is_never_wrong(
 def test_float64_lambda_min_away_from_minimizer_still_computed(
     monkeypatch: pytest.MonkeyPatch, hvp_count: list[int]
 ) -> None:
-    """Away from minimizers the residual term matters: Lanczos still computes lambda_min."""
+    """Away from minimizers the residual term matters: with ``secondary=True`` Lanczos still
+    computes lambda_min (and the gap); by default lambda_max alone, with fewer products."""
     monkeypatch.setattr(sharpness_module, "DENSE_FLOAT64_LIMIT", 0)
     rng = np.random.default_rng(5)
     ws = [rng.standard_normal((4, 3)), rng.standard_normal((5, 4)), rng.standard_normal((3, 5))]
     target = 3 * rng.standard_normal((3, 3))
-    r = sharpness(ws, target, float64=True)
     dense = np.linalg.eigvalsh(hessian_module.full_hessian(ws, None, target))
+    r = sharpness(ws, target, float64=True, secondary=True)
+    full_cost = hvp_count[0]
     assert abs(r.value - dense[-1]) <= 1e-8 * abs(dense[-1])
     assert r.lambda_min is not None and abs(r.lambda_min - dense[0]) <= 1e-8 * abs(dense[-1])
+    assert r.gap is not None and abs(r.gap - (dense[-1] - dense[-2])) <= 1e-8 * abs(dense[-1])
+    hvp_count[0] = 0
+    alone = sharpness(ws, target, float64=True)
+    assert abs(alone.value - dense[-1]) <= 1e-8 * abs(dense[-1])
+    assert alone.lambda_min is None and alone.gap is None
+    assert alone.secondary is not None and "secondary=True" in alone.secondary
+    assert 0 < hvp_count[0] < full_cost / 2
 
 
 def test_residual_term_bound_is_a_bound() -> None:
@@ -257,3 +266,18 @@ def test_float64_lambda_min_in_a_narrow_cluster_costs_no_lanczos(
     assert "not reported" in r.secondary and "cluster" in r.secondary
     assert f"{bound:.3g}" in r.secondary
     assert top_only < 200  # lambda_max's Lanczos alone
+
+
+def test_float64_lambda_max_alone_reports_no_gap_it_did_not_compute() -> None:
+    """Lanczos for lambda_max alone (the default) knows lambda_min = 0 near a minimizer, but
+    not lambda_2: the gap is unknown (None), never lambda_max - lambda_min; with
+    ``secondary=True`` it is lambda_1 - lambda_2."""
+    ws, target = _near_minimizer((16, 16, 16, 16, 16), seed=6)
+    dense = np.linalg.eigvalsh(hessian_module.full_hessian(ws, None, target))
+    alone = sharpness(ws, target, float64=True)
+    assert alone.lambda_min == 0.0 and alone.gap is None
+    assert "only the top 1 eigenvalue computed" in alone.method
+    full = sharpness(ws, target, float64=True, secondary=True)
+    assert full.gap is not None
+    assert abs(full.gap - (dense[-1] - dense[-2])) <= 1e-8 * dense[-1]
+    assert full.value == pytest.approx(alone.value, rel=1e-10)

@@ -189,6 +189,7 @@ def run_oracle(args: argparse.Namespace) -> int:
             weights, target, data=data, labels=labels, dps=dps, certify=not args.no_certify,
             float64=args.float64, loss=args.loss, spectrum=args.spectrum,
             max_seconds=max_seconds, exact=getattr(args, "exact", False), weight_decay=lam,
+            secondary=True,  # the report prints lambda_min, the gap and the multiplicity
         )
     except BudgetExceededError as exc:  # name the command line's flag, not the API's option
         raise BudgetExceededError(str(exc).replace("over max_seconds=", "over --max-seconds ").replace(
