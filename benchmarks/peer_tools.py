@@ -75,10 +75,10 @@ class Problem:
 def problem_from_point(point: Any) -> Problem:
     """The point's weights, ``X^T`` (identity without data) and ``Y^T``, rounded to float64."""
     from derivations.exact import to_float64
+    from numeric.adapters.report import samples_first
 
     ws = tuple(to_float64(w) for w in point.weights)
-    x = np.eye(point.dims[0]) if point.data is None else to_float64(point.data)
-    return Problem(ws, np.ascontiguousarray(x.T), np.ascontiguousarray(to_float64(point.labels).T))
+    return Problem(ws, *samples_first(point))
 
 
 def minimizer_problem(dims: tuple[int, ...], seed: int) -> Problem:

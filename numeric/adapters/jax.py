@@ -62,8 +62,10 @@ from derivations.exact import Point, to_float64
 from numeric.adapters.report import (
     CaseReport,
     ConformanceReport,
+    call_user,
     float64_layers,
     run_conformance,
+    samples_first,
 )
 
 jax.config.update("jax_enable_x64", True)
@@ -111,9 +113,8 @@ def from_jax(arrays: Sequence[Any]) -> list[np.ndarray]:
 
 def jax_data(point: Point) -> tuple[jax.Array, jax.Array]:
     """``(inputs, targets) = (X^T, Y^T)`` as float64 arrays (``X = I``, ``Y = M`` without data)."""
-    d0 = point.dims[0]
-    x = np.eye(d0) if point.data is None else _as_float64(point.data)
-    return jnp.asarray(x.T), jnp.asarray(_as_float64(point.labels).T)
+    inputs, targets = samples_first(point)
+    return jnp.asarray(inputs), jnp.asarray(targets)
 
 
 def half_sum_loss(ws: Sequence[Any], inputs: Any, targets: Any) -> Any:
@@ -251,9 +252,6 @@ def check_implementation(
     """
 
     def call(point: Point, lam: Fraction | None = None) -> float:
-        inputs, targets = jax_data(point)
-        if lam is None:
-            return float(fn(to_jax(point), inputs, targets))
-        return float(fn(to_jax(point), inputs, targets, weight_decay=float(lam)))
+        return call_user(fn, (to_jax(point), *jax_data(point)), lam)
 
     return run_conformance(call, cases, rtol=rtol, dps=dps, loss=loss, weight_decay=weight_decay)

@@ -9,6 +9,8 @@ Public:
     run_conformance(call, cases, *, rtol, dps, loss, weight_decay)
                                      call ``call(point) -> float`` (``call(point, lam)`` with
                                      ``weight_decay``) on each case -> report
+    samples_first(point)             ``(X^T, Y^T)`` in float64 (``X = I``, ``Y = M`` without data)
+    call_user(fn, args, lam)         ``fn(*args)``, or ``fn(*args, weight_decay=float(lam))``
     relative_error(got, expected)    ``|got - expected| / |expected|`` in mpf (absolute if 0)
     agreeing_digits(rel_error)       ``max(0, -log10(rel_error))``, ``inf`` for an exact match
 
@@ -59,7 +61,7 @@ import mpmath
 import numpy as np
 
 from derivations.errors import DmfError, ShapeError
-from derivations.exact import Point, parse_point
+from derivations.exact import Point, parse_point, to_float64
 from numeric.oracle.files import check_dps, load_arrays
 
 __all__ = [
@@ -68,10 +70,12 @@ __all__ = [
     "CaseReport",
     "ConformanceReport",
     "agreeing_digits",
+    "call_user",
     "expected_value",
     "load_cases",
     "relative_error",
     "run_conformance",
+    "samples_first",
 ]
 
 LOSS_FACTORS = ("half-sum", "sum", "mean", "mse")
@@ -154,6 +158,22 @@ class Case:
     value: Any
     certified: bool
     weight_decay: Fraction | None = None
+
+
+def samples_first(point: Point) -> tuple[np.ndarray, np.ndarray]:
+    """``(inputs, targets) = (X^T, Y^T)``, one sample per row as PyTorch and JAX hold them, in
+    float64 (nearest; ``X = I`` and ``Y = M`` without data)."""
+    x = np.eye(point.dims[0]) if point.data is None else to_float64(point.data)
+    return np.ascontiguousarray(x.T), np.ascontiguousarray(to_float64(point.labels).T)
+
+
+def call_user(fn: Callable[..., Any], args: Sequence[Any], lam: Fraction | None) -> float:
+    """The adapters' calling convention: ``fn(*args)`` without weight decay, else
+    ``fn(*args, weight_decay=lam_f)`` with ``lam_f`` the nearest float64 to ``lam`` (module doc,
+    "Weight decay")."""
+    if lam is None:
+        return float(fn(*args))
+    return float(fn(*args, weight_decay=float(lam)))
 
 
 def float64_layers(weights: Sequence[Any] | Point,

@@ -41,8 +41,15 @@ except ImportError as _exc:  # pragma: no cover - exercised only without torch
     ) from _exc
 
 from derivations.errors import ShapeError
-from derivations.exact import Point
-from numeric.adapters.report import CaseReport, ConformanceReport, float64_layers, run_conformance
+from derivations.exact import Point, to_float64
+from numeric.adapters.report import (
+    CaseReport,
+    ConformanceReport,
+    call_user,
+    float64_layers,
+    run_conformance,
+    samples_first,
+)
 
 __all__ = [
     "CaseReport",
@@ -65,7 +72,7 @@ def _as_float64(w: Any) -> np.ndarray:
         return w.detach().to(torch.float64).cpu().numpy()
     arr = np.asarray(w)
     if arr.dtype == object:  # exact Fractions (or mpf): rounded to nearest float64
-        return np.array([[float(x) for x in row] for row in arr], dtype=np.float64).reshape(arr.shape)
+        return to_float64(arr)
     return arr.astype(np.float64)
 
 
@@ -111,9 +118,8 @@ def from_sequential(model: nn.Module) -> list[np.ndarray]:
 
 def torch_data(point: Point) -> tuple[torch.Tensor, torch.Tensor]:
     """``(inputs, targets) = (X^T, Y^T)`` as float64 tensors (``X = I``, ``Y = M`` without data)."""
-    d0 = point.dims[0]
-    x = np.eye(d0) if point.data is None else _as_float64(point.data)
-    return torch.from_numpy(x.T.copy()), torch.from_numpy(_as_float64(point.labels).T.copy())
+    inputs, targets = samples_first(point)
+    return torch.from_numpy(inputs), torch.from_numpy(targets)
 
 
 def _linear_weights(model_or_weights: Any) -> list[torch.Tensor]:
@@ -238,9 +244,6 @@ def check_implementation(
             if as_model
             else [torch.from_numpy(_as_float64(w)) for w in point.weights]
         )
-        inputs, targets = torch_data(point)
-        if lam is None:
-            return float(fn(model_arg, inputs, targets))
-        return float(fn(model_arg, inputs, targets, weight_decay=float(lam)))
+        return call_user(fn, (model_arg, *torch_data(point)), lam)
 
     return run_conformance(call, cases, rtol=rtol, dps=dps, loss=loss, weight_decay=weight_decay)
