@@ -102,7 +102,7 @@ def test_membership_refuses_the_wrong_side_and_lost_lam() -> None:
     # maximum of f), not the global minimizer
     t, lam = Fraction(1, 2), Fraction(1)
     sigma = t**3 + lam / t
-    bad = build((1, 1, 1, 1), lam, [t], [sigma], [one] * 4)
+    bad = build(lam, [t], [sigma], [one] * 4)
     syms, loss, vals = _symbols_and_loss(bad, lam)
     assert all(sp.diff(loss, s).subs(vals) == 0 for s in syms)  # critical ...
     assert not is_member(bad)                                     # ... but not global

@@ -10,7 +10,7 @@ Public:
                            minimizer (``None`` when ``t`` is not global for its ``sigma``)
     collapsed_sigma(c, lam, depth) -> sigma         ``c * lam`` halved until 0 is a global scalar
                            minimizer for it
-    build(dims, lam, ts, sigmas, frames) -> RegularizedPoint
+    build(lam, ts, sigmas, frames) -> RegularizedPoint
     strategy(shape, lam), generate(shape, lam, rng, i), is_member(p)
 
 Construction (docs/mathematics.md K8; ``numeric.regularized.scalar`` derives the scalar
@@ -118,33 +118,18 @@ def collapsed_sigma(c: Fraction, lam: Fraction, depth: int) -> Fraction:
     return sigma
 
 
-def _zeros(rows: int, cols: int) -> np.ndarray:
-    out = np.empty((rows, cols), dtype=object)
-    out[...] = Fraction(0)
-    return out
-
-
-def _diag(vals: list[Fraction]) -> np.ndarray:
-    d = _zeros(len(vals), len(vals))
-    for i, x in enumerate(vals):
-        d[i, i] = x
-    return d
-
-
-def build(dims: tuple[int, ...], lam: Fraction, ts: list[Fraction], sigmas: list[Fraction],
+def build(lam: Fraction, ts: list[Fraction], sigmas: list[Fraction],
           frames: list[np.ndarray]) -> RegularizedPoint:
     """``W_l = U_l diag(t) U_(l-1)^T`` over the ``p = len(ts)`` positive ``t``'s (the first
     ``p`` columns of the end frames) and ``M = U_L diag(sigmas) U_0^T`` (``k = len(sigmas)``;
-    ``sigmas[:p]`` belong to ``ts``, the rest are collapsed). ``frames``: ``U_0 .. U_L`` with
-    exactly orthonormal columns, ``k`` columns at the ends and ``p`` in between."""
-    p, depth = len(ts), len(dims) - 1
-    cols = [f[:, :p] for f in frames]
-    dt = _diag(ts)
-    ws = tuple(np.asarray(cols[l] @ dt @ cols[l - 1].T, dtype=object) if p
-               else _zeros(dims[l], dims[l - 1]) for l in range(1, depth + 1))
-    m = (np.asarray(frames[-1] @ _diag(sigmas) @ frames[0].T, dtype=object) if sigmas
-         else _zeros(dims[-1], dims[0]))
-    return RegularizedPoint(weights=ws, labels=m, data=None, lam=Fraction(lam))
+    ``sigmas[:p]`` belong to ``ts``, the rest are collapsed), carrying ``lam``
+    (``numeric.regularized.frame_point``). ``frames``: ``U_0 .. U_L`` with exactly orthonormal
+    columns, ``k`` columns at the ends and ``p`` in between."""
+    from numeric.regularized import frame_point
+
+    point = frame_point([*ts, *(Fraction(0) for _ in sigmas[len(ts):])], sigmas, frames)
+    return RegularizedPoint(weights=point.weights, labels=point.labels, data=None,
+                            lam=Fraction(lam))
 
 
 def _assemble(dims: tuple[int, ...], lam: Fraction, raw_t: list[Fraction],
@@ -156,7 +141,7 @@ def _assemble(dims: tuple[int, ...], lam: Fraction, raw_t: list[Fraction],
     sigmas = [s for _, s in pairs] + [collapsed_sigma(c, lam, depth) for c in raw_c]
     k, p = len(sigmas), len(ts)
     frames = [frame(dims[0], k)] + [frame(d, p) for d in dims[1:-1]] + [frame(dims[-1], k)]
-    return build(dims, lam, ts, sigmas, frames)
+    return build(lam, ts, sigmas, frames)
 
 
 def _counts(dims: tuple[int, ...], pick: Callable[[int, int], int]) -> tuple[int, int]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from numeric.regularized.minimizers import (
     RegularizedMinimizer,
     frame_minimizer,
+    frame_point,
     interval_lambda_max,
     regularized_minimizer,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "certify_collapse",
     "collapse_threshold",
     "frame_minimizer",
+    "frame_point",
     "interval_lambda_max",
     "regularized_gradient",
     "regularized_hessian",

@@ -6,6 +6,7 @@ and any widths. The scalar problem per singular value (``f``, ``t_+``, the colla
 Public:
     RegularizedMinimizer, regularized_minimizer(target, dims, lam)  certified weights at any dps
     frame_minimizer(ts, sigmas, lam, frames)   an exactly rational minimizer from Cayley frames
+    frame_point(ts, sigmas, frames)            the same point, built without the minimality check
     interval_lambda_max(H, *, dps)             certified lambda_max / lambda_min of an interval
                                                (or exact) symmetric matrix
 Helpers (private): Lagrange projectors, interval Gram-Schmidt, embeddings, dyadic rounding.
@@ -375,18 +376,16 @@ def regularized_minimizer(target: Any, dims: Sequence[int], lam: Any) -> Regular
 
 def frame_minimizer(ts: Sequence[Any], sigmas: Sequence[Any], lam: Any,
                     frames: Sequence[Any]) -> Point:
-    """The exactly rational point ``W_l = F_l[:, :k] diag(t) F_(l-1)[:, :k]^T`` with target
-    ``M = F_L[:, :k] diag(sigma) F_0[:, :k]^T`` (``frames``: exact orthogonal ``F_0 .. F_L``,
-    ``k = len(ts)``). It is a global minimizer of ``L_lam`` iff every ``t_i`` is a global
-    minimizer of ``f`` for ``sigma_i`` (checked exactly here; ``DmfError`` otherwise).
+    """:func:`frame_point` ``(ts, sigmas, frames)``, a global minimizer of ``L_lam`` iff every
+    ``t_i`` is a global minimizer of ``f`` for ``sigma_i`` (checked exactly here; ``DmfError``
+    otherwise).
 
     >>> p = frame_minimizer([2], [5], 1, [[[1]], [[1]], [[1]]])   # L = 2: t^2 = 5 - 1
     >>> p.weights[0].tolist(), p.target.tolist()
     ([[Fraction(2, 1)]], [[Fraction(5, 1)]])
     """
     q = _lam(lam)
-    fs = [parse_matrix(f, f"frame F_{l}") for l, f in enumerate(frames)]
-    depth, k = len(fs) - 1, len(ts)
+    depth = len(frames) - 1
     tq = [parse_entry(t, "t") for t in ts]
     sq = [parse_entry(s, "sigma") for s in sigmas]
     for t, s in zip(tq, sq, strict=True):
@@ -394,13 +393,46 @@ def frame_minimizer(ts: Sequence[Any], sigmas: Sequence[Any], lam: Any,
         if all(r.fraction != t for r in sm.minimizers):
             raise DmfError(f"t = {t} is not a global minimizer of f for sigma = {s}, lam = {q}, "
                            f"L = {depth}")
-    diag_t = np.zeros((k, k), dtype=object)
-    diag_t[...] = Fraction(0)
-    diag_s = diag_t.copy()
-    for i in range(k):
-        diag_t[i, i], diag_s[i, i] = tq[i], sq[i]
-    cols = [f[:, :k] for f in fs]
-    ws = tuple(np.asarray(cols[l] @ diag_t @ cols[l - 1].T, dtype=object)
-               for l in range(1, depth + 1))
-    m = np.asarray(cols[-1] @ diag_s @ cols[0].T, dtype=object)
+    return frame_point(tq, sq, frames)
+
+
+def _diagonal(values: Sequence[Fraction]) -> np.ndarray:
+    out = _zero_matrix(len(values), len(values))
+    for i, x in enumerate(values):
+        out[i, i] = x
+    return out
+
+
+def _frame(f: Any, l: int) -> np.ndarray:
+    """Frame ``F_l`` read exactly; a hidden frame may have no columns (every value collapsed)."""
+    a = np.asarray(f, dtype=object)
+    return a if a.ndim == 2 and a.shape[0] >= 1 and a.shape[1] == 0 else parse_matrix(f, f"frame F_{l}")
+
+
+def frame_point(ts: Sequence[Any], sigmas: Sequence[Any], frames: Sequence[Any]) -> Point:
+    """The exactly rational point ``W_l = F_l[:, :p] diag(t_1..t_p) F_(l-1)[:, :p]^T`` with
+    target ``M = F_L[:, :k] diag(sigma) F_0[:, :k]^T``: ``k = len(ts) = len(sigmas)``, the ``p``
+    nonzero ``t``'s first, then the zeros (collapsed singular values). ``frames``: ``F_0 .. F_L``
+    with exactly orthonormal columns, at least ``k`` at the ends and ``p`` in the hidden layers
+    (so a hidden width below ``k`` can carry the ``p`` positive values). Every layer has the
+    singular values ``t`` and the product is ``F_L[:, :k] diag(t^L) F_0[:, :k]^T``.
+    No minimality check (:func:`frame_minimizer` makes one).
+
+    >>> p = frame_point([2, 0], [5, "1/2"], [[[1, 0], [0, 1]], [[1]], [[1, 0], [0, 1]]])
+    >>> [w.tolist() for w in p.weights], p.target[1, 1]
+    ([[[Fraction(2, 1), Fraction(0, 1)]], [[Fraction(2, 1)], [Fraction(0, 1)]]], Fraction(1, 2))
+    """
+    fs = [_frame(f, l) for l, f in enumerate(frames)]
+    tq = [parse_entry(t, "t") for t in ts]
+    sq = [parse_entry(s, "sigma") for s in sigmas]
+    p = sum(1 for t in tq if t != 0)
+    if len(tq) != len(sq) or any(t == 0 for t in tq[:p]):
+        raise DmfError("frame_point needs one t per sigma, the nonzero t's first")
+    depth, k = len(fs) - 1, len(sq)
+    cols = [f[:, :p] for f in fs]
+    diag_t = _diagonal(tq[:p])
+    ws = tuple(np.asarray(cols[l] @ diag_t @ cols[l - 1].T, dtype=object) if p
+               else _zero_matrix(fs[l].shape[0], fs[l - 1].shape[0]) for l in range(1, depth + 1))
+    m = (np.asarray(fs[-1][:, :k] @ _diagonal(sq) @ fs[0][:, :k].T, dtype=object) if k
+         else _zero_matrix(fs[-1].shape[0], fs[0].shape[0]))
     return Point(weights=ws, labels=m, data=None)
