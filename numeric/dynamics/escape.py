@@ -84,6 +84,7 @@ from derivations.exact import Point, parse_entry
 from numeric.dynamics.start import _float64_eigh, _start_lambda_max
 from numeric.kinds import point_arrays
 from numeric.loss import flatten, gradient, loss, unflatten
+from numeric.regularized import regularized_gradient
 from numeric.result import parse_weight_decay
 
 __all__ = [
@@ -636,8 +637,7 @@ class _Trace:
         g: np.ndarray | None = None
         if s.wd != 0:
             lv = _decay_loss(ws, s)
-            g = flatten([gi + wi * s.wd_run for gi, wi in
-                         zip(gradient(ws, s.data, s.labels), ws, strict=True)])
+            g = flatten(regularized_gradient(ws, s.labels, s.wd_run, data=s.data))
             measure, floor = float(_sqnorm(g)), self.grad_floor
         else:
             lv = loss(ws, s.data, s.labels)

@@ -52,7 +52,7 @@ from derivations.errors import DmfError, PrecisionExhausted
 from derivations.exact import Point, parse_matrix
 from derivations.intervals import as_enclosure
 from numeric.kinds import point_arrays
-from numeric.loss import gradient
+from numeric.regularized import regularized_gradient
 from numeric.result import parse_weight_decay
 
 __all__ = ["regularized_start", "start_gradient_norm"]
@@ -115,8 +115,8 @@ def start_gradient_norm(point: Point, lam: Fraction, *, digits: int) -> float:
         ws, data, labels = point_arrays(point, "mpmath", digits)
         lam_m = mpmath.mpf(lam.numerator) / lam.denominator
         total = mpmath.mpf(0)
-        for g, w in zip(gradient(ws, data, labels), ws, strict=True):
-            for x in (g + w * lam_m).flat:
+        for g in regularized_gradient(ws, labels, lam_m, data=data):
+            for x in g.flat:
                 total += x * x
         return float(mpmath.sqrt(total))
 

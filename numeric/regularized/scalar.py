@@ -407,9 +407,10 @@ def regularized_loss(weights: Sequence[np.ndarray], target: np.ndarray, lam: Any
 
 
 def regularized_gradient(weights: Sequence[np.ndarray], target: np.ndarray,
-                         lam: Any) -> list[np.ndarray]:
-    """``grad_(W_l) L_lam = A_l^T R B_l^T + lam W_l`` (K1 plus the weight decay)."""
-    return [g + lam * w for g, w in zip(gradient(weights, None, target), weights, strict=True)]
+                         lam: Any, *, data: np.ndarray | None = None) -> list[np.ndarray]:
+    """``grad_(W_l) L_lam = A_l^T R X^T B_l^T + lam W_l`` (K1 plus the weight decay; ``X = I``
+    unless ``data``, and then ``target`` is the labels ``Y``), in the entries' own arithmetic."""
+    return [g + w * lam for g, w in zip(gradient(weights, data, target), weights, strict=True)]
 
 
 def regularized_hessian(weights: Sequence[np.ndarray], target: np.ndarray,
