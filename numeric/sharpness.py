@@ -102,6 +102,7 @@ from derivations.errors import (
     DmfError,
     NotAMinimizerError,
     PrecisionExhausted,
+    ShapeError,
 )
 from derivations.exact import Point, check_chain, parse_point
 from numeric.budget import (
@@ -602,8 +603,10 @@ def _transposed(m: Any, name: str, layout: str) -> Any:
     return arr.T
 
 
-def _samples_first(data: Any, labels: Any, inputs: Any, targets: Any) -> tuple[Any, Any]:
-    """``(data, labels)`` in docs/mathematics.md's layout from either pair (mutually exclusive)."""
+def _samples_first(data: Any, labels: Any, inputs: Any, targets: Any,
+                   weights: Any = None) -> tuple[Any, Any]:
+    """``(data, labels)`` in docs/mathematics.md's layout from either pair (mutually exclusive);
+    samples-first shapes are checked against ``weights`` as passed (``_check_samples_first``)."""
     if inputs is None and targets is None:
         return data, labels
     if data is not None or labels is not None:
@@ -615,7 +618,75 @@ def _samples_first(data: Any, labels: Any, inputs: Any, targets: Any) -> tuple[A
         raise DmfError("targets (N x d_L) needs inputs (N x d_0): labels are outputs for data")
     x = _transposed(inputs, "inputs", "N x d_0")
     y = None if targets is None else _transposed(targets, "targets", "N x d_L")
+    _check_samples_first(weights, x.shape[::-1], None if y is None else y.shape[::-1])
     return x, y
+
+
+def _check_samples_first(weights: Any, inputs: tuple[int, ...],
+                         targets: tuple[int, ...] | None) -> None:
+    """Refuse ``inputs`` (``N x d_0``) or ``targets`` (``N x d_L``) whose shape, as the caller
+    passed it, does not fit the weights, naming the argument and that shape (a message about
+    the transposed ``data`` would name neither). Unclear weight shapes are left to the parser."""
+    from numeric.budget import _shape2
+
+    if not isinstance(weights, Sequence) or isinstance(weights, str | bytes) or not weights:
+        return
+    first, last = _shape2(weights[0]), _shape2(weights[-1])
+    if first is None or last is None:
+        return
+    wanted = (("inputs", inputs, first[1], "W_1 takes d_0", "inputs"),
+              ("targets", targets, last[0], f"W_{len(weights)} gives d_L", "outputs"))
+    for name, shape, d, has, unit in wanted:
+        if shape is None or shape[1] == d:
+            continue
+        hint = (f"; it looks transposed: pass {name}={name}.T" if shape[0] == d else "")
+        raise ShapeError(f"{name} has shape {shape} but {has} = {d} {unit} per sample: {name} "
+                         f"must be N x {d} (one sample per row){hint}")
+    if targets is not None and targets[0] != inputs[0]:
+        raise ShapeError(f"inputs has {inputs[0]} samples (shape {inputs}) but targets has "
+                         f"{targets[0]} (shape {targets}); both are N x d, one sample per row")
+
+
+PRODUCT = "product"
+"""``target=PRODUCT`` (with data: ``labels=`` or ``targets=PRODUCT``): the weights' own product
+``W_L ... W_1`` (times ``X``) is the target, so the point is a global minimizer by construction."""
+
+_NO_PROBLEM = (
+    "sharpness() got weights but no problem to answer: for a trained network's loss pass "
+    "inputs= and targets= (N x d_0 and N x d_L, one sample per row as in PyTorch and JAX) or "
+    "data= and labels= (one sample per column); for plain factorization pass target=M; "
+    "target='product' takes the weights' own product W_L...W_1 as M (a global minimizer)"
+)
+
+
+def _is_product(m: Any) -> bool:
+    return isinstance(m, str) and m == PRODUCT
+
+
+def _explicit_problem(target: Any, data: Any, labels: Any, inputs: Any,
+                      targets: Any) -> tuple[Any, Any, Any]:
+    """``(target, labels, targets)`` with ``"product"`` read as ``None`` (the product of the
+    weights), after refusing a call that does not say which problem it asks about: no target
+    and no data, or data without labels. A model's loss needs its data; answering for the
+    model's own product instead would be another problem, silently."""
+    for name, m in (("target", target), ("labels", labels), ("targets", targets)):
+        if isinstance(m, str) and m != PRODUCT:
+            raise DmfError(f"{name} must be a matrix or {PRODUCT!r} (the product of the "
+                           f"weights); got the string {m[:40]!r}")
+    if data is None and inputs is None:
+        if target is None:
+            raise DmfError(_NO_PROBLEM)
+        return (None if _is_product(target) else target), labels, targets
+    if labels is None and targets is None:
+        given = "inputs" if inputs is not None else "data"
+        wanted = "targets" if inputs is not None else "labels"
+        raise DmfError(
+            f"sharpness() got {given}= but no {wanted}=: pass the {wanted} of the loss "
+            f"({'N x d_L, one sample per row' if wanted == 'targets' else 'd_L x N'}), or "
+            f"{wanted}='product' for Y = W_L...W_1 X (a global minimizer)"
+        )
+    return target, (None if _is_product(labels) else labels), (
+        None if _is_product(targets) else targets)
 
 
 def _check_options(dps: int, loss: str, route: str) -> None:
@@ -700,8 +771,9 @@ def sharpness(
         raise DmfError("exact=True (--exact) needs the certified mode; drop float64=True "
                        "(--float64) and certify=False (--no-certify)")
     start = time.perf_counter()
+    target, labels, targets = _explicit_problem(target, data, labels, inputs, targets)
     weights = _weights_from_module(weights)
-    data, labels = _samples_first(data, labels, inputs, targets)
+    data, labels = _samples_first(data, labels, inputs, targets, weights)
     if not float64 and max_seconds is not None:
         _enforce_budget_from_shapes(weights, data, dps=dps, certify=certify,
                                     max_seconds=max_seconds)
