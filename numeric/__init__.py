@@ -4,6 +4,7 @@ built on both sides (claims, dynamics, the oracle's files, adapters, the command
 The mathematics sits at the top of this package, one module per object:
     numeric.factors       product ``f``, left factors ``A_l``, right factors ``B_l``
     numeric.loss          residual, loss, gradient, parameter flattening
+    numeric.loss_conventions  the loss conventions (half-sum, sum, mse, ...) and their factors
     numeric.kinds         float64 / mpmath / exact views of a validated point
     numeric.hessian       the explicit full Hessian (docs/mathematics.md K1)
     numeric.reduced       the reduced operator ``K`` (K2) and its spectrum

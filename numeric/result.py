@@ -9,7 +9,8 @@ Public:
     as_mpf, as_float    an enclosure's endpoints rounded outward to mpf / float64
     poly_text           an integer polynomial in SymPy's syntax (any coefficient size)
     magnitude_note      a note when lambda_max is huge or tiny against float64
-    LOSSES, loss_factor the loss conventions and their exact Hessian factors
+    LOSSES, loss_factor the loss conventions and their exact Hessian factors (defined in
+                        numeric.loss_conventions)
     parse_weight_decay  the weight decay ``lam >= 0`` read exactly (one line when refused)
     decay_formula       a loss formula with `` + (lam/2)*sum_l ||W_l||_F^2`` when ``lam > 0``
 
@@ -51,6 +52,7 @@ from derivations.errors import (
     DmfError,
     TooLargeError,
 )
+from numeric.loss_conventions import LOSSES, loss_factor
 
 __all__ = [
     "EXACT_LIMIT",
@@ -70,34 +72,6 @@ EXACT_LIMIT = 64
 """``exact=True`` and the rational check of the default mode work on operators of size
 ``n <= EXACT_LIMIT`` (FLINT's characteristic polynomial and factorization of a 64 x 64 rational
 matrix of float64 entries: about 0.1 s)."""
-
-_NORM = "||W_L...W_1 X - Y||_F^2"
-LOSSES: dict[str, str] = {
-    "half-sum": f"0.5*{_NORM}",
-    "sum": _NORM,
-    "mean": f"(1/N)*{_NORM}",
-    "mse": f"(1/(d_L*N))*{_NORM}",
-}
-"""Loss convention name -> its formula (``N`` samples; ``N = d_0`` when ``X = I``)."""
-
-
-def loss_factor(loss: str, *, n_samples: int, d_out: int) -> tuple[Fraction, str]:
-    """The exact factor turning the Hessian of ``1/2 ||R||_F^2`` into that of ``loss``, and the
-    loss formula with ``N`` and ``d_L`` filled in.
-
-    >>> loss_factor("mse", n_samples=3, d_out=2)
-    (Fraction(1, 3), '(1/(2*3))*||W_L...W_1 X - Y||_F^2')
-    """
-    if loss == "half-sum":
-        return Fraction(1), LOSSES[loss]
-    if loss == "sum":
-        return Fraction(2), LOSSES[loss]
-    if loss == "mean":
-        return Fraction(2, n_samples), f"(1/{n_samples})*{_NORM}"
-    if loss == "mse":
-        return Fraction(2, d_out * n_samples), f"(1/({d_out}*{n_samples}))*{_NORM}"
-    raise DmfError(f"unknown loss convention {loss!r}; expected one of {sorted(LOSSES)}")
-
 
 def parse_weight_decay(value: Any) -> Fraction:
     """The weight decay ``lam`` read exactly like every input number (``int``, ``Fraction``,
