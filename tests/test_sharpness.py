@@ -104,17 +104,17 @@ def test_enclosure_contains_value_at_twice_the_precision(point: Point) -> None:
 def test_4444_certified_50_digits() -> None:
     rng = np.random.default_rng(4)
     ws = [rng.integers(-3, 4, size=(4, 4)).tolist() for _ in range(3)]
-    r = sharpness(ws, dps=50)
+    r = sharpness(ws, "product", dps=50)
     assert r.certified and r.route == "reduced" and r.parameters == 48
     assert r.enclosure.width <= F(1, 10**50) * abs(r.enclosure.mid)
-    assert r.enclosure.contains(sharpness(ws, dps=100, certify=False).value)
+    assert r.enclosure.contains(sharpness(ws, "product", dps=100, certify=False).value)
 
 
 @settings(max_examples=8)
 @given(dst.minimizers(kind="any"))
 def test_spectrum_at_minimizers(point: Point) -> None:
     ws = [w.tolist() for w in point.weights]
-    r = sharpness(ws, dps=20, spectrum=True)
+    r = sharpness(ws, "product", dps=20, spectrum=True)
     assert r.spectrum is not None and r.spectrum_enclosures is not None
     assert r.zero_multiplicity is not None
     assert len(r.spectrum) + r.zero_multiplicity == r.parameters
@@ -139,7 +139,7 @@ def test_symmetric_spectrum_is_a_tie() -> None:
 
 
 def test_multiplicity_and_gap() -> None:
-    r = sharpness([[[1, 0], [0, 1]], [[1, 0], [0, 1]]], dps=30)  # K = 2 I_4 (K5), P = 8
+    r = sharpness([[[1, 0], [0, 1]], [[1, 0], [0, 1]]], "product", dps=30)  # K = 2 I_4 (K5), P = 8
     assert r.multiplicity == 4 and r.enclosure.contains(2)
     assert r.gap_enclosure.contains(2)  # next eigenvalue is the exact zero (multiplicity 4)
 
@@ -150,7 +150,7 @@ def test_float64_agrees_with_certified(at_minimizer: bool) -> None:
     rng = np.random.default_rng(11)
     dims = (3, 5, 4, 3)
     ws = [rng.integers(-4, 5, size=(dims[l], dims[l - 1])) / 4 for l in range(1, 4)]
-    target = None if at_minimizer else np.ones((3, 3))
+    target = "product" if at_minimizer else np.ones((3, 3))
     cert = sharpness(ws, target, dps=30)
     fast = sharpness(ws, target, float64=True)
     assert fast.route == cert.route and not fast.certified and fast.dps is None
@@ -162,8 +162,8 @@ def test_float64_lanczos_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sharpness_module, "DENSE_FLOAT64_LIMIT", 0)
     rng = np.random.default_rng(3)
     ws = [rng.standard_normal((5, 4)), rng.standard_normal((6, 5))]
-    cert = sharpness(ws, dps=30)  # floats are exact binary rationals: certified at them
-    fast = sharpness(ws, float64=True)
+    cert = sharpness(ws, "product", dps=30)  # floats are exact binary rationals: certified at them
+    fast = sharpness(ws, "product", float64=True)
     assert "Lanczos" in fast.method and fast.spectrum is None
     assert abs(fast.value - float(cert.enclosure.mid)) <= 1e-10 * fast.value
     off = sharpness(ws, np.zeros((6, 4)), float64=True)
@@ -176,7 +176,7 @@ def test_float64_large_at_minimizer() -> None:
     rng = np.random.default_rng(0)
     dims = (64, 128, 128, 128, 64)
     ws = [rng.standard_normal((dims[l], dims[l - 1])) / math.sqrt(dims[l - 1]) for l in range(1, 5)]
-    r = sharpness(ws, float64=True)
+    r = sharpness(ws, "product", float64=True)
     assert r.route == "reduced" and r.at_minimizer and r.parameters == 49152
     assert r.lambda_min == 0.0 and 0 < r.value <= sharpness_upper_bound(ws) * (1 + 1e-12)
     assert r.seconds < 10.0  # well under a second when the machine is idle (see the report)
@@ -203,21 +203,22 @@ def test_float64_exact_minimizer_test() -> None:
 )
 def test_loss_factors(loss: str, factor: F) -> None:
     ws = [[[1, 2, 0], [0, 1, 1]], [[1, -1], [2, 1]]]  # dims (3, 2, 2): N = d_0 = 3, d_L = 2
-    base = sharpness(ws, dps=30)
-    r = sharpness(ws, dps=30, loss=loss)
+    base = sharpness(ws, "product", dps=30)
+    r = sharpness(ws, "product", dps=30, loss=loss)
     assert r.loss_factor == factor and r.loss_convention == loss
     assert r.enclosure.lo == factor * base.enclosure.lo and r.enclosure.hi == factor * base.enclosure.hi
     assert r.to_json()["loss"] == r.loss
 
 
 def test_mean_loss_counts_samples_with_data() -> None:
-    r = sharpness([[[1, 1]]], data=[[1, 0, 1, 2], [0, 1, 1, 2]], dps=20, loss="mean")
+    r = sharpness([[[1, 1]]], data=[[1, 0, 1, 2], [0, 1, 1, 2]], labels="product", dps=20,
+                  loss="mean")
     assert r.loss_factor == F(2, 4) and "1/4" in r.loss
 
 
 # ----------------------------------------------------------------------- output
 def test_json_and_str() -> None:
-    r = sharpness([[[1, 2]], [[1], [1]]], dps=20, spectrum=True)
+    r = sharpness([[[1, 2]], [[1], [1]]], "product", dps=20, spectrum=True)
     out = json.loads(json.dumps(r.to_json()))
     assert {"lambda_max", "enclosure", "certified", "route", "at_minimizer", "residual_norm",
             "loss", "dims", "parameters", "spectrum", "zero_multiplicity"} <= out.keys()
@@ -225,31 +226,31 @@ def test_json_and_str() -> None:
     assert lo <= r.enclosure.lo and r.enclosure.hi <= hi  # outward rounded
     assert F(out["lambda_max"]) == pytest.approx(float(r.value))
     assert str(r).startswith("lambda_max = ") and "[exact: lambda_max = 7]" in str(r)  # rational
-    irrational = sharpness([[[0, 1], [1, 1]], [[0, 1]], [[0], [1]]], dps=20)  # (7 + sqrt 17)/2
+    irrational = sharpness([[[0, 1], [1, 1]], [[0, 1]], [[0], [1]]], "product", dps=20)  # (7 + sqrt 17)/2
     assert "certified: lambda_max in [" in str(irrational)
-    approx = sharpness([[[1, 2]], [[1], [1]]], float64=True)
+    approx = sharpness([[[1, 2]], [[1], [1]]], "product", float64=True)
     assert "approximate: float64" in str(approx) and approx.to_json()["enclosure"] is None
 
 
 # ----------------------------------------------------------------------- bad input
 BAD = [
-    ("layers-do-not-chain", ([[[1, 2]], [[1, 2, 3]]], None, {}), ShapeError,
+    ("layers-do-not-chain", ([[[1, 2]], [[1, 2, 3]]], "product", {}), ShapeError,
      r"layer 2 \(W_2\) has shape \(1, 3\) but layer 1 outputs 1 rows"),
-    ("nan", ([[[1.0, float("nan")]]], None, {}), NonFiniteError, r"W_1\[0, 1\] is nan"),
-    ("inf-float64-path", ([np.array([[1.0, np.inf]])], None, {"float64": True}), NonFiniteError,
+    ("nan", ([[[1.0, float("nan")]]], "product", {}), NonFiniteError, r"W_1\[0, 1\] is nan"),
+    ("inf-float64-path", ([np.array([[1.0, np.inf]])], "product", {"float64": True}), NonFiniteError,
      r"W_1\[0, 1\] is .*inf"),
-    ("no-layers", ([], None, {}), EmptyInputError, "no layers given"),
-    ("empty-matrix", ([[]], None, {}), EmptyInputError, "W_1 is empty"),
-    ("ragged", ([[[1, 2], [3]]], None, {}), ShapeError, "W_1 is ragged"),
-    ("bad-entry", ([[["x"]]], None, {}), EntryError, r"W_1\[0, 0\]: cannot read the string 'x'"),
+    ("no-layers", ([], "product", {}), EmptyInputError, "no layers given"),
+    ("empty-matrix", ([[]], "product", {}), EmptyInputError, "W_1 is empty"),
+    ("ragged", ([[[1, 2], [3]]], "product", {}), ShapeError, "W_1 is ragged"),
+    ("bad-entry", ([[["x"]]], "product", {}), EntryError, r"W_1\[0, 0\]: cannot read the string 'x'"),
     ("wrong-target-shape", ([[[1, 2]]], [[1]], {}), ShapeError,
      r"target M has shape \(1, 1\); expected \(d_L, d_0\) = \(1, 2\)"),
-    ("wrong-data-shape", ([[[1, 2]]], None, {"data": [[1, 2]]}), ShapeError,
+    ("wrong-data-shape", ([[[1, 2]]], None, {"data": [[1, 2]], "labels": "product"}), ShapeError,
      r"data X has shape \(1, 2\); expected \(d_0, N\) with d_0 = 2"),
     ("wrong-labels-shape", ([[[1, 2]]], None, {"data": [[1], [2]], "labels": [[1, 2]]}),
      ShapeError, r"labels Y have shape \(1, 2\); expected \(d_L, N\) = \(1, 1\)"),
-    ("unknown-loss", ([[[1]]], None, {"loss": "l1"}), DmfError, "unknown loss convention 'l1'"),
-    ("absurd-dps", ([[[1]]], None, {"dps": 10**6}), DmfError, r"dps must be an integer in \[5,"),
+    ("unknown-loss", ([[[1]]], "product", {"loss": "l1"}), DmfError, "unknown loss convention 'l1'"),
+    ("absurd-dps", ([[[1]]], "product", {"dps": 10**6}), DmfError, r"dps must be an integer in \[5,"),
     ("reduced-route-off-minimum", ([[[1]]], [[2]], {"route": "reduced"}), NotAMinimizerError,
      "not a global minimizer"),
 ]
@@ -260,6 +261,63 @@ def test_bad_input(args: tuple[Any, Any, dict[str, Any]], error: type, match: st
     weights, target, kw = args
     with pytest.raises(error, match=match):
         sharpness(weights, target, **kw)
+
+
+# ----------------------------------------------------------------------- an explicit problem
+_W = [[[1, 2, 0]], [[1], [-1]]]  # dims (3, 1, 2): d_0 = 3, d_L = 2
+_X = np.array([[1, 0, 1, 2], [0, 1, 1, 0], [2, 0, 1, 1]])  # d_0 x N = 3 x 4 (N != d_0)
+_Y = np.ones((2, 4), dtype=int)
+
+
+def _torch_model() -> Any:
+    torch = pytest.importorskip("torch", reason="the nn.Sequential case needs PyTorch (extra)")
+    return torch.nn.Sequential(torch.nn.Linear(3, 2, bias=False), torch.nn.Linear(2, 1, bias=False))
+
+
+REFUSED = [  # (id, weights, target, keywords, error, message)
+    ("weights-alone", lambda: _W, None, {}, DmfError,
+     r"got weights but no problem to answer: .*target='product'"),
+    ("torch-model-alone", _torch_model, None, {}, DmfError,
+     r"got weights but no problem to answer: .*inputs= and targets="),
+    ("data-without-labels", lambda: _W, None, {"data": _X}, DmfError,
+     r"got data= but no labels=: .*labels='product' for Y = W_L...W_1 X"),
+    ("inputs-without-targets", lambda: _W, None, {"inputs": _X.T}, DmfError,
+     r"got inputs= but no targets=: .*N x d_L, one sample per row.*targets='product'"),
+    ("string-target", lambda: _W, "identity", {}, DmfError,
+     r"target must be a matrix or 'product' .*got the string 'identity'"),
+    ("string-labels", lambda: _W, None, {"data": _X, "labels": "Y"}, DmfError,
+     r"labels must be a matrix or 'product' .*got the string 'Y'"),
+    ("inputs-swapped-layout", lambda: _W, None, {"inputs": _X, "targets": _Y.T}, ShapeError,
+     r"inputs has shape \(3, 4\) but W_1 takes d_0 = 3 inputs per sample: .*inputs=inputs\.T"),
+]
+
+
+@pytest.mark.parametrize(("build", "target", "kw", "error", "match"), [r[1:] for r in REFUSED],
+                         ids=[r[0] for r in REFUSED])
+def test_refused_without_an_explicit_problem(build: Any, target: Any, kw: dict[str, Any],
+                                             error: type, match: str) -> None:
+    """A call that does not say which loss it asks about is refused in one line; it is never
+    answered for the weights' own product silently."""
+    with pytest.raises(error, match=match):
+        sharpness(build(), target, **kw)
+
+
+@pytest.mark.parametrize("layout", ["target", "data", "samples-first"])
+def test_product_keyword_is_the_explicit_product(layout: str) -> None:
+    """``"product"`` asks for ``M = W_L...W_1`` (with data ``Y = W_L...W_1 X``): the same
+    problem, hence the same certified enclosure, as passing that matrix."""
+    f = np.array(_W[1]) @ np.array(_W[0])
+    cases: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+        "target": ({"target": "product"}, {"target": f}),
+        "data": ({"data": _X, "labels": "product"}, {"data": _X, "labels": f @ _X}),
+        "samples-first": ({"inputs": _X.T, "targets": "product"},
+                          {"inputs": _X.T, "targets": (f @ _X).T}),
+    }
+    product, explicit = cases[layout]
+    a, b = sharpness(_W, dps=30, **product), sharpness(_W, dps=30, **explicit)
+    assert a.at_minimizer and b.at_minimizer and a.route == b.route == "reduced"
+    assert (a.enclosure.lo, a.enclosure.hi) == (b.enclosure.lo, b.enclosure.hi)
+    assert a.enclosure.width <= F(1, 10**29) * abs(a.enclosure.mid)
 
 
 @pytest.mark.parametrize("float64", [False, True], ids=["certified", "float64"])
