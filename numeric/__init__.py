@@ -32,7 +32,7 @@ stays cheap (``sharpness`` is eager: were it lazy, importing the submodule ``num
 would rebind the name to the module):
 
 >>> import numeric
->>> numeric.sharpness([[[1, 0], [0, 2]], [[3, 0], [0, 1]]]).enclosure.contains(13)
+>>> numeric.sharpness([[[1, 0], [0, 2]], [[3, 0], [0, 1]]], target="product").enclosure.contains(13)
 True
 >>> numeric.load_vectors()[0].name
 'depth1-square'
