@@ -40,7 +40,13 @@ from derivations.algebraic import (
 from derivations.errors import PrecisionExhausted
 from derivations.exact import Point, parse_point
 from numeric.claims.quantities import alg_text
-from numeric.claims.runner import CheckContext, ClaimOutcome, Counterexample, Part
+from numeric.claims.runner import (
+    CheckContext,
+    ClaimOutcome,
+    Counterexample,
+    Part,
+    hypothesis_storage,
+)
 
 __all__ = [
     "Relation",
@@ -131,7 +137,8 @@ def run_search(
     """``hypothesis.find`` for a shrunk example satisfying ``predicate``, DETERMINISTIC given
     the run seed, the claim id, ``salt`` and the budget: the search draws at most
     ``max_examples`` (default ``ctx.search_examples``) examples from
-    ``random.Random(ctx.search_seed(salt))``, without the example database, and the shrinking
+    ``random.Random(ctx.search_seed(salt))``, without the example database (Hypothesis' other
+    storage in a temporary directory: ``runner.hypothesis_storage``), and the shrinking
     may call the predicate at most ``ctx.budget.shrink_calls`` times after the first hit;
     past that budget the predicate answers False, which ends the shrinking at the same point
     on every machine (the simplest hit seen, by ``_hit_size``, is returned, ``shrunk`` false).
@@ -174,7 +181,9 @@ def run_search(
         suppress_health_check=list(HealthCheck),
     )
     try:
-        found = find(strategy, pred, settings=conf, random=random.Random(ctx.search_seed(salt)))
+        with hypothesis_storage():  # its caches: never in the working directory
+            found = find(strategy, pred, settings=conf,
+                         random=random.Random(ctx.search_seed(salt)))
     except (NoSuchExample, Unsatisfiable):
         found = None
     except Flaky:

@@ -25,6 +25,9 @@ Public:
     terminal_width      ``COLUMNS``, else the terminal's width, else ``DEFAULT_WIDTH``
     fraction_str        an exact rational as ``p/q``
     versions            versions of the libraries that produced the evidence
+    hypothesis_storage  Hypothesis' ``.hypothesis`` storage in a temporary directory this
+                        process removes (the one place that decides where it goes: the
+                        search engine, the commands and the worker processes use it)
 
 Verdicts (docs/mathematics.md, How a verdict is reached): ``proved`` -- a symbolic identity for the listed dims; ``verified`` -- held
 on N generated cases, each exactly or with certified intervals; ``refuted`` -- a counterexample
@@ -39,6 +42,7 @@ it in ``CheckReport.errors`` (the command then exits non-zero).
 from __future__ import annotations
 
 import contextlib
+import os
 import platform
 import re
 import shutil
@@ -51,6 +55,7 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -78,6 +83,7 @@ __all__ = [
     "format_markdown",
     "format_table",
     "fraction_str",
+    "hypothesis_storage",
     "poly_text",
     "run_claims",
     "terminal_width",
@@ -368,6 +374,33 @@ def versions() -> dict[str, str]:
 
 
 @contextlib.contextmanager
+def hypothesis_storage(*, within: str | None = None) -> Iterator[None]:
+    """Inside, Hypothesis' storage (its ``.hypothesis`` folder: example database, constants
+    cache, Unicode tables, patches) is a temporary directory that this process creates (inside
+    ``within`` when given) and removes on the way out, so nothing is written in the working
+    directory; Hypothesis' previous setting is restored. Kept as it is when someone already chose
+    a place: the user with ``HYPOTHESIS_STORAGE_DIRECTORY`` or
+    ``hypothesis.configuration.set_hypothesis_home_dir`` (anything but ``<cwd>/.hypothesis``,
+    Hypothesis' default), the test suite's conftest, or an enclosing ``hypothesis_storage``.
+    (It reads ``hypothesis.configuration``'s module globals; should they move, it still makes
+    the temporary directory.)"""
+    import hypothesis.configuration as configuration
+
+    home = getattr(configuration, "__hypothesis_home_directory", None)
+    default = getattr(configuration, "__hypothesis_home_directory_default", None)
+    asked = os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY")
+    if (home is not None and home != default) or (asked and home in (None, Path(asked))):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="dmf-sharpness-hypothesis-", dir=within) as tmp:
+        configuration.set_hypothesis_home_dir(tmp)
+        try:
+            yield
+        finally:
+            configuration.set_hypothesis_home_dir(home)
+
+
+@contextlib.contextmanager
 def _no_local_constants() -> Iterator[None]:
     """Hypothesis salts its draws with constants read from the source of every non-library
     module *currently imported*: a search would depend on what this process has loaded (the
@@ -520,18 +553,11 @@ def _run_here(ref: Any, budget: str, seed: int) -> tuple[ClaimOutcome, str | Non
 def _claim_task(ref: Any, budget: str, seed: int, root: str | None = None
                 ) -> tuple[ClaimOutcome, str | None, float]:
     """``_run_here`` in a worker process or a Dask task, with Hypothesis' storage in a private
-    temporary directory (nothing written in the working directory; workers share nothing),
-    inside ``root`` when given (a directory the parent process removes whatever happens to the
-    worker)."""
-    import hypothesis.configuration as configuration
-
-    previous = getattr(configuration, "__hypothesis_home_directory", None)
-    with tempfile.TemporaryDirectory(prefix="dmf-sharpness-hypothesis-", dir=root) as home:
-        configuration.set_hypothesis_home_dir(home)
-        try:
-            return _run_here(ref, budget, seed)
-        finally:
-            configuration.set_hypothesis_home_dir(previous)
+    temporary directory (``hypothesis_storage``: nothing written in the working directory;
+    workers share nothing unless the user chose a place), inside ``root`` when given (a
+    directory the parent process removes whatever happens to the worker)."""
+    with hypothesis_storage(within=root):
+        return _run_here(ref, budget, seed)
 
 
 def _progress(total: int, enabled: bool) -> Any:

@@ -28,16 +28,12 @@ terminates the workers and exits with 130.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 import sys
-import tempfile
-from collections.abc import Iterator
 from typing import Any
 
 from derivations.errors import DmfError
-from numeric.claims.runner import FORMATS
+from numeric.claims.runner import FORMATS, hypothesis_storage
 from numeric.cli import _args
 
 __all__ = ["register", "run"]
@@ -102,27 +98,11 @@ def _format(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    with _hypothesis_storage():
+    """Hypothesis' storage lives in a temporary directory for the whole run
+    (``numeric.claims.runner.hypothesis_storage``): nothing is written in the working
+    directory; ``HYPOTHESIS_STORAGE_DIRECTORY``, when set, is the user asking for a place."""
+    with hypothesis_storage():
         return _run(args)
-
-
-@contextlib.contextmanager
-def _hypothesis_storage() -> Iterator[None]:
-    """Point Hypothesis' storage (its ``.hypothesis`` folder: constants cache, database) to a
-    temporary directory for the run, so ``check`` writes nothing in the working directory.
-    ``HYPOTHESIS_STORAGE_DIRECTORY``, when set, is the user asking for a place: it is kept."""
-    import hypothesis.configuration as configuration
-
-    previous = getattr(configuration, "__hypothesis_home_directory", None)
-    if previous is None and os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
-        yield
-        return
-    with tempfile.TemporaryDirectory(prefix="dmf-sharpness-hypothesis-") as home:
-        configuration.set_hypothesis_home_dir(home)
-        try:
-            yield
-        finally:
-            configuration.set_hypothesis_home_dir(previous)
 
 
 def _run(args: argparse.Namespace) -> int:

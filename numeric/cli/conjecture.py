@@ -83,7 +83,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from numeric.cli.check import _hypothesis_storage
+    from numeric.claims.runner import hypothesis_storage
     from numeric.conjecture.claim import conjecture
 
     claim = conjecture(
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         width=args.width, ends=args.ends, seed=args.seed, budget=args.budget, dps=args.dps,
         weight_decay=args.weight_decay,
     )
-    with _hypothesis_storage():
+    with hypothesis_storage():
         claim.outcome()
     if args.json:
         json.dump(claim.report(), sys.stdout, indent=2)

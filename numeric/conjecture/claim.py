@@ -35,8 +35,10 @@ given, every point uses it; not given, each point draws its own ``lam`` in ``(0,
 carries it (``numeric.conjecture.decay``). Polynomial identities are proved with the
 weight-decay term in the loss (``numeric.conjecture.symbolic``), never over that family.
 
-Like any Hypothesis run, the Python API may leave Hypothesis' ``.hypothesis`` folder (its
-constants cache) in the working directory; the command line points it to a temporary one.
+Nothing is written in the working directory: the searches keep Hypothesis' storage (its
+``.hypothesis`` folder) in a temporary directory that they remove
+(``numeric.claims.runner.hypothesis_storage``), unless the user chose a place
+(``HYPOTHESIS_STORAGE_DIRECTORY``).
 """
 
 from __future__ import annotations
