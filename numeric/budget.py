@@ -167,12 +167,48 @@ def _shape2(m: Any) -> tuple[int, int] | None:
     return None
 
 
+def _float_bits(m: np.ndarray) -> tuple[int, int]:
+    """:func:`_matrix_bits` of a NumPy float or integer matrix's exact values, read from
+    ``frexp`` without building a single ``Fraction`` (each float64 is ``a 2^e`` with ``a`` an
+    odd integer of at most 53 bits): milliseconds for a million entries."""
+    inner = max(m.shape[1], 1).bit_length()
+    if m.dtype.kind in "iu":
+        top = int(np.max(np.abs(m.astype(object)))) if m.size else 0
+        return 1, top.bit_length() + inner
+    mant, expo = np.frexp(m.astype(np.float64))
+    ints = np.abs((mant * 2.0**53).astype(np.int64))
+    nz = ints != 0
+    if not np.any(nz):
+        return 1, inner
+    ints, expo = ints[nz], expo[nz].astype(np.int64) - 53
+    trailing = np.log2(ints & -ints).astype(np.int64)  # make a odd: a 2^e in lowest terms
+    odd, expo = ints >> trailing, expo + trailing
+    den_bits = max(0, -int(expo.min()))
+    odd_bits = np.frexp(odd.astype(np.float64))[1].astype(np.int64)  # exact: odd < 2^53
+    num_bits = odd_bits + expo + den_bits
+    return den_bits + 1, int(num_bits.max()) + inner
+
+
+def _shapes_bits(arrays: Sequence[Any]) -> int | None:
+    """The entry bits ``2 sum (den + num)`` of ``estimate_exact_seconds`` when every array is
+    a NumPy float or integer matrix (read without converting), else ``None``."""
+    if not all(isinstance(a, np.ndarray) and a.ndim == 2 and a.dtype.kind in "fiu"
+               and np.all(np.isfinite(a)) for a in arrays):
+        return None
+    return 2 * sum(sum(_float_bits(a)) for a in arrays)
+
+
 def _enforce_budget_from_shapes(weights: Any, data: Any, *, dps: int, certify: bool,
-                                max_seconds: float) -> None:
-    """Refuse before reading (and multiplying) the entries when even the smallest eigenvalue
-    problem the shapes allow is over budget: ``min(P, d_0 d_L)`` without data, ``min(P, d_L)``
-    with data (the factor form of a rank-1 ``X X^T``), ``min(P, d_0 d_L)`` for mpmath. Unclear
-    shapes are left to the parser's messages."""
+                                max_seconds: float, chains: bool = True) -> None:
+    """Refuse before reading (and multiplying) the entries when even the cheapest exact work
+    the shapes allow is over budget: the ``L^2`` factor chains of ``estimate_exact_seconds``
+    (``COST_FRACTION_OP L^2 d^3``, both routes; ``chains=False`` for the dyadic route, which
+    builds ``K`` without them), scaled by the entries' bits when they are NumPy arrays (read
+    without converting), plus the smallest eigenvalue problem the shapes allow: ``min(P, d_0
+    d_L)`` without data, ``min(P, d_L)`` with data (the factor form of a rank-1 ``X X^T``),
+    ``min(P, d_0 d_L)`` for mpmath. This is a lower bound of the estimate made after reading
+    the point, so a refusal for size comes in milliseconds instead of after minutes of exact
+    arithmetic. Unclear shapes are left to the parser's messages."""
     if not isinstance(weights, Sequence) or isinstance(weights, str | bytes) or not weights:
         return
     shapes = [_shape2(w) for w in weights]
@@ -191,9 +227,19 @@ def _enforce_budget_from_shapes(weights: Any, data: Any, *, dps: int, certify: b
     else:
         n = min(params, d0 * dl)
         seconds = COST_MPMATH * n**3 * max(1.0, dps / 50) ** 0.75
+    build, bits = 0.0, None
+    if chains:
+        bits = _shapes_bits(list(weights) + ([] if data is None else [data]))
+        depth, width = len(rows), max([*rows, d0])
+        build = COST_FRACTION_OP * depth * depth * width**3 * (1.0 + (bits or 0) / _BITS_UNIT)
+        seconds += build
     if seconds > max_seconds:
-        what = (f"from the shapes alone, before reading the entries: at least a {n} x {n} "
-                f"eigenvalue problem (P = {params}, d_0 = {d0}, d_L = {dl})")
+        chain = "" if not chains else (
+            f"{len(rows)}^2 exact factor products of width {max([*rows, d0])}"
+            + ("" if bits is None else f" with entries of about {bits} bits")
+            + f" ~{build:.2g} s, then ")
+        what = (f"from the shapes alone, before reading the entries: {chain}at least a {n} x "
+                f"{n} eigenvalue problem (P = {params}, d_0 = {d0}, d_L = {dl})")
         _refuse(seconds, what, certify=certify, dps=dps, max_seconds=max_seconds, alt=None)
 
 

@@ -60,12 +60,15 @@ never dominate its cost; a gap is the exact difference of enclosure midpoints (n
 below a huge lambda_max), and enclosed secondary numbers are printed only to the digits their
 enclosures prove.
 
-**Loss conventions** (``loss=``). Write ``L_half = 1/2 ||W_L ... W_1 X - Y||_F^2`` (docs/mathematics.md) and
+**Loss conventions** (``loss=``, ``numeric.loss_conventions``). Write ``L_half = 1/2 ||W_L ... W_1 X - Y||_F^2`` (docs/mathematics.md) and
 ``N`` the number of samples (columns of ``X``; ``N = d_0`` when ``X = I``):
-    "half-sum"  L_half                          Hessian factor 1
-    "sum"       ||R||_F^2                       factor 2
-    "mean"      (1/N) ||R||_F^2                 factor 2/N
-    "mse"       (1/(d_L N)) ||R||_F^2           factor 2/(d_L N)  (``torch.nn.MSELoss()``)
+    "half-sum"     L_half                       Hessian factor 1
+    "sum"          ||R||_F^2                    factor 2        (``nn.MSELoss(reduction="sum")``)
+    "mse"          (1/(d_L N)) ||R||_F^2        factor 2/(d_L N)  (``torch.nn.MSELoss()``)
+    "half-mse"     (1/(2 d_L N)) ||R||_F^2      factor 1/(d_L N)  (``optax.l2_loss(...).mean()``)
+    "sample-mean"  (1/N) ||R||_F^2              factor 2/N
+A ``torch.nn.MSELoss`` object is accepted as its reduction says; ``"mean"`` is refused as
+ambiguous (PyTorch's mean is ``"mse"``).
 Every reported eigenvalue is the eigenvalue of the Hessian of the chosen loss (factor applied
 exactly, enclosures included); ``loss_factor`` and ``loss`` record it.
 
@@ -74,13 +77,13 @@ decay"). The loss gains ``(lam/2) sum_l ||W_l||_F^2`` and its Hessian is ``c H_0
 route and the spectrum of ``c H_0`` are computed as without decay, then every eigenvalue and
 enclosure endpoint moves by exactly ``lam`` (float64: in float64).
 
->>> sharpness([[[1]], [[2]]], weight_decay="1/3", loss="sum").exact.rational  # 2*5 + 1/3
+>>> sharpness([[[1]], [[2]]], "product", weight_decay="1/3", loss="sum").exact.rational  # 10+1/3
 '31/3'
 
->>> r = sharpness([[[1]], [[2]]], dps=20, certify=False)
+>>> r = sharpness([[[1]], [[2]]], "product", dps=20, certify=False)
 >>> r.route, r.at_minimizer, mpmath.nstr(r.value, 10)       # K5: ||W_1||^2 + ||W_2||^2
 ('reduced', True, '5.0')
->>> sharpness([[[1]], [[2]]], dps=20, certify=False, loss="sum").value == 2 * r.value
+>>> sharpness([[[1]], [[2]]], "product", dps=20, certify=False, loss="sum").value == 2 * r.value
 True
 """
 
@@ -124,6 +127,7 @@ from numeric.float64_input import (
     _float_is_minimizer,
 )
 from numeric.kinds import point_arrays
+from numeric.loss_conventions import resolve_loss
 from numeric.result import (
     EXACT_LIMIT,
     LOSSES,
@@ -168,7 +172,7 @@ __all__ = [  # with the public names of result, budget and float64_input
     "sharpness",
 ]
 
-LossName = Literal["half-sum", "sum", "mean", "mse"]
+LossName = Literal["half-sum", "sum", "mse", "half-mse", "sample-mean"]
 RouteName = Literal["auto", "reduced", "full"]
 
 MIN_DPS, MAX_DPS = 5, 5000
@@ -689,13 +693,14 @@ def _explicit_problem(target: Any, data: Any, labels: Any, inputs: Any,
         None if _is_product(targets) else targets)
 
 
-def _check_options(dps: int, loss: str, route: str) -> None:
+def _check_options(dps: int, loss: Any, route: str) -> str:
+    """Check ``dps`` and ``route``; return the loss convention's name (``resolve_loss``)."""
     if isinstance(dps, bool) or not isinstance(dps, int) or not MIN_DPS <= dps <= MAX_DPS:
         raise DmfError(f"dps must be an integer in [{MIN_DPS}, {MAX_DPS}]; got {dps!r}")
-    if loss not in LOSSES:
-        raise DmfError(f"unknown loss convention {loss!r}; expected one of {sorted(LOSSES)}")
+    name = resolve_loss(loss)
     if route not in ("auto", "reduced", "full"):
         raise DmfError(f"route must be 'auto', 'reduced' or 'full'; got {route!r}")
+    return name
 
 
 def _choose_route(route: str, at_min: bool, require_minimizer: bool, residual: Any) -> str:
@@ -718,7 +723,7 @@ def sharpness(
     dps: int = 50,
     certify: bool = True,
     float64: bool = False,
-    loss: str = "half-sum",
+    loss: Any = "half-sum",
     spectrum: bool = False,
     route: str = "auto",
     require_minimizer: bool = False,
@@ -733,8 +738,11 @@ def sharpness(
 
     ``weights``: ``[W_1, ..., W_L]`` (``W_l`` is ``d_l x d_{l-1}``), each a 2-D array-like of
     ints, Fractions, decimal or ``"p/q"`` strings, or floats (taken as the exact binary
-    rationals they are). ``target=None`` (or, with ``data``, ``labels=None``) means the product
-    of the weights: the point is then a global minimizer. ``route="auto"`` uses the reduced
+    rationals they are). The problem must be named: ``target=M``, or ``data=``/``labels=``
+    (``inputs=``/``targets=``); ``target="product"`` (with data, ``labels=`` or
+    ``targets="product"``) takes the product of the weights (times ``X``), so the point is a
+    global minimizer. No target and no data, or data without labels, is refused
+    (``DmfError``): a model's loss needs its data. ``route="auto"`` uses the reduced
     operator exactly when ``R X^T = 0`` and the full Hessian otherwise; ``"reduced"`` and
     ``require_minimizer=True`` raise ``NotAMinimizerError`` away from minimizers; ``"full"``
     forces the full Hessian (an independent check of the reduced route).
@@ -764,7 +772,7 @@ def sharpness(
     cost. Dense and certified routes always give them (they come with the spectrum).
     See the module docstring for modes and loss conventions.
     """
-    _check_options(dps, loss, route)
+    loss = _check_options(dps, loss, route)
     lam = parse_weight_decay(weight_decay)
     _check_budget_option(max_seconds)
     if exact and (float64 or not certify):
@@ -774,12 +782,12 @@ def sharpness(
     target, labels, targets = _explicit_problem(target, data, labels, inputs, targets)
     weights = _weights_from_module(weights)
     data, labels = _samples_first(data, labels, inputs, targets, weights)
-    if not float64 and max_seconds is not None:
-        _enforce_budget_from_shapes(weights, data, dps=dps, certify=certify,
-                                    max_seconds=max_seconds)
-    fast = _fast_float_input(weights, target, data, labels) if float64 else None
     dyadic = _dyadic_input(weights, target, data, labels, route=route, float64=float64,
                            certify=certify)
+    if not float64 and max_seconds is not None:
+        _enforce_budget_from_shapes(weights, data, dps=dps, certify=certify,
+                                    max_seconds=max_seconds, chains=dyadic is None)
+    fast = _fast_float_input(weights, target, data, labels) if float64 else None
     residual_norm: Any
     if dyadic is not None:
         dims = check_chain([w.shape for w in dyadic])
@@ -822,7 +830,7 @@ def sharpness(
             ew, ex, ey = point_arrays(point, "exact")
             fw = [_exact_to_float64(f"W_{l}", w) for l, w in enumerate(ew, start=1)]
             fx_ = None if ex is None else _exact_to_float64("data X", ex)
-            y_name = "labels Y" if ex is not None else "target M (the product when none is given)"
+            y_name = "labels Y" if ex is not None else "target M (the product, for target='product')"
             fy = _exact_to_float64(y_name, ey)
             _check_float64_range(fw, fx_, fy)
             residual_norm = float(residual_norm)

@@ -62,6 +62,8 @@ import numpy as np
 
 from derivations.errors import DmfError, ShapeError
 from derivations.exact import Point, parse_point, to_float64
+from numeric.loss_conventions import LOSSES, resolve_loss
+from numeric.loss_conventions import loss_factor as _oracle_factor
 from numeric.oracle.files import check_dps, load_arrays
 
 __all__ = [
@@ -78,7 +80,8 @@ __all__ = [
     "samples_first",
 ]
 
-LOSS_FACTORS = ("half-sum", "sum", "mean", "mse")
+LOSS_FACTORS = tuple(LOSSES)
+"""The loss conventions a user may name (``numeric.loss_conventions``)."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,7 @@ class ConformanceReport:
     loss: str
     skipped: tuple[str, ...] = ()
     weight_decay: str | None = None
+    diagnosis: str | None = None
     worst_rel_error: float = field(init=False)
     min_digits: float = field(init=False)
     passed: bool = field(init=False)
@@ -137,6 +141,8 @@ class ConformanceReport:
         if self.skipped:
             lines.append(f"skipped {len(self.skipped)} case(s) with their own weight decay "
                          f"(pass weight_decay= to run them): {', '.join(self.skipped)}")
+        if self.diagnosis:
+            lines.append(self.diagnosis)
         decay = "" if self.weight_decay is None else f" + weight decay lam = {self.weight_decay}"
         lines.append(
             f"{len(self.cases)} cases, loss {self.loss}{decay}, rtol {self.rtol:.1e}: worst relative "
@@ -195,13 +201,12 @@ def float64_layers(weights: Sequence[Any] | Point,
     return out
 
 
-def loss_factor(loss: str, point: Point) -> Fraction:
+def loss_factor(loss: Any, point: Point) -> Fraction:
     """Factor by which the Hessian of the ``loss`` convention exceeds the half-sum one: the
-    oracle's own ``numeric.result.loss_factor`` (``mean``: ``2/N``), never a copy of it."""
-    from numeric.result import loss_factor as oracle_factor
-
+    oracle's own ``numeric.loss_conventions.loss_factor`` (``mse``: ``2/(d_L N)``), never a
+    copy of it."""
     n = point.dims[0] if point.data is None else point.data.shape[1]
-    return oracle_factor(loss, n_samples=n, d_out=point.dims[-1])[0]
+    return _oracle_factor(loss, n_samples=n, d_out=point.dims[-1])[0]
 
 
 def load_cases(cases: Any, dps: int) -> list[Case]:
@@ -306,6 +311,7 @@ def run_conformance(
     ``skipped``; ``DmfError`` if that leaves none of several cases)."""
     from numeric.result import parse_weight_decay
 
+    loss = resolve_loss(loss)
     check_dps(dps)
     given = None if weight_decay is None else parse_weight_decay(weight_decay)
     loaded = load_cases(cases, dps)
@@ -314,7 +320,7 @@ def run_conformance(
     if loaded and not runnable:
         raise DmfError(f"every case has its own weight decay ({', '.join(skipped)}); pass "
                        "weight_decay= (e.g. 0) and a function that takes it")
-    reports = []
+    reports, got_by_case = [], []
     for case in runnable:
         lam = case.weight_decay if case.weight_decay is not None else (given or Fraction(0))
         expected = expected_value(case, loss_factor(loss, case.point), lam, dps)
@@ -331,5 +337,45 @@ def run_conformance(
             CaseReport(case.name, case.point.dims, exp_str, got, rel, agreeing_digits(rel),
                        rel <= rtol, err, str(lam))
         )
+        got_by_case.append((case, lam, got))
+    failing = any(not r.passed for r in reports)
+    diagnosis = _diagnose(got_by_case, loss, rtol, dps) if failing and len(reports) >= 2 else None
     return ConformanceReport(tuple(reports), rtol, loss, skipped,
-                             None if given is None else str(given))
+                             None if given is None else str(given), diagnosis)
+
+
+def _diagnose(runs: list[tuple[Case, Fraction, float | None]], loss: str, rtol: float,
+              dps: int) -> str | None:
+    """When some case fails: the other loss conventions under which every case passes (the
+    function computes the Hessian of that loss), else the one factor ``c`` by which every value
+    is off (``got / expected``, the same within ``1e-6`` on every case without weight decay);
+    ``None`` when the errors have no such pattern."""
+    if any(got is None for _, _, got in runs):
+        return None
+    matches = []
+    for name in LOSSES:
+        if name == loss:
+            continue
+        with mpmath.workdps(dps):
+            ok = all(relative_error(got, expected_value(case, loss_factor(name, case.point),
+                                                        lam, dps)) <= rtol
+                     for case, lam, got in runs)
+        if ok:
+            matches.append(name)
+    if matches:
+        which = " or ".join(f"loss={m!r} ({LOSSES[m]})" for m in matches)
+        return (f"these cases fail, and every case passes with {which}: the function computes "
+                f"the Hessian of that loss, not of loss={loss!r} ({LOSSES[loss]})")
+    if any(lam != 0 for _, lam, _ in runs):
+        return None
+    with mpmath.workdps(dps):
+        expected = [expected_value(case, loss_factor(loss, case.point), Fraction(0), dps)
+                    for case, _, _ in runs]
+        if any(e == 0 for e in expected):
+            return None
+        ratios = [mpmath.mpf(got) / e for (_, _, got), e in zip(runs, expected, strict=True)]
+        c = ratios[0]
+        if c == 0 or any(abs(r - c) > 1e-6 * abs(c) for r in ratios):
+            return None
+        return (f"every case is off by the same factor {mpmath.nstr(c, 8)} (got / expected); no "
+                f"loss convention ({', '.join(LOSSES)}) gives it: check the loss's scale")
