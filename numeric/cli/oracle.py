@@ -2,12 +2,22 @@
 
 Public:
     register(subparsers)      add the subcommand to the ``dmf-sharpness`` parser
-    run_oracle(args)          ``dmf-sharpness oracle FILE [--dps N] [--json] [--spectrum]
+    run_oracle(args)          ``dmf-sharpness oracle FILE [--data FILE] [--samples-first]
+                              [--target product] [--dps N] [--json] [--spectrum]
                               [--float64] [--loss half-sum|sum|mean|mse] [--no-certify]
                               [--exact] [--max-seconds S|none] [--weight-decay LAM]``
     format_human(result, meta)   the human-readable report of one oracle run
     oracle_json(result, meta)    the ``--json`` document: ``SharpnessResult.to_json()`` (the
-                                 same document as the API's) plus ``input``
+                                 same document as the API's) plus ``input`` and, when the
+                                 problem is not literally the file's matrices, ``problem``
+
+**Files from PyTorch.** FILE may be a ``state_dict`` (``.npz`` with arrays ``MODULE.weight``,
+or ``.pt`` read with ``torch.load(weights_only=True)``) with samples-first data ``inputs``
+(``N x d_0``) and ``targets`` (``N x d_L``); ``--data FILE`` gives the data in a file of its own;
+``--samples-first`` reads ``X``/``Y`` one sample per row; ``--target product`` asks for the
+product of the weights as target. A ``state_dict`` without data or target is refused: nothing
+is implied (``numeric.oracle.files``). The report's ``problem`` lines say which key is which
+``W_l``, what was transposed and when the target is the product of the weights.
 
 **Weight decay.** ``--weight-decay LAM`` and the JSON file's key ``"weight_decay"`` (an entry
 like any other number: ``"1/3"``, ``"0.01"``, ``2``) give ``lam >= 0`` of the term
@@ -27,7 +37,7 @@ from typing import Any
 
 from derivations.errors import DmfError
 from numeric.budget import DEFAULT_MAX_SECONDS, BudgetExceededError
-from numeric.oracle.files import MAX_DPS, MIN_DPS, check_dps, load_arrays
+from numeric.oracle.files import MAX_DPS, MIN_DPS, TARGET_CHOICES, check_dps, load_arrays
 from numeric.result import EXACT_LIMIT, magnitude_note
 
 __all__ = ["format_human", "oracle_json", "register", "run_oracle"]
@@ -39,14 +49,37 @@ def register(subparsers: Any) -> None:
     """Add ``oracle`` to the ``dmf-sharpness`` subcommands."""
     p = subparsers.add_parser(
         "oracle",
-        help="certified sharpness of the point in a .json or .npz file",
+        help="certified sharpness of the point in a .json, .npz or .pt file",
         description=(
             "Sharpness (lambda_max of the loss Hessian) at the point in FILE, with a certified "
             "enclosure by default. FILE is .json {\"weights\": [W_1, ..., W_L], \"target\": M?, "
-            "\"data\": X?, \"labels\": Y?} or .npz with arrays W1..WL and optional M, X, Y."
+            "\"data\": X?, \"labels\": Y?} or .npz with arrays W1..WL and optional M, X, Y "
+            "(one sample per column; no target: the product of the weights); or a PyTorch "
+            "state_dict of bias-free nn.Linear layers, saved as .npz (np.savez(path, **{k: "
+            "v.numpy() for k, v in model.state_dict().items()}, inputs=X, targets=Y)) or .pt "
+            "(torch.save; needs the torch extra), with optional inputs (N x d_0) and targets "
+            "(N x d_L), one sample per row. A state_dict needs data (inputs/targets, or --data "
+            "FILE) or --target product."
         ),
     )
-    p.add_argument("file", metavar="FILE", help="input point (.json or .npz)")
+    p.add_argument("file", metavar="FILE", help="input point (.json, .npz or .pt)")
+    p.add_argument(
+        "--data", default=None, metavar="FILE",
+        help="the data in a file of its own (.npz or .pt): inputs (N x d_0) and targets "
+        "(N x d_L), one sample per row, or X (d_0 x N) and Y (d_L x N); FILE must then hold "
+        "no data and no target",
+    )
+    p.add_argument(
+        "--samples-first", action="store_true",
+        help="the X and Y arrays (JSON data and labels) hold one sample per row (N x d): "
+        "transpose them (inputs/targets always do)",
+    )
+    p.add_argument(
+        "--target", choices=TARGET_CHOICES, default=None,
+        help="product: the target is the product of the weights W_L...W_1 (with data: "
+        "Y = W_L...W_1 X), a plain factorization at a global minimizer; required for a "
+        "state_dict without targets",
+    )
     p.add_argument(
         "--dps", type=int, default=50, help=f"decimal digits ({MIN_DPS}..{MAX_DPS}; default 50)"
     )
@@ -121,16 +154,24 @@ def _weight_decay(flag: str | None, in_file: Any) -> Any:
 
 def oracle_json(result: Any, meta: dict[str, Any]) -> dict[str, Any]:
     """The ``--json`` document: ``SharpnessResult.to_json()`` (the API's document, ``status``
-    included) plus ``input`` (the file)."""
-    return {**result.to_json(), "input": meta.get("path")}
+    included) plus ``input`` (the file) and, when the files were read as more than their
+    matrices (a ``state_dict``'s keys, transposed or separate data, the weights' product as
+    target), ``problem``: the lines the human report prints about it."""
+    doc = {**result.to_json(), "input": meta.get("path")}
+    if meta.get("problem"):
+        doc["problem"] = list(meta["problem"])
+    return doc
 
 
 def format_human(result: Any, meta: dict[str, Any]) -> str:
-    """A readable report: value and how it was obtained, then the spectrum facts."""
+    """A readable report: the input and what was read from it (``meta["problem"]``: which key is
+    which ``W_l``, data transposed, the product of the weights as target), the value and how it
+    was obtained, then the spectrum facts."""
     doc = result.to_json()
     status = result.status
     lines = [f"input: {meta.get('path')} ({meta.get('format')}), dims {tuple(result.dims)}, "
              f"P = {result.parameters} parameters"]
+    lines += list(meta.get("problem") or ())
     lines.append(f"lambda_max = {doc['lambda_max']}")
     if doc["enclosure"] is not None:
         lo, hi = doc["enclosure"]
@@ -175,7 +216,10 @@ def run_oracle(args: argparse.Namespace) -> int:
     from numeric.sharpness import sharpness
 
     dps = check_dps(args.dps)
-    arrays = load_arrays(args.file)
+    arrays = load_arrays(
+        args.file, data=getattr(args, "data", None),
+        samples_first=getattr(args, "samples_first", False), target=getattr(args, "target", None),
+    )
     weights: Any = list(arrays.weights)
     target, data, labels = arrays.target, arrays.data, arrays.labels
     if args.float64:
