@@ -51,9 +51,10 @@ def _notebook_markdown(name: str) -> str:
 def test_notebook05_states_the_loss_factors_the_oracle_applies() -> None:
     text = _notebook_markdown("05_oracle_for_your_code.ipynb")
     n, d_out = 3, 2  # any sizes: the stated factor, read with N = 3, must be the oracle's
-    mean = re.search(r'`"mean"`: \$(\d+)/N\$', text)
-    assert mean is not None, "notebook 05 no longer states the mean factor as $k/N$"
-    assert Fraction(int(mean.group(1)), n) == loss_factor("mean", n_samples=n, d_out=d_out)[0]
+    mean = re.search(r'`"sample-mean"`: \$(\d+)/N\$', text)
+    assert mean is not None, "notebook 05 no longer states the sample-mean factor as $k/N$"
+    assert Fraction(int(mean.group(1)), n) == loss_factor("sample-mean", n_samples=n,
+                                                          d_out=d_out)[0]
     total = re.search(r'`"sum"`: factor (\d+)', text)
     assert total is not None
     assert Fraction(int(total.group(1))) == loss_factor("sum", n_samples=n, d_out=d_out)[0]

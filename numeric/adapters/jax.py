@@ -58,12 +58,12 @@ except ImportError as _exc:  # pragma: no cover - exercised only without jax
     ) from _exc
 
 from derivations.errors import ShapeError
-from derivations.exact import Point, to_float64
+from derivations.exact import Point
+from numeric.adapters._layers import float64_weights
 from numeric.adapters.report import (
     CaseReport,
     ConformanceReport,
     call_user,
-    float64_layers,
     run_conformance,
     samples_first,
 )
@@ -90,17 +90,21 @@ __all__ = [
 # --- conversions ------------------------------------------------------------------------
 
 
-def _as_float64(w: Any) -> np.ndarray:
-    arr = np.asarray(w)
-    if arr.dtype == object:  # exact Fractions: rounded to the nearest float64
-        return to_float64(arr)
-    return arr.astype(np.float64)
+def _array_float64(w: Any) -> np.ndarray | None:
+    """A JAX array as a float64 NumPy array; ``None`` for anything else."""
+    if isinstance(w, jax.Array):
+        return np.asarray(w, dtype=np.float64)
+    return None
 
 
 def to_jax(weights: Sequence[Any] | Point) -> list[jax.Array]:
     """``[W_1, ..., W_L]`` as float64 JAX arrays, checked to chain (``W_l`` is ``(d_l,
-    d_{l-1})``). Exact entries are rounded to the nearest float64."""
-    return [jnp.asarray(arr, dtype=jnp.float64) for arr in float64_layers(weights, _as_float64)]
+    d_{l-1})``). Entries are read as every entry point reads them (arrays, ints, ``Fraction``,
+    decimal and fraction strings like ``"0.1"``, ``"1/3"``; ``numeric.adapters._layers``) and
+    exact ones rounded once to the nearest float64; a bad entry gets one line naming the layer
+    (``W_2[0, 1]: ...``)."""
+    return [jnp.asarray(arr, dtype=jnp.float64)
+            for arr in float64_weights(weights, _array_float64)]
 
 
 def from_jax(arrays: Sequence[Any]) -> list[np.ndarray]:
@@ -233,9 +237,11 @@ def check_implementation(
     files, or an iterable of ``numeric.oracle.vectors.Vector``, ``Point`` (e.g. strategy draws
     from ``numeric.strategies``), input-file paths, or weight lists. ``fn`` gets the float64
     weights of :func:`to_jax` and ``(inputs, targets) = (X^T, Y^T)`` from :func:`jax_data`.
-    ``loss`` names the user's loss convention (``half-sum`` = ``0.5 * sum``, ``sum``, ``mean``
-    over samples, ``mse`` = ``jnp.mean`` of the squares); the certified value is scaled to
-    match. A case passes when its relative error is at most ``rtol``.
+    ``loss`` names the user's loss convention (``numeric.loss_conventions``: ``half-sum`` =
+    ``0.5 * sum``, ``sum``, ``mse`` = ``jnp.mean`` of the squares, ``half-mse`` =
+    ``optax.l2_loss(...).mean()``, ``sample-mean``); the certified value is scaled to match. A
+    case passes when its relative error is at most ``rtol``; ``ConformanceReport.diagnosis``
+    names another convention that every case would pass under.
 
     **Weight decay** (as in ``numeric.adapters.torch.check_implementation``).
     ``weight_decay=lam`` (exact, ``numeric.result.parse_weight_decay``) checks the sharpness of

@@ -41,12 +41,12 @@ except ImportError as _exc:  # pragma: no cover - exercised only without torch
     ) from _exc
 
 from derivations.errors import ShapeError
-from derivations.exact import Point, to_float64
+from derivations.exact import Point
+from numeric.adapters._layers import as_float64, float64_weights
 from numeric.adapters.report import (
     CaseReport,
     ConformanceReport,
     call_user,
-    float64_layers,
     run_conformance,
     samples_first,
 )
@@ -67,20 +67,26 @@ __all__ = [
 # --- conversions ------------------------------------------------------------------------
 
 
-def _as_float64(w: Any) -> np.ndarray:
+def _tensor_float64(w: Any) -> np.ndarray | None:
+    """A torch tensor as a float64 array; ``None`` for anything else."""
     if isinstance(w, torch.Tensor):
         return w.detach().to(torch.float64).cpu().numpy()
-    arr = np.asarray(w)
-    if arr.dtype == object:  # exact Fractions (or mpf): rounded to nearest float64
-        return to_float64(arr)
-    return arr.astype(np.float64)
+    return None
+
+
+def _as_float64(w: Any, name: str = "W") -> np.ndarray:
+    """One layer in float64: a tensor or float array cast, exact input (``"1/3"``, ``"0.1"``,
+    ``Fraction``) rounded once to the nearest float64 (``numeric.adapters._layers``)."""
+    return as_float64(w, name, _tensor_float64)
 
 
 def to_sequential(weights: Sequence[Any] | Point) -> nn.Sequential:
     """A ``torch.nn.Sequential`` of bias-free ``nn.Linear`` layers with ``layer[l-1].weight =
     W_l`` in float64 (docs/mathematics.md: ``W_l`` is ``(d_l, d_{l-1})``, the ``nn.Linear.weight`` shape).
-    Exact entries are rounded to the nearest float64. No random initialization runs (the global
-    torch RNG is left untouched).
+    Entries are read as every entry point reads them (tensors, arrays, ints, ``Fraction``,
+    decimal and fraction strings like ``"0.1"``, ``"1/3"``) and exact ones rounded once to the
+    nearest float64; a bad entry gets one line naming the layer (``W_2[0, 1]: ...``). No random
+    initialization runs (the global torch RNG is left untouched).
 
     >>> model = to_sequential([[[1, 2]], [[3], [4]]])
     >>> model(torch.eye(2, dtype=torch.float64)).T
@@ -88,7 +94,7 @@ def to_sequential(weights: Sequence[Any] | Point) -> nn.Sequential:
             [4., 8.]], dtype=torch.float64, grad_fn=<PermuteBackward0>)
     """
     layers = []
-    for arr in float64_layers(weights, _as_float64):
+    for arr in float64_weights(weights, _tensor_float64):
         layer = nn.utils.skip_init(
             nn.Linear, arr.shape[1], arr.shape[0], bias=False, dtype=torch.float64
         )
@@ -220,14 +226,16 @@ def check_implementation(
     ``numeric.strategies``), input-file paths, or weight lists. ``fn`` gets the
     ``nn.Sequential`` of :func:`to_sequential` (or, with ``as_model=False``, the list of float64
     weight tensors) and ``(inputs, targets) = (X^T, Y^T)`` from :func:`torch_data`. ``loss``
-    names the user's loss convention (``half-sum`` = ``0.5 * sum``, ``sum``, ``mean`` over
-    samples, ``mse`` = ``torch.nn.MSELoss()``); the certified value is scaled to match. A case
-    passes when its relative error is at most ``rtol``.
+    names the user's loss convention (``numeric.loss_conventions``: ``half-sum`` = ``0.5 *
+    sum``, ``sum``, ``mse`` = ``torch.nn.MSELoss()``, ``half-mse``, ``sample-mean``), or is an
+    ``nn.MSELoss`` object; the certified value is scaled to match. A case passes when its
+    relative error is at most ``rtol``; when cases fail and every case passes under another
+    convention (or is off by one factor), ``ConformanceReport.diagnosis`` says so.
 
     **Weight decay.** ``weight_decay=lam`` (exact: ``"1/10"``, ``Fraction``, ``0.25``; read by
     ``numeric.result.parse_weight_decay``) checks the sharpness of the loss above plus
     ``(lam/2) sum_l ||W_l||_F^2``, expected ``c lambda_max(H_0) + lam`` (``c`` the loss factor;
-    the decay term is not scaled, also for ``mean``/``mse``: ``numeric.adapters.report``).
+    the decay term is not scaled, also for ``sample-mean``/``mse``: ``numeric.adapters.report``).
     ``fn`` is then called as ``fn(model, inputs, targets, weight_decay=lam_f)`` with ``lam_f``
     the case's ``lam`` rounded to the nearest float64 (the comparison uses the exact ``lam``;
     ``1/10`` rounds by ``~1e-17`` relative, far below any useful ``rtol``). Shipped vectors with
