@@ -42,8 +42,8 @@ def test_dyadic_operator_is_the_exact_reduced_operator(ws: list[np.ndarray]) -> 
 def test_same_enclosure_as_the_parsed_route(dims: tuple[int, ...]) -> None:
     rng = np.random.default_rng(sum(dims))
     ws = [rng.standard_normal((dims[i + 1], dims[i])) for i in range(len(dims) - 1)]
-    fast = sharpness(ws, dps=40)
-    parsed = sharpness([w.tolist() for w in ws], dps=40)  # lists: the exact parser's route
+    fast = sharpness(ws, "product", dps=40)
+    parsed = sharpness([w.tolist() for w in ws], "product", dps=40)  # lists: the exact parser
     assert "dyadic" in fast.method and "dyadic" not in parsed.method
     assert fast.enclosure == parsed.enclosure
     assert (fast.multiplicity, fast.at_minimizer, fast.route) == (parsed.multiplicity, True, "reduced")
@@ -53,9 +53,9 @@ def test_wide_hidden_layers_are_certified_within_the_default_budget() -> None:
     rng = np.random.default_rng(0)
     dims = (4, 256, 256, 4)  # P = 67,584: the Fraction route's budget refused such widths
     ws = [rng.standard_normal((dims[i + 1], dims[i])) / np.sqrt(dims[i]) for i in range(3)]
-    res = sharpness(ws, dps=50)
+    res = sharpness(ws, "product", dps=50)
     assert res.certified and res.operator_size == 16 and res.parameters == 67_584
-    approx = sharpness(ws, float64=True).value
+    approx = sharpness(ws, "product", float64=True).value
     assert abs(float(res.value) - float(approx)) <= 1e-12 * abs(float(approx))
     assert float(res.enclosure.hi - res.enclosure.lo) <= 1e-45 * float(res.value)
 
@@ -99,7 +99,7 @@ def test_a_wide_network_does_not_walk_its_zero_eigenvalues_in_python() -> None:
 
     sys.setprofile(tracer)
     try:
-        res = sharpness(ws, float64=True, loss="mse")
+        res = sharpness(ws, "product", float64=True, loss="mse")
     finally:
         sys.setprofile(None)
     assert res.parameters == 1_081_344 and res.at_minimizer
@@ -110,6 +110,6 @@ def test_float_weights_beyond_float64_products_are_certified_exactly() -> None:
     """The dyadic route is exact arithmetic: products that overflow float64 (1e200 * 1e200)
     are no reason to refuse, and the answer is the parser route's."""
     ws = [np.array([[1e200]]), np.array([[1e-200], [3.0]])]
-    fast = sharpness(ws, dps=30)
-    parsed = sharpness([w.tolist() for w in ws], dps=30)
+    fast = sharpness(ws, "product", dps=30)
+    parsed = sharpness([w.tolist() for w in ws], "product", dps=30)
     assert "dyadic" in fast.method and fast.enclosure == parsed.enclosure

@@ -111,7 +111,7 @@ def test_float64_path_is_labelled_approximate(capsys: pytest.CaptureFixture[str]
     doc = json.loads(out)
     assert doc["certified"] is False and doc["status"] == "approximate"
     assert "float64" in doc["method"] and doc["enclosure"] is None
-    exact = sharpness(WEIGHTS, dps=30)
+    exact = sharpness(WEIGHTS, "product", dps=30)
     assert exact.enclosure.contains(doc["lambda_max"]) or abs(
         float(doc["lambda_max"]) - float(exact.value)
     ) < 1e-13 * float(exact.value)
@@ -121,7 +121,7 @@ def test_no_certify_is_approximate(capsys: pytest.CaptureFixture[str], minimizer
     code, out, _ = _run(capsys, "oracle", str(minimizer_file), "--json", "--no-certify", "--dps", "30")
     doc = json.loads(out)
     assert code == 0 and doc["status"] == "approximate" and doc["enclosure"] is None
-    certified = sharpness(WEIGHTS, dps=30)
+    certified = sharpness(WEIGHTS, "product", dps=30)
     with mpmath.workdps(30):
         assert abs(mpmath.mpf(doc["lambda_max"]) - certified.value) < mpmath.mpf(10) ** -25
 

@@ -263,7 +263,7 @@ def test_sharpness_certifies_rounded_minimizers(target, dims) -> None:
     ws = parse_point(balanced_minimizer(target, dims, dps=25)).weights
     k = rounded_minimizer_k(target, dims)
     for dps in (30, 50):
-        result = sharpness(ws, dps=dps, certify=True)
+        result = sharpness(ws, "product", dps=dps, certify=True)
         assert result.certified and result.enclosure is not None
         assert result.enclosure.overlaps(certified_lambda_max(k, dps=dps))
         assert result.enclosure.correct_digits >= dps

@@ -64,7 +64,7 @@ def test_default_mode_proves_a_rational_lambda_max(capsys: pytest.CaptureFixture
                                                    tmp_path: Path) -> None:
     w1, w2 = _frac_weights(RATIONAL)
     k5 = sum(x * x for x in w1.flat) + sum(x * x for x in w2.flat)  # K5, exact
-    r = sharpness(RATIONAL)
+    r = sharpness(RATIONAL, "product")
     assert r.enclosure.lo != r.enclosure.hi  # not a point enclosure: proven by the exact check
     assert r.status == "exact" and r.exact is not None and Fraction(r.exact.rational) == k5
     assert r.value == mpmath.mpf(k5.numerator) / k5.denominator
@@ -75,13 +75,13 @@ def test_default_mode_proves_a_rational_lambda_max(capsys: pytest.CaptureFixture
 
 
 def test_default_mode_leaves_an_irrational_lambda_max_certified() -> None:
-    r = sharpness(COUNTEREXAMPLE)
+    r = sharpness(COUNTEREXAMPLE, "product")
     assert r.status == "certified" and r.exact is None
     assert "certified: lambda_max in [" in str(r)
 
 
 def test_rational_scaled_by_the_loss_factor() -> None:
-    half, mse = sharpness(RATIONAL), sharpness(RATIONAL, loss="mse")
+    half, mse = sharpness(RATIONAL, "product"), sharpness(RATIONAL, "product", loss="mse")
     assert Fraction(mse.exact.rational) == Fraction(half.exact.rational) * mse.loss_factor
 
 
@@ -113,7 +113,7 @@ def test_rational_candidate_refuses_large_denominators() -> None:
 # ----------------------------------------------------------------------- exact=True / --exact
 def test_exact_mode_gives_the_algebraic_number(capsys: pytest.CaptureFixture[str],
                                                tmp_path: Path) -> None:
-    r = sharpness(COUNTEREXAMPLE, exact=True)
+    r = sharpness(COUNTEREXAMPLE, "product", exact=True)
     a = r.exact.number
     ws, _, y = point_arrays(parse_point(COUNTEREXAMPLE), "exact")
     h = full_hessian(ws, None, y)  # the full Hessian: another route than the reduced K
@@ -163,17 +163,17 @@ def test_which_root_is_counted_from_the_minimal_polynomial() -> None:
 
 
 def test_exact_mode_full_route_and_loss_factor_agree() -> None:
-    reduced = sharpness(COUNTEREXAMPLE, exact=True).exact.number
-    full = sharpness(COUNTEREXAMPLE, exact=True, route="full").exact.number
-    summed = sharpness(COUNTEREXAMPLE, exact=True, loss="sum").exact.number
+    reduced = sharpness(COUNTEREXAMPLE, "product", exact=True).exact.number
+    full = sharpness(COUNTEREXAMPLE, "product", exact=True, route="full").exact.number
+    summed = sharpness(COUNTEREXAMPLE, "product", exact=True, loss="sum").exact.number
     assert (reduced - full).as_fraction() == 0 and (summed - 2 * reduced).as_fraction() == 0
 
 
 def test_exact_mode_rational_and_not_at_a_minimizer() -> None:
-    r = sharpness(RATIONAL, exact=True)
-    assert r.exact.rational == sharpness(RATIONAL).exact.rational
+    r = sharpness(RATIONAL, "product", exact=True)
+    assert r.exact.rational == sharpness(RATIONAL, "product").exact.rational
     floats = [np.array([[float(Fraction(str(x))) for x in row] for row in w]) for w in RATIONAL]
-    dyadic = sharpness(floats, exact=True)  # K built from the float64 weights' dyadic values
+    dyadic = sharpness(floats, "product", exact=True)  # K from the float64 weights' dyadic values
     assert "float64 weights" in dyadic.method and dyadic.exact.rational == r.exact.rational
     off = sharpness([[[1, 2]], [[1], [-1]]], [[1, 0], [0, 1]], exact=True)  # full route
     assert off.route == "full" and _overlap(off.enclosure, off.exact.number.enclosure(60))
@@ -182,13 +182,13 @@ def test_exact_mode_rational_and_not_at_a_minimizer() -> None:
 @pytest.mark.parametrize(
     ("weights", "target", "kwargs", "error", "match"),
     [
-        pytest.param([np.eye(9), np.eye(9)], None, {}, TooLargeError, rf"<= {EXACT_LIMIT}; the "
+        pytest.param([np.eye(9), np.eye(9)], "product", {}, TooLargeError, rf"<= {EXACT_LIMIT}; the "
                      "reduced operator's size is 81", id="reduced-too-large"),
         pytest.param([np.ones((7, 5)), np.ones((5, 7))], np.eye(5), {}, TooLargeError,
                      rf"<= {EXACT_LIMIT}; P \(the full Hessian\) is 70", id="full-too-large"),
-        pytest.param(RATIONAL, None, {"float64": True}, DmfError, "needs the certified mode",
+        pytest.param(RATIONAL, "product", {"float64": True}, DmfError, "needs the certified mode",
                      id="float64"),
-        pytest.param(RATIONAL, None, {"certify": False}, DmfError, "needs the certified mode",
+        pytest.param(RATIONAL, "product", {"certify": False}, DmfError, "needs the certified mode",
                      id="no-certify"),
     ],
 )
@@ -207,15 +207,15 @@ def test_the_cli_document_is_to_json_plus_input(capsys: pytest.CaptureFixture[st
     code, out, _ = _run(capsys, "oracle", str(path), "--json", "--dps", "20", *flags)
     kwargs = {"certify": "--no-certify" not in flags, "float64": "--float64" in flags,
               "exact": "--exact" in flags}
-    r = sharpness(COUNTEREXAMPLE, dps=20, **kwargs)
+    r = sharpness(COUNTEREXAMPLE, "product", dps=20, **kwargs)  # the file has no target
     assert code == 0 and json.loads(out) == {**r.to_json(), "input": str(path)}
     assert r.to_json()["status"] == r.status and f"[{r.status}: " in str(r)
 
 
 def test_float_of_a_result_in_every_mode() -> None:
-    fast = sharpness(COUNTEREXAMPLE, float64=True)
-    slow = sharpness(COUNTEREXAMPLE, certify=False, dps=30)
-    for r in (fast, slow, sharpness(COUNTEREXAMPLE)):
+    fast = sharpness(COUNTEREXAMPLE, "product", float64=True)
+    slow = sharpness(COUNTEREXAMPLE, "product", certify=False, dps=30)
+    for r in (fast, slow, sharpness(COUNTEREXAMPLE, "product")):
         assert isinstance(float(r), float) and float(r) == float(r.value)
     assert isinstance(slow.value, mpmath.mpf) and isinstance(fast.value, mpmath.mpf)
     assert fast.value == mpmath.mpf(float(fast))  # float64: the exact mpf of the float
@@ -224,7 +224,7 @@ def test_float_of_a_result_in_every_mode() -> None:
 
 
 def test_enclosure_helpers_round_outward() -> None:
-    enc = sharpness(COUNTEREXAMPLE).enclosure
+    enc = sharpness(COUNTEREXAMPLE, "product").enclosure
     lo, hi = as_float(enc)
     assert Fraction(lo) <= enc.lo and enc.hi <= Fraction(hi) and hi - lo < 1e-14
     mlo, mhi = as_mpf(enc, dps=30)

@@ -59,7 +59,7 @@ def test_many_samples_use_the_smaller_exact_operator(n: int, eig_sizes: list[int
     minute); J^T J is 2 x 2. The samples repeat one column, so K(N) = (N/50) K(50): the
     certified enclosure must meet N/50 times the gram-form route's enclosure at N = 50."""
     ws = [[[1, 2]]]
-    r = sharpness(ws, data=_repeated_data(n), dps=30)
+    r = sharpness(ws, data=_repeated_data(n), labels="product", dps=30)
     assert r.certified and r.route == "reduced" and r.at_minimizer
     p, d0_dl = 2, 2 * 1
     assert r.operator_size is not None and r.operator_size <= max(p, d0_dl)
@@ -76,7 +76,7 @@ def test_many_samples_use_the_smaller_exact_operator(n: int, eig_sizes: list[int
 
 
 def test_many_samples_mpmath_route_agrees(eig_sizes: list[int]) -> None:
-    r = sharpness([[[1, 2]]], data=_repeated_data(2000), dps=20, certify=False)
+    r = sharpness([[[1, 2]]], data=_repeated_data(2000), labels="product", dps=20, certify=False)
     assert abs(r.value - 10000) <= 1e-12 * 10000
     assert not eig_sizes  # not certified: no certified_eigvalsh
 
@@ -150,10 +150,10 @@ def test_factor_form_agrees_with_the_full_hessian(seed: int, eig_sizes: list[int
     rng = np.random.default_rng(seed)
     ws = [rng.integers(-2, 3, (5, 2)).tolist(), rng.integers(-2, 3, (2, 5)).tolist()]
     x = rng.integers(-3, 4, (2, 20)).tolist()
-    r = sharpness(ws, data=x, dps=30, spectrum=True)
+    r = sharpness(ws, data=x, labels="product", dps=30, spectrum=True)
     assert "F F^T = X X^T" in r.method and r.operator_size is not None
     assert r.operator_size <= 2 * 8 and max(eig_sizes) <= 16
-    full = sharpness(ws, data=x, dps=30, route="full", spectrum=True)
+    full = sharpness(ws, data=x, labels="product", dps=30, route="full", spectrum=True)
     assert r.enclosure.overlaps(full.enclosure)
     assert r.zero_multiplicity == full.zero_multiplicity
     assert all(a.overlaps(b) for a, b in zip(r.spectrum_enclosures or [],
@@ -166,10 +166,10 @@ def test_large_pivots_fall_back_to_the_other_exact_forms(monkeypatch: pytest.Mon
     rng = np.random.default_rng(0)
     ws = [rng.integers(-2, 3, (5, 2)).tolist(), rng.integers(-2, 3, (2, 5)).tolist()]
     x = rng.integers(-3, 4, (2, 20)).tolist()
-    with_factor = sharpness(ws, data=x, dps=30)
+    with_factor = sharpness(ws, data=x, labels="product", dps=30)
     monkeypatch.setattr(importlib.import_module("numeric.reduced"), "FACTOR_MAX_BITS", 1)
     assert data_factor(np.array(x, dtype=object) + Fraction(0)) is None
-    r = sharpness(ws, data=x, dps=30)
+    r = sharpness(ws, data=x, labels="product", dps=30)
     assert "J^T J (20 x 20" in r.method and r.operator_size == 20
     assert r.enclosure.overlaps(with_factor.enclosure)
 
@@ -199,7 +199,7 @@ def _float_network(dims: tuple[int, ...]) -> list[np.ndarray]:
     ("weights", "target", "what"),
     [
         (*_chain_point(100), "400 x 400 full Hessian"),
-        (_float_network((32,) * 7), None, "1024 x 1024 eigenvalue problem"),
+        (_float_network((32,) * 7), "product", "1024 x 1024 eigenvalue problem"),
     ],
     ids=["depth100-2x2-nonminimizer", "depth6-width32-minimizer"],
 )
@@ -226,18 +226,18 @@ def test_shapes_alone_refuse_before_the_entries_are_read(monkeypatch: pytest.Mon
     ws = _float_network((512, 512, 512, 512))
     with pytest.raises(BudgetExceededError, match=r"at least .* from the shapes alone, before "
                        r"reading the entries: at least a 262144 x 262144 eigenvalue problem"):
-        sharpness(ws)
+        sharpness(ws, "product")
     with pytest.raises(BudgetExceededError, match="from the shapes alone"):
-        sharpness(ws, certify=False)
+        sharpness(ws, "product", certify=False)
     narrow = _float_network((512, 512, 4))  # without data at least 2048 x 2048: refused
     with pytest.raises(BudgetExceededError, match="2048 x 2048"):
-        sharpness(narrow)
+        sharpness(narrow, "product")
     with pytest.raises(AssertionError, match="parsed"):  # with data the bound is d_L = 4
-        sharpness(narrow, data=np.ones((512, 2)))
+        sharpness(narrow, data=np.ones((512, 2)), labels="product")
     small = _float_network((3, 4, 2))
     with pytest.raises(AssertionError, match="parsed"):  # with a target: the exact parser
         sharpness(small, target=np.ones((2, 3)))
-    res = sharpness(small)  # float weights, no target: K from their dyadic values, no parsing
+    res = sharpness(small, "product")  # float weights, M = product: K from their dyadic values
     assert res.certified and "dyadic" in res.method
 
 
@@ -252,11 +252,11 @@ def test_budget_names_certify_false_when_that_fits() -> None:
     budget = (cert + approx) / 2
     assert approx < budget < cert
     with pytest.raises(BudgetExceededError, match="certify=False"):
-        sharpness(ws, data=data, max_seconds=budget)
+        sharpness(ws, data=data, labels="product", max_seconds=budget)
     with pytest.raises(BudgetExceededError, match="float64=True") as info:
-        sharpness(ws, data=data, max_seconds=approx / 2)
+        sharpness(ws, data=data, labels="product", max_seconds=approx / 2)
     assert "certify=False" not in str(info.value)
-    assert sharpness(ws, data=data, max_seconds=budget, certify=False).dps == 50
+    assert sharpness(ws, data=data, labels="product", max_seconds=budget, certify=False).dps == 50
 
 
 def test_the_estimate_grows_with_size_and_depth() -> None:
@@ -271,14 +271,14 @@ def test_the_estimate_grows_with_size_and_depth() -> None:
                          ids=["zero", "negative", "nan", "inf", "string", "bool"])
 def test_bad_max_seconds_is_one_line(bad: Any) -> None:
     with pytest.raises(DmfError, match="max_seconds must be a positive number"):
-        sharpness([[[1]]], max_seconds=bad)
+        sharpness([[[1]]], "product", max_seconds=bad)
 
 
 def test_no_budget_and_float64_ignore_the_estimate() -> None:
     ws, target = _chain_point(100)
     r = sharpness(ws, target, float64=True, max_seconds=1e-9)  # float64 has no budget
     assert r.dps is None and r.route == "full"
-    assert sharpness([[[1]], [[2]]], max_seconds=None, dps=20).enclosure.contains(5)
+    assert sharpness([[[1]], [[2]]], "product", max_seconds=None, dps=20).enclosure.contains(5)
 
 
 # ----------------------------------------------------------------------- 3. data layout
@@ -295,9 +295,12 @@ def test_inputs_targets_are_data_labels_transposed() -> None:
     a = sharpness(WS, data=X, labels=Y, dps=30)
     b = sharpness(WS, inputs=_transpose(X), targets=_transpose(Y), dps=30)
     assert not a.at_minimizer and a.enclosure == b.enclosure and a.route == b.route
-    c = sharpness(WS, inputs=np.array(_transpose(X), dtype=float), dps=30)  # labels: f X
-    assert c.at_minimizer
-    assert c.enclosure == sharpness(WS, data=np.array(X, dtype=float), dps=30).enclosure
+    with pytest.raises(DmfError, match="got inputs= but no targets="):  # no silent Y = f X
+        sharpness(WS, inputs=_transpose(X), dps=30)
+    c = sharpness(WS, inputs=np.array(_transpose(X), dtype=float), targets="product", dps=30)
+    assert c.at_minimizer  # Y = f X, asked for explicitly
+    same = sharpness(WS, data=np.array(X, dtype=float), labels="product", dps=30)
+    assert c.enclosure == same.enclosure
     floats = [np.array([[float(Fraction(v)) for v in row] for row in m]) for m in (X, Y)]
     f = sharpness(WS, inputs=floats[0].T, targets=floats[1].T, float64=True)
     assert abs(f.value - float(a.value)) <= 1e-9 * f.value
@@ -319,15 +322,18 @@ def test_square_data_layouts_differ_unless_symmetric() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"data": X, "inputs": _transpose(X)}, "not both"),
-        ({"labels": Y, "targets": _transpose(Y)}, "not both"),
+        ({"data": X, "labels": Y, "inputs": _transpose(X)}, "not both"),
+        ({"inputs": _transpose(X), "labels": Y, "targets": _transpose(Y)}, "not both"),
         ({"data": X, "targets": _transpose(Y)}, "not both"),
-        ({"targets": _transpose(Y)}, "targets .* needs inputs"),
-        ({"inputs": [1, 2, 3]}, "inputs must be a 2-D N x d_0 matrix"),
-        ({"inputs": [[1, 2], [3]]}, "inputs must be a 2-D N x d_0 matrix"),
-        ({"inputs": _transpose(X), "targets": [[1, 2, 3]]}, "labels Y"),
+        ({"targets": _transpose(Y)}, "no problem to answer: .*pass inputs= and targets="),
+        ({"target": "product", "targets": _transpose(Y)}, "targets .* needs inputs"),
+        ({"inputs": [1, 2, 3], "targets": "product"}, "inputs must be a 2-D N x d_0 matrix"),
+        ({"inputs": [[1, 2], [3]], "targets": "product"}, "inputs must be a 2-D N x d_0 matrix"),
+        ({"inputs": _transpose(X), "targets": [[1, 2, 3]]},
+         r"targets has shape \(1, 3\) but W_2 gives d_L = 1 outputs per sample"),
     ],
-    ids=["data+inputs", "labels+targets", "data+targets", "targets-alone", "inputs-1d",
+    ids=["data+inputs", "labels+targets", "data+targets", "targets-alone",
+         "targets-without-inputs", "inputs-1d",
          "inputs-ragged", "targets-wrong-shape"],
 )
 def test_layout_errors_are_one_line(kwargs: dict[str, Any], match: str) -> None:
@@ -345,16 +351,16 @@ def test_torch_sequential_as_weights() -> None:
         for layer, w in zip(model, ws, strict=True):
             layer.weight.copy_(torch.from_numpy(w))
     inputs = torch.from_numpy(np.arange(15.0).reshape(5, 3) / 7)
-    a = sharpness(model, inputs=inputs, dps=30)
-    b = sharpness(ws, data=inputs.numpy().T, dps=30)
+    a = sharpness(model, inputs=inputs, targets="product", dps=30)
+    b = sharpness(ws, data=inputs.numpy().T, labels="product", dps=30)
     assert a.enclosure == b.enclosure and a.dims == (3, 4, 2)
     with pytest.raises(DmfError, match="bias"):
-        sharpness(torch.nn.Sequential(torch.nn.Linear(2, 2)))
+        sharpness(torch.nn.Sequential(torch.nn.Linear(2, 2)), "product")
 
 
 def test_torch_is_not_imported_for_plain_weights() -> None:
     code = ("import sys; from numeric.sharpness import sharpness; "
-            "sharpness([[[1, 2]]], inputs=[[1, 0], [0, 1]], dps=20); "
+            "sharpness([[[1, 2]]], inputs=[[1, 0], [0, 1]], targets='product', dps=20); "
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -64,7 +64,7 @@ def test_float64_near_minimizer_lambda_min_costs_bounded_work(
     then reported nothing. Now lambda_min is bounded from the residual term's norm."""
     monkeypatch.setattr(sharpness_module, "DENSE_FLOAT64_LIMIT", 0)  # P = 256: Lanczos
     ws, target = _near_minimizer((8, 8, 8, 8, 8), seed=0)
-    ref = sharpness(ws, float64=True)  # exact minimizer: reduced route
+    ref = sharpness(ws, "product", float64=True)  # exact minimizer: reduced route
     r = sharpness(ws, target, float64=True)
     assert r.route == "full" and not r.at_minimizer and "Lanczos" in r.method
     assert hvp_count[0] < 2000
@@ -137,8 +137,8 @@ POINT_2 = [
 def test_secondary_eigenvalue_never_fails_lambda_max(route: str, dps: int) -> None:
     """Before: route="full" raised PrecisionExhausted on an eigenvalue ~1e-25 (or ~1e-40)
     far below lambda_max ~ 21797 at dps 30 and 50."""
-    ref = sharpness(POINT_2, dps=50)
-    r = sharpness(POINT_2, dps=dps, route=route)
+    ref = sharpness(POINT_2, "product", dps=50)
+    r = sharpness(POINT_2, "product", dps=dps, route=route)
     assert r.certified and r.enclosure.overlaps(ref.enclosure)  # both rigorous
     assert r.enclosure.correct_digits >= dps
     if r.gap_enclosure is not None:  # every printed number lies in its enclosure
@@ -153,7 +153,7 @@ def _significant(text: str) -> int:
 
 
 def test_secondary_fallback_is_labelled_and_prints_proven_digits() -> None:
-    r = sharpness(POINT_2, dps=50, route="full", spectrum=True)
+    r = sharpness(POINT_2, "product", dps=50, route="full", spectrum=True)
     j = r.to_json()
     if r.secondary is None:  # certified_eigvalsh resolved every eigenvalue: nothing to check
         return
@@ -165,8 +165,8 @@ def test_secondary_fallback_is_labelled_and_prints_proven_digits() -> None:
 
 
 def test_exact_call_of_the_report() -> None:
-    ref = sharpness(POINT_2, dps=50)
-    r = sharpness(POINT_2, dps=30)
+    ref = sharpness(POINT_2, "product", dps=50)
+    r = sharpness(POINT_2, "product", dps=30)
     assert r.certified and r.enclosure.overlaps(ref.enclosure)
     assert _printed_in(r.gap_enclosure, r.to_json()["gap"], 30)  # was 2.2993e-23, outside
 
@@ -183,7 +183,7 @@ HUGE = [
 def test_small_gap_below_huge_lambda_max_keeps_its_digits(kwargs: dict[str, Any]) -> None:
     """lambda_max = 2e36, gap 2e-17 - 1e-70: 53 digits cancel in lambda_1 - lambda_2. Before,
     the gap printed as "0.0" (full route), or as cancellation garbage (3.55e-15, 2.25e15)."""
-    r = sharpness(HUGE, **kwargs)
+    r = sharpness(HUGE, "product", **kwargs)
     gap = r.to_json()["gap"]
     assert float(gap) != 0.0
     assert _printed_in(r.gap_enclosure, gap, r.dps)
@@ -193,16 +193,16 @@ def test_small_gap_below_huge_lambda_max_keeps_its_digits(kwargs: dict[str, Any]
 
 # ----------------------------------------------------------------------- 4. float64 range
 FLOAT64_RANGE = [
-    ([[[1e308]], [[1e308]]], None, "overflow"),  # lambda_max 2e616: printed 0.0 before
-    ([np.array([[1e308]]), np.array([[1e308]])], None, "overflow"),  # the NumPy fast path
+    ([[[1e308]], [[1e308]]], "product", "overflow"),  # lambda_max 2e616: printed 0.0 before
+    ([np.array([[1e308]]), np.array([[1e308]])], "product", "overflow"),  # the NumPy fast path
     ([[[1e200]], [[1e200]]], [[1]], "overflow"),  # nan before
     ([np.array([[1e200]]), np.array([[1e200]])], np.array([[1.0]]), "overflow"),
     ([np.array([[1e160, 1.0], [2.0, 1e160]]), np.array([[1e160, 3.0], [1.0, 1e160]])],
      np.eye(2), "overflow"),  # LinAlgError before
-    ([[[1e160, 1], [2, 1e160]], [[1e160, 3], [1, 1e160]]], None, "overflow"),
-    ([[["1e400"]], [[1]]], None, "overflow"),  # an entry beyond float64
-    ([np.array([[1e-200]]), np.array([[1e-200]])], None, "underflow"),  # 0.0 before (2e-400)
-    ([[["1e-400"]], [[1]]], None, "underflow"),  # an entry that rounds to 0
+    ([[[1e160, 1], [2, 1e160]], [[1e160, 3], [1, 1e160]]], "product", "overflow"),
+    ([[["1e400"]], [[1]]], "product", "overflow"),  # an entry beyond float64
+    ([np.array([[1e-200]]), np.array([[1e-200]])], "product", "underflow"),  # 0.0 before (2e-400)
+    ([[["1e-400"]], [[1]]], "product", "underflow"),  # an entry that rounds to 0
 ]
 
 
@@ -216,7 +216,7 @@ def test_float64_out_of_range_is_refused(weights: Any, target: Any, kind: str) -
 
 def test_float64_large_but_representable_still_works() -> None:
     """Products up to ~1e200 are fine in float64: no refusal, right answer (K5: a^2 + b^2)."""
-    r = sharpness([np.array([[1e100]]), np.array([[2e100]])], float64=True)
+    r = sharpness([np.array([[1e100]]), np.array([[2e100]])], "product", float64=True)
     assert r.value == pytest.approx(5e200, rel=1e-12)
     r = sharpness([[[1e100]], [[1e100]]], [[1]], float64=True)
     exact = sharpness([[[10**100]], [[10**100]]], [[1]], dps=20)

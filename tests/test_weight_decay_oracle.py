@@ -87,8 +87,9 @@ def _tol(ref: list[Fraction], digits: int) -> Fraction:
 
 
 def _call(pt: dict[str, Any], **kw: Any) -> Any:
-    return sharpness(pt["weights"], pt.get("target"), data=pt.get("data"),
-                     labels=pt.get("labels"), **kw)
+    """The oracle at ``pt``; a "minimizer" point (no target, no data) asks for its product."""
+    target = pt.get("target", None if "data" in pt else "product")
+    return sharpness(pt["weights"], target, data=pt.get("data"), labels=pt.get("labels"), **kw)
 
 
 CASES = [(seed, dims, kind) for seed, (dims, kind) in enumerate([
@@ -183,7 +184,8 @@ def test_exact_rational_lambda_max_is_shifted() -> None:
     ``c H_0 + lam I`` is ``5c + lam``, reported exact and rational."""
     for loss, c in (("half-sum", 1), ("sum", 2)):
         for lam in LAMS:
-            r = sharpness([[[1]], [[2]]], dps=DPS, loss=loss, weight_decay=lam, spectrum=True)
+            r = sharpness([[[1]], [[2]]], "product", dps=DPS, loss=loss, weight_decay=lam,
+                          spectrum=True)
             assert r.status == "exact" and r.exact is not None
             assert Fraction(r.exact.rational) == 5 * c + lam
             assert r.zero_multiplicity == 1 and r.lambda_min_enclosure.lo == lam
@@ -203,7 +205,7 @@ def test_float64_shift_is_labelled_approximate() -> None:
 ], ids=["negative-int", "negative-fraction", "word", "none", "bool", "list"])
 def test_bad_weight_decay_is_refused(value: Any, match: str) -> None:
     with pytest.raises(DmfError, match=match):
-        sharpness([[[1]], [[2]]], weight_decay=value)
+        sharpness([[[1]], [[2]]], "product", weight_decay=value)
 
 
 # --------------------------------------------------------------------------- the command
@@ -314,7 +316,7 @@ def test_float64_weights_on_the_dyadic_route() -> None:
     """NumPy float weights without a target take the certified dyadic route; the shift applies."""
     ws = [np.array([[0.5, 1.0], [-1.0, 0.25]]), np.array([[1.0, 2.0]])]
     lam = Fraction(1, 10)
-    r = sharpness(ws, dps=DPS, weight_decay="0.1")
+    r = sharpness(ws, "product", dps=DPS, weight_decay="0.1")
     pt = {"weights": [[[Fraction(x) for x in row] for row in w.tolist()] for w in ws]}
     ref = _mp_eigs(_exact_hessian(pt, Fraction(1), lam), 2 * DPS)[0]
     assert r.certified and r.enclosure.lo - _tol([ref], 2 * DPS - 8) <= ref
