@@ -221,11 +221,17 @@ def run_oracle(args: argparse.Namespace) -> int:
         samples_first=getattr(args, "samples_first", False), target=getattr(args, "target", None),
     )
     weights: Any = list(arrays.weights)
-    target, data, labels = arrays.target, arrays.data, arrays.labels
+    target: Any = arrays.target
+    data: Any = arrays.data
+    labels: Any = arrays.labels
     if args.float64:
         floats = arrays.float64_arrays()
         if floats is not None:  # lossless: lets sharpness skip exact parsing of large inputs
             weights, target, data, labels = floats
+    if target is None and data is None:  # load_arrays decided it is the product: say so
+        target = "product"
+    elif data is not None and labels is None:
+        labels = "product"
     max_seconds = _max_seconds(getattr(args, "max_seconds", None))
     lam = _weight_decay(getattr(args, "weight_decay", None), arrays.weight_decay)
     try:
