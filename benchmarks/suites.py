@@ -7,9 +7,9 @@ Public:
     Options      what every suite needs (repeat, cap, seed, dps)
 
 Suites (names for ``--only``):
-    autograd   float64 at minimizers: ``numeric.sharpness.sharpness(ws, float64=True)`` (dense
-               reduced operator K, or Lanczos on the matrix-free K) vs torch autograd full
-               Hessian + ``eigvalsh``
+    autograd   float64 at minimizers: ``numeric.sharpness.sharpness(ws, "product",
+               float64=True)`` (dense reduced operator K, or Lanczos on the matrix-free K) vs
+               torch autograd full Hessian + ``eigvalsh``
     hvp        the same "ours" vs ARPACK Lanczos on torch HVPs, and vs 100 steps of
                PyHessian-style HVP power iteration
     mpmath     50 digits: ``sharpness(exact rationals, dps=50)`` (certified enclosure of
@@ -167,13 +167,13 @@ def _digits(ours: Timing, theirs: Timing, limit: float) -> float | None:
 
 
 # --------------------------------------------------------------------------- float64 suites
-OURS_FLOAT64 = "ours: sharpness(ws, float64=True)"
+OURS_FLOAT64 = 'ours: sharpness(ws, "product", float64=True)'
 
 
 def _float64_call(ws: list[np.ndarray]) -> Callable[[], float]:
     from numeric.sharpness import sharpness
 
-    return lambda: float(sharpness(ws, float64=True).value)
+    return lambda: float(sharpness(ws, "product", float64=True).value)
 
 
 def _ours_float64(ws: list[np.ndarray], opts: Options) -> Timing:
@@ -228,7 +228,7 @@ def suite_mpmath(sizes: list[tuple[int, ...]], opts: Options) -> list[Row]:
         result: dict[str, Any] = {}
 
         def ours_run(ws: Any = ws, result: dict[str, Any] = result) -> str:
-            r = sharpness(ws, dps=opts.dps)
+            r = sharpness(ws, "product", dps=opts.dps)
             result["r"] = r
             return str(mpmath.nstr(r.value, opts.dps, strip_zeros=False))
 
@@ -370,7 +370,7 @@ def _with_rest(t: Timing) -> Timing:
 
 
 def _certified_value(sharpness: Callable[..., Any], ws: Any, dps: int) -> str:
-    return str(sharpness(ws, dps=dps).value)
+    return str(sharpness(ws, "product", dps=dps).value)
 
 
 def suite_scaling(sizes: dict[str, list[tuple[int, ...]]], opts: Options) -> list[Row]:
@@ -413,8 +413,8 @@ def warm_up(names: Sequence[str]) -> None:
 
     tiny = (2, 3, 2)
     ws = bl.float_weights(tiny, 0)
-    sharpness(ws, float64=True)
-    sharpness(bl.rational_weights(tiny, 0), dps=20)
+    sharpness(ws, "product", float64=True)
+    sharpness(bl.rational_weights(tiny, 0), "product", dps=20)
     if bl.torch_available() is None and {"autograd", "hvp"} & set(names):
         bl.autograd_full_hessian(ws)()
         bl.hvp_lanczos(bl.float_weights((4, 4, 4), 0))()
