@@ -311,3 +311,41 @@ def test_oracle_with_weight_decay_matches_autograd_at_random_points(seed: int) -
     # forgetting lam moves the value by lam: the comparison can fail
     plain = autograd_full_hessian_sharpness(to_sequential(point), inputs, targets)
     assert abs(plain - ref) > 1e-6 * abs(ref)
+
+
+# --- exact input: the strings every other entry point reads ------------------------------------
+
+EXACT_LAYERS: list[list[list[str | int]]] = [
+    [["1/3", "0.1"], ["-2/7", "9007199254740993/3"]], [["1e-3", 5]]]
+"""Fraction and decimal strings and an int. ``9007199254740993/3`` is ``(2^53 + 1)/3``: rounded
+once it is the float64 ``3002399751580331``; rounding ``2^53 + 1`` first gives ``...330.5``."""
+
+BAD_W2 = [
+    pytest.param([["abc"]], r"W_2\[0, 0\]: cannot read the string 'abc'", id="not-a-number"),
+    pytest.param([["1/0"]], r"W_2\[0, 0\]: '1/0' has a zero denominator", id="zero-denominator"),
+    pytest.param([["1e400"]], r"W_2\[0, 0\] is beyond the float64 range", id="beyond-float64"),
+    pytest.param([["nan"]], r"W_2\[0, 0\] is 'nan'; every entry must be finite", id="nan-string"),
+    pytest.param(np.array([[np.nan]]), r"W_2\[0, 0\] is .*nan.*must be finite", id="nan-array"),
+    pytest.param([[1], [2, 3]], r"W_2 is ragged", id="ragged"),
+    pytest.param([[[1]]], r"W_2 must be 2-D", id="three-deep"),
+]
+"""A bad second layer after ``W_1 = [[1, 2]]`` (so ``W_2`` must be ``(d_2, 1)``)."""
+
+
+def test_to_sequential_rounds_exact_strings_once_to_the_nearest_float64() -> None:
+    from fractions import Fraction
+
+    got = from_sequential(to_sequential(EXACT_LAYERS))
+    want = [np.array([[float(Fraction(x)) for x in row] for row in w]) for w in EXACT_LAYERS]
+    assert all(a.dtype == np.float64 for a in got)
+    assert all(np.array_equal(a, b) for a, b in zip(got, want, strict=True)), (got, want)
+    assert got[0][1, 1] != float(2**53 + 1) / 3  # the case tells one rounding from two
+
+
+@pytest.mark.parametrize(("w2", "match"), BAD_W2)
+def test_to_sequential_bad_entries_get_one_line_naming_the_layer(w2: Any, match: str) -> None:
+    from derivations.errors import DmfError
+
+    with pytest.raises(DmfError, match=match) as info:
+        to_sequential([[[1, 2]], w2])
+    assert "\n" not in str(info.value)
