@@ -91,7 +91,7 @@ def _execute(nb: Any, workdir: Path) -> float:
             km=km,
             kernel_name="python3",
             timeout_func=time_left,
-            resources={"metadata": {"path": str(workdir)}},  # caches (e.g. .hypothesis) go here
+            resources={"metadata": {"path": str(workdir)}},  # must stay empty
         )
         started = time.monotonic()
         client.execute(cleanup_kc=True)  # we own the kernel manager: shut the kernel down
@@ -104,6 +104,8 @@ def test_notebook_executes(path: Path, tmp_path: Path) -> None:
     nb.cells.append(nbformat.v4.new_code_cell(_PROBE))
     elapsed = _execute(nb, tmp_path)
     assert elapsed <= NOTEBOOK_TIMEOUT, f"{path.name} took {elapsed:.0f} s"
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert not left, f"{path.name} wrote {left} in its working directory (e.g. Hypothesis' storage)"
 
     probe = json.loads(nb.cells[-1].outputs[0]["text"])
     assert Path(probe["prefix"]).resolve() == Path(sys.prefix).resolve(), (
