@@ -250,3 +250,24 @@ def test_float_bits_are_the_exact_bits(m: np.ndarray) -> None:
 def test_integer_bits_are_the_exact_bits() -> None:
     m = np.array([[3, -(2**40)], [0, 7]])
     assert _float_bits(m) == _matrix_bits(parse_matrix(m, "m"))
+
+
+def test_the_command_line_refuses_for_size_before_reading_entries(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """``oracle FILE.npz --max-seconds 200`` on a depth-5, width-256 network: refused from the
+    file's shapes and bits, never reading an entry as a fraction (that took 6 s at width 512)."""
+    import numeric.oracle.files as files
+    from numeric.cli import main
+
+    def no_parsing(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the refusal read the entries exactly")
+
+    monkeypatch.setattr(files, "_parse_all", no_parsing)
+    rng = np.random.default_rng(0)
+    arrays = {f"W{l}": rng.standard_normal((256, 256)) for l in range(1, 6)}
+    np.savez(tmp_path / "big.npz", **arrays, X=rng.standard_normal((256, 32)),
+             Y=rng.standard_normal((256, 32)))
+    assert main(["oracle", str(tmp_path / "big.npz"), "--max-seconds", "200"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "from the shapes alone" in err and "over --max-seconds 200" in err

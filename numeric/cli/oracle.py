@@ -4,7 +4,7 @@ Public:
     register(subparsers)      add the subcommand to the ``dmf-sharpness`` parser
     run_oracle(args)          ``dmf-sharpness oracle FILE [--data FILE] [--samples-first]
                               [--target product] [--dps N] [--json] [--spectrum]
-                              [--float64] [--loss half-sum|sum|mean|mse] [--no-certify]
+                              [--float64] [--loss NAME] [--no-certify]
                               [--exact] [--max-seconds S|none] [--weight-decay LAM]``
     format_human(result, meta)   the human-readable report of one oracle run
     oracle_json(result, meta)    the ``--json`` document: ``SharpnessResult.to_json()`` (the
@@ -32,17 +32,19 @@ with status 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from derivations.errors import DmfError
-from numeric.budget import DEFAULT_MAX_SECONDS, BudgetExceededError
+from numeric.budget import DEFAULT_MAX_SECONDS, BudgetExceededError, _enforce_budget_from_shapes
+from numeric.loss_conventions import resolve_loss
 from numeric.oracle.files import MAX_DPS, MIN_DPS, TARGET_CHOICES, check_dps, load_arrays
 from numeric.result import EXACT_LIMIT, magnitude_note
 
 __all__ = ["format_human", "oracle_json", "register", "run_oracle"]
 
-_LOSSES = ("half-sum", "sum", "mean", "mse")
 
 
 def register(subparsers: Any) -> None:
@@ -93,9 +95,10 @@ def register(subparsers: Any) -> None:
         help="fast approximate float64 path (matrix-free Lanczos for large inputs)",
     )
     p.add_argument(
-        "--loss", choices=_LOSSES, default="half-sum",
-        help="loss convention: half-sum = 0.5*||R||^2 (default), sum = ||R||^2, "
-        "mean = ||R||^2/N, mse = ||R||^2/(d_L N) (torch MSELoss)",
+        "--loss", default="half-sum", metavar="NAME",
+        help="loss convention: half-sum = 0.5*||R||^2 (default), sum = ||R||^2 (MSELoss("
+        "reduction='sum')), mse = ||R||^2/(d_L N) (MSELoss()), half-mse = ||R||^2/(2 d_L N), "
+        "sample-mean = ||R||^2/N; 'mean' is refused as ambiguous",
     )
     p.add_argument(
         "--no-certify", action="store_true",
@@ -211,14 +214,37 @@ def format_human(result: Any, meta: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+@contextlib.contextmanager
+def _command_line_budget() -> Iterator[None]:
+    """A ``BudgetExceededError`` naming the command line's flag, not the API's option."""
+    try:
+        yield
+    except BudgetExceededError as exc:
+        raise BudgetExceededError(str(exc).replace("over max_seconds=", "over --max-seconds ").replace(
+            "a larger max_seconds (None: no limit)", "a larger --max-seconds S ('none': no limit)"
+        )) from None
+
+
 def run_oracle(args: argparse.Namespace) -> int:
     """``dmf-sharpness oracle``: everything is checked before any computation starts."""
     from numeric.sharpness import sharpness
 
     dps = check_dps(args.dps)
+    resolve_loss(args.loss)  # a bad or ambiguous --loss is refused before the file is read
+    max_seconds = _max_seconds(getattr(args, "max_seconds", None))
+
+    def budget_from_shapes(weights: list[Any], data: Any) -> None:
+        """Refuse exact work over budget from the file's shapes and bits, before its entries
+        are read exactly (a million float64 entries take seconds to read as fractions)."""
+        if not args.float64 and max_seconds is not None:
+            with _command_line_budget():
+                _enforce_budget_from_shapes(weights, data, dps=dps, certify=not args.no_certify,
+                                            max_seconds=max_seconds)
+
     arrays = load_arrays(
         args.file, data=getattr(args, "data", None),
         samples_first=getattr(args, "samples_first", False), target=getattr(args, "target", None),
+        before_parsing=budget_from_shapes,
     )
     weights: Any = list(arrays.weights)
     target: Any = arrays.target
@@ -232,19 +258,14 @@ def run_oracle(args: argparse.Namespace) -> int:
         target = "product"
     elif data is not None and labels is None:
         labels = "product"
-    max_seconds = _max_seconds(getattr(args, "max_seconds", None))
     lam = _weight_decay(getattr(args, "weight_decay", None), arrays.weight_decay)
-    try:
+    with _command_line_budget():
         result = sharpness(
             weights, target, data=data, labels=labels, dps=dps, certify=not args.no_certify,
             float64=args.float64, loss=args.loss, spectrum=args.spectrum,
             max_seconds=max_seconds, exact=getattr(args, "exact", False), weight_decay=lam,
             secondary=True,  # the report prints lambda_min, the gap and the multiplicity
         )
-    except BudgetExceededError as exc:  # name the command line's flag, not the API's option
-        raise BudgetExceededError(str(exc).replace("over max_seconds=", "over --max-seconds ").replace(
-            "a larger max_seconds (None: no limit)", "a larger --max-seconds S ('none': no limit)"
-        )) from None
     if args.json:
         print(json.dumps(oracle_json(result, arrays.meta), indent=2))
     else:

@@ -208,6 +208,7 @@ def load_point(
 def load_arrays(
     path: str | os.PathLike[str], *, data: str | os.PathLike[str] | None = None,
     samples_first: bool = False, target: str | None = None,
+    before_parsing: Callable[[list[Any], Any], None] | None = None,
 ) -> InputArrays:
     """Read and check ``path`` like :func:`load_point` but stop before building the ``Point``:
     without a target that needs the exact product ``W_L ... W_1``, which for large float64
@@ -219,6 +220,8 @@ def load_arrays(
     per row; they are transposed. ``target="product"``: the target is the product of the
     weights (``Y = W_L ... W_1 X`` with data), never implied for a ``state_dict`` or ``.pt``
     file, a ``data`` file or ``inputs``: those without targets are refused in one line.
+    ``before_parsing(weights, data)``: called with the raw arrays (as read, after every shape
+    check, before any entry is read exactly), e.g. to refuse over budget from shapes and bits.
     """
     if target is not None and target not in TARGET_CHOICES:
         raise InputFileError(
@@ -230,7 +233,8 @@ def load_arrays(
     if data is not None:
         d = _checked_file(data, DATA_SUFFIXES, "--data ")
         problem = _with_data_file(problem, _read_data_file(d))
-    arrays = _finish(problem, samples_first=samples_first, target=target)
+    arrays = _finish(problem, samples_first=samples_first, target=target,
+                     before_parsing=before_parsing)
     arrays.meta["path"] = str(p)
     if data is not None:
         arrays.meta["data_path"] = str(d)
@@ -350,7 +354,8 @@ def _with_data_file(problem: _Problem, data: _Problem) -> _Problem:
     return replace(problem, data=data.data, labels=data.labels, implied_product=False)
 
 
-def _finish(problem: _Problem, *, samples_first: bool, target: str | None) -> InputArrays:
+def _finish(problem: _Problem, *, samples_first: bool, target: str | None,
+            before_parsing: Callable[[list[Any], Any], None] | None = None) -> InputArrays:
     """Check the problem whole (target, layout, sizes, chain), then read every entry exactly
     and put data and labels one sample per column."""
     _check_target(problem, target)
@@ -359,6 +364,9 @@ def _finish(problem: _Problem, *, samples_first: bool, target: str | None) -> In
     _check_sizes(problem)
     d0, dl = _chain(problem)
     _check_layout(problem, d0, dl)
+    if before_parsing is not None:
+        before_parsing([w.raw for w in problem.weights],
+                       None if problem.data is None else problem.data.raw)
     ws, m, x, y = _parse_all(problem)
     meta: dict[str, Any] = {
         "format": problem.format,
@@ -401,10 +409,11 @@ def _rows_are_samples(problem: _Problem) -> _Problem:
     """``--samples-first``: ``X``/``Y`` (JSON ``data``/``labels``) hold one sample per row."""
     x, y = problem.data, problem.labels
     if x is None or x.rows_are_samples:
-        has = "no X" if x is None else f"{x.name}, which is always one sample per row"
+        has = (f"{problem.source} has no X" if x is None
+               else f"{x.source} has {x.name}, which is always one sample per row")
         raise InputFileError(
-            f"--samples-first says X and Y hold one sample per row, but {problem.source} has "
-            f"{has}; drop --samples-first"
+            f"--samples-first says X and Y hold one sample per row, but {has}; drop "
+            "--samples-first"
         )
     return replace(problem, data=replace(x, rows_are_samples=True),
                    labels=None if y is None else replace(y, rows_are_samples=True))
