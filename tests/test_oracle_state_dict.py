@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from derivations.errors import DmfError, InputFileError, ShapeError, TooLargeError
 from numeric.cli import main
@@ -182,6 +184,41 @@ def test_state_dict_names_are_checked_before_unpacking(tmp_path: Path) -> None:
         with pytest.raises(InputFileError, match=r"unknown array\(s\) .*ASCII") as info:
             read_npz(p, max_file_bytes=2**20, max_unpacked_bytes=2**20)
         assert len(str(info.value)) < 400  # a long name is shown cut
+
+
+def _saved(fmt: str) -> bytes:
+    """A valid state_dict file with data, as bytes (``.npz`` by numpy, ``.pt`` by torch)."""
+    ws, inputs, targets = _arrays(7)
+    arrays = {"0.weight": ws[0], "2.weight": ws[1], "inputs": inputs, "targets": targets}
+    buf = io.BytesIO()
+    if fmt == "npz":
+        np.savez(buf, **arrays)
+    else:
+        torch = pytest.importorskip("torch", reason=_TORCH)
+        torch.save({k: torch.from_numpy(v) for k, v in arrays.items()}, buf)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["npz", "pt"])
+@settings(max_examples=100, deadline=None)
+@given(edits=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1,
+                      max_size=6))
+def test_mutated_state_dict_files_are_read_or_refused_cleanly(
+    tmp_path_factory: pytest.TempPathFactory, fmt: str, edits: list[tuple[int, int]]
+) -> None:
+    """A state_dict file with bytes changed is read (then it is still a checked problem) or
+    refused with one line, never another exception (``torch.load``'s own errors included)."""
+    data = bytearray(_saved(fmt))
+    for pos, byte in edits:
+        data[pos % len(data)] = byte
+    path = tmp_path_factory.mktemp("fuzz") / f"m.{fmt}"
+    path.write_bytes(bytes(data))
+    try:
+        arrays = load_arrays(path)
+    except DmfError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert len(arrays.weights) == 2 and arrays.data is not None and arrays.labels is not None
 
 
 def test_pt_without_torch_says_which_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
