@@ -91,7 +91,7 @@ def test_spectrum_lists_the_nonzero_spectrum(capsys: pytest.CaptureFixture[str],
 
 def test_loss_conventions_scale_the_value(capsys: pytest.CaptureFixture[str], minimizer_file: Path) -> None:
     values = {}
-    for loss in ("half-sum", "sum", "mean", "mse"):
+    for loss in ("half-sum", "sum", "sample-mean", "mse", "half-mse"):
         code, out, _ = _run(capsys, "oracle", str(minimizer_file), "--json", "--loss", loss,
                             "--dps", "25")
         assert code == 0
@@ -99,7 +99,8 @@ def test_loss_conventions_scale_the_value(capsys: pytest.CaptureFixture[str], mi
         values[loss] = (Fraction(doc["lambda_max"]), Fraction(doc["loss_factor"]))
     base = values["half-sum"][0]
     n, d_out = 2, 2  # X = I: N = d_0 samples
-    assert values["sum"][1] == 2 and values["mean"][1] == Fraction(2, n)
+    assert values["sum"][1] == 2 and values["sample-mean"][1] == Fraction(2, n)
+    assert values["half-mse"][1] == Fraction(1, n * d_out)
     assert values["mse"][1] == Fraction(2, n * d_out)
     for loss, (value, factor) in values.items():
         assert abs(value - factor * base) <= Fraction(1, 10**20) * base, loss

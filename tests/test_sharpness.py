@@ -199,7 +199,8 @@ def test_float64_exact_minimizer_test() -> None:
 # ----------------------------------------------------------------------- loss conventions
 @pytest.mark.parametrize(
     ("loss", "factor"),
-    [("half-sum", F(1)), ("sum", F(2)), ("mean", F(2, 3)), ("mse", F(2, 6))],
+    [("half-sum", F(1)), ("sum", F(2)), ("sample-mean", F(2, 3)), ("mse", F(2, 6)),
+     ("half-mse", F(1, 6))],
 )
 def test_loss_factors(loss: str, factor: F) -> None:
     ws = [[[1, 2, 0], [0, 1, 1]], [[1, -1], [2, 1]]]  # dims (3, 2, 2): N = d_0 = 3, d_L = 2
@@ -210,9 +211,9 @@ def test_loss_factors(loss: str, factor: F) -> None:
     assert r.to_json()["loss"] == r.loss
 
 
-def test_mean_loss_counts_samples_with_data() -> None:
+def test_sample_mean_loss_counts_samples_with_data() -> None:
     r = sharpness([[[1, 1]]], data=[[1, 0, 1, 2], [0, 1, 1, 2]], labels="product", dps=20,
-                  loss="mean")
+                  loss="sample-mean")
     assert r.loss_factor == F(2, 4) and "1/4" in r.loss
 
 

@@ -144,8 +144,8 @@ def test_import_without_torch_says_how_to_install(monkeypatch: pytest.MonkeyPatc
         importlib.import_module("numeric.adapters.torch")
 
 
-def test_mean_loss_convention_is_two_over_n() -> None:
-    """``loss="mean"``: an implementation of the Hessian of (1/N) ||R||_F^2 must pass. Its
+def test_sample_mean_loss_convention_is_two_over_n() -> None:
+    """``loss="sample-mean"``: an implementation of the Hessian of (1/N) ||R||_F^2 must pass. Its
     Hessian is (2/N) times the half-sum one; the adapters used 1/N and failed it."""
     from numeric.adapters.torch import check_implementation
 
@@ -164,7 +164,7 @@ def test_mean_loss_convention_is_two_over_n() -> None:
         hess = torch.autograd.functional.hessian(loss, theta)
         return float(torch.linalg.eigvalsh(hess)[-1])
 
-    report = check_implementation(mean_loss_sharpness, loss="mean")
+    report = check_implementation(mean_loss_sharpness, loss="sample-mean")
     assert report.passed, str(report)
     assert not check_implementation(mean_loss_sharpness, loss="half-sum").passed
 
@@ -240,7 +240,7 @@ def test_without_weight_decay_the_decay_vectors_are_skipped_and_named() -> None:
 
 
 def test_weight_decay_with_the_mean_loss_is_not_scaled() -> None:
-    """``mean``: Hessian ``(2/N) H_0 + lam I``, the oracle's ``sharpness(loss="mean",
+    """``sample-mean``: Hessian ``(2/N) H_0 + lam I``, the oracle's ``sharpness(loss="sample-mean",
     weight_decay=lam)``. An implementation that also divides the decay by ``N`` fails."""
     from numeric.sharpness import sharpness
 
@@ -254,14 +254,16 @@ def test_weight_decay_with_the_mean_loss_is_not_scaled() -> None:
         return _func_hessian_sharpness(model, inputs, targets, weight_decay=weight_decay,
                                        decay_scale=1.0 / n, mean=True)
 
-    report = check_implementation(right, cases, loss="mean", weight_decay="1/10", rtol=1e-12)
+    report = check_implementation(right, cases, loss="sample-mean", weight_decay="1/10",
+                                  rtol=1e-12)
     assert report.passed, str(report)
     for case, v in zip(report.cases, cases, strict=True):
         lam = v.weight_decay if v.weight_decay is not None else "1/10"
-        oracle = sharpness(list(v.point.weights), v.point.labels, loss="mean", weight_decay=lam,
+        oracle = sharpness(list(v.point.weights), v.point.labels, loss="sample-mean", weight_decay=lam,
                            dps=30)
         assert abs(float(case.expected) - float(oracle.value)) <= 1e-15 * float(oracle.value)
-    assert not check_implementation(scaled, cases, loss="mean", weight_decay="1/10").passed
+    assert not check_implementation(scaled, cases, loss="sample-mean",
+                                      weight_decay="1/10").passed
 
 
 def test_a_file_with_its_own_weight_decay_is_a_decay_case(tmp_path: Any) -> None:
