@@ -1,4 +1,4 @@
-"""README's weight-decay examples run as written.
+"""README's weight-decay and PyTorch-file examples run as written.
 
 Every command of the README's weight-decay sections is run from a temporary directory with the
 installed ``dmf-sharpness`` on ``PATH``:
@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-SECTIONS = ("Weight decay",)
+SECTIONS = ("Weight decay", "Files from PyTorch")
 """Headings (prefixes, any level) whose examples are run: their subsections are included."""
 
 
