@@ -611,19 +611,27 @@ def _samples_first(data: Any, labels: Any, inputs: Any, targets: Any,
                    weights: Any = None) -> tuple[Any, Any]:
     """``(data, labels)`` in docs/mathematics.md's layout from either pair (mutually exclusive);
     samples-first shapes are checked against ``weights`` as passed (``_check_samples_first``)."""
-    if inputs is None and targets is None:
-        return data, labels
-    if data is not None or labels is not None:
-        raise DmfError(
-            "give either data/labels (d_0 x N, d_L x N: one sample per column) or inputs/targets "
-            "(N x d_0, N x d_L: one sample per row, as in PyTorch and JAX), not both"
-        )
+    _check_pairs(data, labels, inputs, targets)
     if inputs is None:
-        raise DmfError("targets (N x d_L) needs inputs (N x d_0): labels are outputs for data")
+        return data, labels
     x = _transposed(inputs, "inputs", "N x d_0")
     y = None if targets is None else _transposed(targets, "targets", "N x d_L")
     _check_samples_first(weights, x.shape[::-1], None if y is None else y.shape[::-1])
     return x, y
+
+
+def _check_pairs(data: Any, labels: Any, inputs: Any, targets: Any) -> None:
+    """One layout at a time, and outputs only with their inputs."""
+    if (inputs is not None or targets is not None) and (data is not None or labels is not None):
+        raise DmfError(
+            "give either data/labels (d_0 x N, d_L x N: one sample per column) or inputs/targets "
+            "(N x d_0, N x d_L: one sample per row, as in PyTorch and JAX), not both"
+        )
+    if targets is not None and inputs is None:
+        raise DmfError("targets (N x d_L) needs inputs (N x d_0): targets are outputs for inputs")
+    if labels is not None and data is None:
+        raise DmfError("labels (d_L x N) need data (d_0 x N): labels are outputs for data; for "
+                       "plain factorization pass target=M")
 
 
 def _check_samples_first(weights: Any, inputs: tuple[int, ...],
@@ -677,6 +685,7 @@ def _explicit_problem(target: Any, data: Any, labels: Any, inputs: Any,
         if isinstance(m, str) and m != PRODUCT:
             raise DmfError(f"{name} must be a matrix or {PRODUCT!r} (the product of the "
                            f"weights); got the string {m[:40]!r}")
+    _check_pairs(data, labels, inputs, targets)
     if data is None and inputs is None:
         if target is None:
             raise DmfError(_NO_PROBLEM)

@@ -232,8 +232,10 @@ def test_shapes_alone_refuse_before_the_entries_are_read(monkeypatch: pytest.Mon
     narrow = _float_network((512, 512, 4))  # without data at least 2048 x 2048: refused
     with pytest.raises(BudgetExceededError, match="2048 x 2048"):
         sharpness(narrow, "product")
+    with pytest.raises(BudgetExceededError, match=r"2\^2 exact factor products of width 512"):
+        sharpness(narrow, data=np.ones((512, 2)), labels="product")  # not dyadic: the chains
     with pytest.raises(AssertionError, match="parsed"):  # with data the bound is d_L = 4
-        sharpness(narrow, data=np.ones((512, 2)), labels="product")
+        sharpness(_float_network((64, 64, 4)), data=np.ones((64, 2)), labels="product")
     small = _float_network((3, 4, 2))
     with pytest.raises(AssertionError, match="parsed"):  # with a target: the exact parser
         sharpness(small, target=np.ones((2, 3)))
