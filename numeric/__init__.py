@@ -64,6 +64,7 @@ _LAZY: dict[str, str] = {
     "run_claims": "numeric.claims.runner",
     "escape_run": "numeric.dynamics.escape",
     "escape_sweep": "numeric.dynamics.escape",
+    "SharpnessTracker": "numeric.dynamics.track",
 }
 
 __all__ = ["SharpnessResult", "__version__", "sharpness", *sorted(_LAZY)]
