@@ -162,7 +162,8 @@ def _problem(target: Any, data: Any, labels: Any, inputs: Any, targets: Any
              ) -> tuple[np.ndarray | None, np.ndarray, str, tuple[str, str]]:
     """``(X, Y, how, (where d_0 is from, where d_L is from))`` in float64, one sample per
     column (``X = None`` for ``X = I``), from exactly one of ``target=M``, ``data=/labels=`` or
-    ``inputs=/targets=`` (samples first: transposed here, once, and made contiguous)."""
+    ``inputs=/targets=`` (samples first: transposed here). The arrays are the tracker's own
+    C-contiguous copies: changing the caller's arrays later changes nothing."""
     given = {k: v for k, v in (("target", target), ("data", data), ("labels", labels),
                                ("inputs", inputs), ("targets", targets)) if v is not None}
     for name, value in given.items():
@@ -185,22 +186,30 @@ def _problem(target: Any, data: Any, labels: Any, inputs: Any, targets: Any
     if target is not None:
         m = _matrix(target, "target", "d_L x d_0")
         where = f"target M is {m.shape}"
-        return None, m, "target M (X = I)", (where, where)
+        return None, _own(m), "target M (X = I)", (where, where)
     if data is not None:
         x, y = _matrix(data, "data", "d_0 x N"), _matrix(labels, "labels", "d_L x N")
         if x.shape[1] != y.shape[1]:
             raise ShapeError(f"data has {x.shape[1]} samples (shape {x.shape}) but labels has "
                              f"{y.shape[1]} (shape {y.shape}); both are d x N, one sample per "
                              "column")
-        return (x, y, "data X and labels Y (one sample per column)",
+        return (_own(x), _own(y), "data X and labels Y (one sample per column)",
                 (f"data is {x.shape}", f"labels is {y.shape}"))
     a, b = _matrix(inputs, "inputs", "N x d_0"), _matrix(targets, "targets", "N x d_L")
     if a.shape[0] != b.shape[0]:
+        hint = next((f"; {name} looks transposed: pass {name}={name}.T" for name, m, other
+                     in (("inputs", a, b), ("targets", b, a)) if m.shape[1] == other.shape[0]),
+                    "")
         raise ShapeError(f"inputs has {a.shape[0]} samples (shape {a.shape}) but targets has "
-                         f"{b.shape[0]} (shape {b.shape}); both are N x d, one sample per row")
-    return (np.ascontiguousarray(a.T), np.ascontiguousarray(b.T),
+                         f"{b.shape[0]} (shape {b.shape}); both are N x d, one sample per "
+                         f"row{hint}")
+    return (_own(a.T), _own(b.T),
             "inputs and targets (one sample per row, transposed once)",
             (f"inputs is N x {a.shape[1]}", f"targets is N x {b.shape[1]}"))
+
+
+def _own(m: np.ndarray) -> np.ndarray:
+    return np.array(m, dtype=np.float64, order="C", copy=True)
 
 
 def _eta(eta: Any) -> float | None:
