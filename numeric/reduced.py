@@ -63,6 +63,7 @@ __all__ = [
     "FACTOR_MAX_BITS",
     "data_factor",
     "data_factor_columns",
+    "dyadic_kron_sum",
     "dyadic_reduced_operator",
     "exact_operator_sizes",
     "four_squares",
@@ -428,8 +429,6 @@ def dyadic_reduced_operator(weights: Sequence[np.ndarray]) -> Any:
     >>> all(str(k[i, j]) == str(exact[i, j]) for i in range(4) for j in range(4))
     True
     """
-    from flint import fmpq, fmpq_mat
-
     from numeric.float64_input import dyadic_matrix
 
     mats = [dyadic_matrix(np.asarray(w, dtype=np.float64)) for w in weights]
@@ -446,6 +445,24 @@ def dyadic_reduced_operator(weights: Sequence[np.ndarray]) -> Any:
         grams_a.append((a * a.transpose(), 2 * ea))
         a, ea = a * mats[l][0], ea + mats[l][1]
     grams_a.reverse()
+    return dyadic_kron_sum(grams_b, grams_a)
+
+
+def dyadic_kron_sum(grams_b: Sequence[tuple[Any, int]], grams_a: Sequence[tuple[Any, int]]) -> Any:
+    """``sum_l (S_l 2^(s_l)) kron (G_l 2^(g_l))`` exactly, as a python-flint ``fmpq_mat``, from
+    integer ``fmpz_mat`` pairs ``(S_l, s_l)`` (square, all the same size) and ``(G_l, g_l)``
+    (likewise): one integer sum over the smallest exponent, then one power of two. With
+    ``S_l = B_l^T B_l`` and ``G_l = A_l A_l^T`` this is ``K`` in the column-major ``vec`` order
+    of ``dyadic_reduced_operator`` (row ``i d_G + p`` for ``S`` index ``i``, ``G`` index ``p``).
+
+    >>> from flint import fmpz_mat
+    >>> dyadic_kron_sum([(fmpz_mat([[1]]), 0)], [(fmpz_mat([[1, 1], [1, 3]]), -1)]).tolist()
+    [[1/2, 1/2], [1/2, 3/2]]
+    """
+    from flint import fmpq, fmpq_mat
+
+    depth = len(grams_b)
+    d0, dl = grams_b[0][0].nrows(), grams_a[0][0].nrows()
     exps = [grams_b[l][1] + grams_a[l][1] for l in range(depth)]
     low = min(exps)
     n = d0 * dl
