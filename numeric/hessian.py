@@ -7,6 +7,7 @@ Public:
     full_hessian(weights, data, labels)     H = H_o + H_f   (P x P, docs/mathematics.md parameter order)
     hessian_vector_product(weights, data, labels, v)   H v without forming H (float64)
     hessian_operator(weights, data, labels) H as a ``scipy.sparse.linalg.LinearOperator``
+                                            (``numeric.operators.HessianOperator``)
 
 Derivation (docs/mathematics.md K1, with row-major ``vec_r`` so that ``vec_r(A D C) = (A kron C^T) vec_r(D)``):
 ``Df[D] X = sum_l A_l D_l B_l X`` gives the Jacobian blocks ``J_l = A_l kron (B_l X)^T`` (rows:
@@ -29,6 +30,7 @@ array([[9., 6.],
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
@@ -178,15 +180,13 @@ class _HvpFactors:
 
 
 def hessian_operator(
-    weights: Sequence[np.ndarray], data: np.ndarray | None, labels: np.ndarray
+    weights: Sequence[np.ndarray], data: np.ndarray | None, labels: np.ndarray, *,
+    how: Literal["auto", "samples", "factors"] = "auto",
 ) -> LinearOperator:
-    """The Hessian as a float64 matrix-free ``LinearOperator`` (approximate arithmetic)."""
-    ws = [np.asarray(w, dtype=np.float64) for w in weights]
-    x = None if data is None else np.asarray(data, dtype=np.float64)
-    factors = _HvpFactors(ws, x, np.asarray(labels, dtype=np.float64))
-    p = sum(w.size for w in ws)
+    """The Hessian as a float64 matrix-free ``LinearOperator`` (approximate arithmetic): a
+    ``numeric.operators.HessianOperator`` (counts its products; ``how`` = ``"auto"``,
+    ``"samples"`` (push the ``min(N, d_0)`` samples through, no ``d x d`` factor) or
+    ``"factors"`` (:class:`_HvpFactors`), chosen by ``numeric.operators.choose_route``)."""
+    from numeric.operators import hessian_operator as operator
 
-    def matvec(v: np.ndarray) -> np.ndarray:
-        return factors.apply(np.asarray(v, dtype=np.float64).ravel())
-
-    return LinearOperator((p, p), matvec=matvec, rmatvec=matvec, dtype=np.float64)
+    return operator(weights, data, labels, how=how)
