@@ -90,6 +90,8 @@ from typing import Literal
 import numpy as np
 from scipy.sparse.linalg import LinearOperator, eigsh
 
+from derivations.errors import DmfError, ShapeError
+
 __all__ = [
     "EXPECTED_PRODUCTS",
     "GRAM_DENSE_LIMIT",
@@ -528,6 +530,29 @@ def choose_route(dims: Sequence[int], n_samples: int | None) -> Literal["samples
     return "samples" if cost["samples"] <= cost["factors"] else "factors"
 
 
+def _check_shapes(ws: Sequence[np.ndarray], x: np.ndarray | None,
+                  labels: tuple[int, ...]) -> None:
+    """One ``ShapeError`` line when the layers do not chain or data and labels do not fit."""
+    if not ws:
+        raise ShapeError("expected at least one layer W_1; got none")
+    for l, w in enumerate(ws, start=1):
+        if w.ndim != 2:
+            raise ShapeError(f"W_{l} must be 2-D (d_{l}, d_{l - 1}); got shape {w.shape}")
+        if l > 1 and w.shape[1] != ws[l - 2].shape[0]:
+            raise ShapeError(f"W_{l} has shape {w.shape} but W_{l - 1} outputs "
+                             f"{ws[l - 2].shape[0]} rows; W_{l} must be ({w.shape[0]}, "
+                             f"{ws[l - 2].shape[0]})")
+    d0, dl = ws[0].shape[1], ws[-1].shape[0]
+    if x is not None and (x.ndim != 2 or x.shape[0] != d0):
+        raise ShapeError(f"data X must be (d_0, N) = ({d0}, N), one sample per column; got "
+                         f"shape {x.shape}")
+    want = (dl, d0 if x is None else x.shape[1])
+    if labels != want:
+        what = "target M" if x is None else "labels Y"
+        raise ShapeError(f"{what} must be (d_L, {'d_0' if x is None else 'N'}) = {want}; got "
+                         f"shape {labels}")
+
+
 def hessian_operator(
     weights: Sequence[np.ndarray], data: np.ndarray | None, labels: np.ndarray, *,
     how: RouteChoice = "auto",
@@ -536,9 +561,11 @@ def hessian_operator(
     (``data=None``: ``X = I``, ``labels`` is the target ``M``); ``how`` picks the product
     (``"auto"``: :func:`choose_route`)."""
     if how not in ("auto", "samples", "factors"):
-        raise ValueError(f"how must be 'auto', 'samples' or 'factors', not {how!r}")
+        raise DmfError(f"how must be 'auto', 'samples' or 'factors'; got {how!r}: pass one of "
+                       "them (or leave the default 'auto')")
     ws = [np.asarray(w, dtype=np.float64) for w in weights]
     x = None if data is None else np.asarray(data, dtype=np.float64)
+    _check_shapes(ws, x, np.shape(labels))
     dims = [ws[0].shape[1]] + [w.shape[0] for w in ws]
     route = choose_route(dims, None if x is None else x.shape[1]) if how == "auto" else how
     return HessianOperator(ws, x, labels, route)
