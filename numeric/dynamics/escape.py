@@ -86,6 +86,7 @@ from numeric.kinds import point_arrays
 from numeric.loss import flatten, gradient, loss, unflatten
 from numeric.regularized import regularized_gradient
 from numeric.result import parse_weight_decay
+from numeric.threads import blas_threads
 
 __all__ = [
     "Direction",
@@ -404,7 +405,10 @@ def escape_run(
     wd = parse_weight_decay(weight_decay)
     f = float(Fraction(str(factor)) if isinstance(factor, str) else factor)
     t0 = time.perf_counter()
-    with mpmath.workdps(dps if dps is not None else 15):
+    # BLAS threads by size (numeric.threads): the dense eigh of the P x P Hessian works in
+    # 2 P^2-flop matrix-vector products, the steps in smaller ones
+    work = 2.0 * float(point.num_params) ** 2
+    with mpmath.workdps(dps if dps is not None else 15), blas_threads(work):
         setup = _setup(point, f, eps, dps, direction, seed, delta, lambda_max, wd)
         pred = predicted_escape_step(float(setup.delta_abs), setup.eps_top, f)
         budget = steps if steps is not None else _default_budget(
