@@ -150,6 +150,7 @@ from numeric.result import (
     magnitude_note,
     parse_weight_decay,
 )
+from numeric.threads import blas_threads, check_threads
 
 __all__ = [  # with the public names of result, budget and float64_input
     "CLUSTER_RATIO",
@@ -474,6 +475,31 @@ def _mode_float64(
     return _Spectrum([_Ev(float(v)) for v in vals], False, None, None, tol, method, note, bound)
 
 
+def _float64_work(ws: list[np.ndarray], x: np.ndarray | None, route: str, *, dense: bool) -> float:
+    """Flops per product of the float64 route (``numeric.threads``' automatic rule): a dense
+    ``eigh`` of size ``n`` spends its time in ``2 n^2``-flop matrix-vector products (the
+    tridiagonal reduction); Lanczos, in the products of a Hessian-vector product, of ``K``'s
+    or of the forward pass: ``2 max(d_0, d_L, N) max(d_l d_{l-1}, d_0 d_L)``."""
+    d0, dl = ws[0].shape[1], ws[-1].shape[0]
+    if dense:
+        n = dl * d0 if route == "reduced" else sum(w.size for w in ws)
+        return 2.0 * float(n) ** 2
+    n_cols = d0 if x is None else x.shape[1]
+    return 2.0 * max(d0, dl, n_cols) * max(max(w.size for w in ws), d0 * dl)
+
+
+def _threaded_float64(threads: Any, ws: list[np.ndarray], x: np.ndarray | None, y: np.ndarray,
+                      route: str, want_spectrum: bool, secondary: bool) -> _Spectrum:
+    """``_mode_float64`` with the BLAS threads of ``numeric.threads.blas_threads`` (the
+    ``threads`` argument, ``DMF_SHARPNESS_THREADS`` or the size), recorded in the method:
+    ``"... (BLAS threads: 1, chosen by size)"``."""
+    n = ws[-1].shape[0] * ws[0].shape[1] if route == "reduced" else sum(w.size for w in ws)
+    dense = n <= DENSE_FLOAT64_LIMIT or want_spectrum  # as _mode_float64 decides
+    with blas_threads(_float64_work(ws, x, route, dense=dense), threads) as choice:
+        spec = _mode_float64(ws, x, y, route, want_spectrum, secondary)
+    return dataclasses.replace(spec, method=f"{spec.method} ({choice.describe()})")
+
+
 def _counted(op: Any) -> tuple[Any, list[int]]:
     """``op`` with a counter of its products (``[count]``)."""
     from scipy.sparse.linalg import LinearOperator
@@ -742,6 +768,7 @@ def sharpness(
     exact: bool = False,
     weight_decay: Any = 0,
     secondary: bool = False,
+    threads: int | str | None = None,
 ) -> SharpnessResult:
     """The sharpness ``lambda_max`` of the Hessian of the squared loss at ``weights``.
 
@@ -779,11 +806,16 @@ def sharpness(
     default only lambda_max, as fast as a peer tool's; ``secondary=True`` also computes the next
     ``LANCZOS_K - 1`` eigenvalues (gap, multiplicity) and lambda_min, at up to three times the
     cost. Dense and certified routes always give them (they come with the spectrum).
+    **Threads.** ``threads`` (an int >= 1 or ``"auto"``; ``None``: the environment variable
+    ``DMF_SHARPNESS_THREADS``, else ``"auto"``) is the number of BLAS threads of the float64
+    work (``numeric.threads``); ``"auto"`` takes 1 unless the products it repeats are very
+    large (``PARALLEL_WORK`` flops each), never from the machine's load; ``method`` records the choice.
     See the module docstring for modes and loss conventions.
     """
     loss = _check_options(dps, loss, route)
     lam = parse_weight_decay(weight_decay)
     _check_budget_option(max_seconds)
+    check_threads(threads)
     if exact and (float64 or not certify):
         raise DmfError("exact=True (--exact) needs the certified mode; drop float64=True "
                        "(--float64) and certify=False (--no-certify)")
@@ -813,15 +845,16 @@ def sharpness(
         at_min = _float_is_minimizer(ws, t, x, y)
         from numeric.factors import product
 
-        f = product(ws)
-        fx = f if x is None else f @ x
-        y_eff = (fx if t is None else t) if x is None else (fx if y is None else y)
-        residual_norm = float(np.linalg.norm(fx - y_eff))
+        with blas_threads(_float64_work(ws, x, "full", dense=False), threads):
+            f = product(ws)
+            fx = f if x is None else f @ x
+            y_eff = (fx if t is None else t) if x is None else (fx if y is None else y)
+            residual_norm = float(np.linalg.norm(fx - y_eff))
         dims = check_chain([w.shape for w in ws])
         params = sum(w.size for w in ws)
         n_samples = dims[0] if x is None else x.shape[1]
         chosen = _choose_route(route, at_min, require_minimizer, residual_norm)
-        spec = _mode_float64(ws, x, y_eff, chosen, spectrum, secondary)
+        spec = _threaded_float64(threads, ws, x, y_eff, chosen, spectrum, secondary)
     else:
         point = parse_point(weights, target, data=data, labels=labels)
         dims, params = point.dims, point.num_params
@@ -843,7 +876,7 @@ def sharpness(
             fy = _exact_to_float64(y_name, ey)
             _check_float64_range(fw, fx_, fy)
             residual_norm = float(residual_norm)
-            spec = _mode_float64(fw, fx_, fy, chosen, spectrum, secondary)
+            spec = _threaded_float64(threads, fw, fx_, fy, chosen, spectrum, secondary)
         else:
             spec = _mode_exact(point, chosen, dps, certify)
     if float64 and not all(math.isfinite(float(e.value)) for e in (spec.evs[0], spec.lambda_min)

@@ -5,7 +5,8 @@ Public:
     run_oracle(args)          ``dmf-sharpness oracle FILE [--data FILE] [--samples-first]
                               [--target product] [--dps N] [--json] [--spectrum]
                               [--float64] [--loss NAME] [--no-certify]
-                              [--exact] [--max-seconds S|none] [--weight-decay LAM]``
+                              [--exact] [--max-seconds S|none] [--weight-decay LAM]
+                              [--threads N|auto]``
     format_human(result, meta)   the human-readable report of one oracle run
     oracle_json(result, meta)    the ``--json`` document: ``SharpnessResult.to_json()`` (the
                                  same document as the API's) plus ``input`` and, when the
@@ -119,6 +120,12 @@ def register(subparsers: Any) -> None:
         help="weight decay lam >= 0 (exact: 2, 0.01, 1/3): the loss gains "
         "(lam/2)*sum_l ||W_l||_F^2 and every Hessian eigenvalue gains lam; must equal the "
         "file's \"weight_decay\" when both are given",
+    )
+    p.add_argument(
+        "--threads", default=None, metavar="N|auto",
+        help="BLAS threads of the --float64 work: N >= 1 or 'auto' (1 unless its repeated "
+        "products are very large; never from the machine's load); default: the environment "
+        "variable DMF_SHARPNESS_THREADS, else auto",
     )
     p.set_defaults(func=run_oracle)
 
@@ -265,6 +272,7 @@ def run_oracle(args: argparse.Namespace) -> int:
             float64=args.float64, loss=args.loss, spectrum=args.spectrum,
             max_seconds=max_seconds, exact=getattr(args, "exact", False), weight_decay=lam,
             secondary=True,  # the report prints lambda_min, the gap and the multiplicity
+            threads=getattr(args, "threads", None),
         )
     if args.json:
         print(json.dumps(oracle_json(result, arrays.meta), indent=2))
