@@ -210,7 +210,9 @@ def _trajectory(steps: int) -> tuple[list[list[np.ndarray]], np.ndarray, np.ndar
     return points, inputs, targets
 
 
-def test_warm_starts_use_no_more_products_than_cold_starts() -> None:
+def test_warm_starts_use_no_more_products_than_cold_starts(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DMF_SHARPNESS_THREADS", raising=False)  # the size rule: 1 thread
     points, inputs, targets = _trajectory(12)
     warm = SharpnessTracker(inputs=inputs, targets=targets)
     cold = SharpnessTracker(inputs=inputs, targets=targets, warm_start=False)
@@ -220,6 +222,13 @@ def test_warm_starts_use_no_more_products_than_cold_starts() -> None:
     assert warm.history[0].products == cold.history[0].products  # the same seeded start
     assert sum(r.products for r in warm.history) <= sum(r.products for r in cold.history)
     assert "warm-started" in warm.method and "seeded random vector" in cold.method
+    assert warm.method.endswith("(BLAS threads: 1, chosen by size)")
+
+
+def test_threads_option_is_recorded() -> None:
+    tracker = SharpnessTracker(target=np.eye(2), threads=2)
+    tracker(_gaussian_net((2, 3, 2), seed=18))
+    assert tracker.method.endswith("(BLAS threads: 2, set by the threads argument)")
 
 
 def test_steps_count_and_can_be_given() -> None:
@@ -316,6 +325,8 @@ REFUSED = [
      "W_1 must be a 2-D array of real numbers; got list"),
     ("complex-layer", _track([np.ones((2, 3)) * 1j], target=_M), DmfError,
      "W_1 has complex entries"),
+    ("threads-zero", _track(target=_M, threads=0), DmfError,
+     r"threads \(--threads\) must be a whole number of threads >= 1 or 'auto'"),
     ("step-string", _step("3"), DmfError, "step must be an integer; got '3'"),
     ("step-bool", _step(True), DmfError, "step must be an integer; got True"),
 ]

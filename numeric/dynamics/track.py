@@ -4,7 +4,7 @@
 Public:
     SharpnessTracker(*, target=None, data=None, labels=None, inputs=None, targets=None,
                      loss="half-sum", eta=None, weight_decay=0, warm_start=True, seed=0,
-                     ncv=DEFAULT_NCV)
+                     ncv=DEFAULT_NCV, threads=None)
         tracker(weights, *, step=None) -> SharpnessRecord   one step (appended to ``history``)
         tracker.history                   the records, in call order
         tracker.two_over_eta              ``2/eta`` (``None`` without ``eta``)
@@ -18,7 +18,8 @@ Public:
 Helpers (private): reading the problem once (``_problem``), reading one step's weights (a list
 of arrays, a ``torch.nn.Sequential`` of bias-free ``nn.Linear`` layers, JAX arrays), the ONE
 place the Hessian operator is built (``_hessian_operator``), the ONE place the BLAS thread
-count is set (``_float64_work``), and the Lanczos run (``_top_eigenpair``).
+count is set (``_float64_work``: ``numeric.threads.blas_threads``), and the Lanczos run
+(``_top_eigenpair``).
 
 **What is computed** at weights ``W = (W_1, ..., W_L)``, with ``R = W_L ... W_1 X - Y`` (``X = I``,
 ``Y = M`` for ``target=M``), ``c`` the exact Hessian factor of the loss convention
@@ -68,6 +69,7 @@ from derivations.exact import check_chain
 from numeric.float64_input import Float64RangeError
 from numeric.loss_conventions import loss_factor, resolve_loss
 from numeric.result import parse_weight_decay
+from numeric.threads import blas_threads, check_threads
 
 __all__ = ["DEFAULT_NCV", "LANCZOS_TOL", "WARM_MIX", "SharpnessRecord", "SharpnessTracker"]
 
@@ -262,12 +264,17 @@ def _weight(w: Any, l: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- float64 work
-def _float64_work() -> contextlib.AbstractContextManager[Any]:
-    """THE ONE PLACE where the BLAS thread count of the float64 work is set. The work of a
-    call runs inside this context; ``numeric.threads.blas_threads`` (threadpoolctl) belongs
-    here once it exists. Until then: the caller's setting (e.g.
-    ``threadpoolctl.threadpool_limits(1)`` around the training loop) is used as it is."""
-    return contextlib.nullcontext()
+def _float64_work(ws: list[np.ndarray], x: np.ndarray | None,
+                  threads: Any) -> contextlib.AbstractContextManager[Any]:
+    """THE ONE PLACE the BLAS thread count of the float64 work is set:
+    ``numeric.threads.blas_threads`` (the ``threads`` option, else ``DMF_SHARPNESS_THREADS``,
+    else by size: 1 thread unless one product of a Hessian-vector product is huge), given the
+    flops of the largest product, ``2 max(d_0, d_L, N) max(d_l d_{l-1}, d_0 d_L)``, as
+    ``numeric.sharpness`` counts them. Yields the ``ThreadChoice``."""
+    d0, dl = ws[0].shape[1], ws[-1].shape[0]
+    n_cols = d0 if x is None else x.shape[1]
+    work = 2.0 * max(d0, dl, n_cols) * max(max(w.size for w in ws), d0 * dl)
+    return blas_threads(work, threads)
 
 
 def _hessian_operator(ws: list[np.ndarray], x: np.ndarray | None, y: np.ndarray) -> Any:
@@ -325,6 +332,9 @@ class SharpnessTracker:
     ``lam >= 0``, adding ``(lam/2) sum_l ||W_l||_F^2`` to the loss and ``lam`` to the sharpness.
     ``warm_start=False`` starts every Lanczos run from the seeded random vector (``seed``),
     as the first step does; ``ncv``: Lanczos vectors per ARPACK restart (``>= 2``).
+    ``threads``: BLAS threads of the float64 work (an int ``>= 1`` or ``"auto"``; ``None``:
+    ``DMF_SHARPNESS_THREADS``, else ``"auto"``: 1 thread at all but huge sizes), as in
+    ``numeric.sharpness.sharpness`` (``numeric.threads``); ``method`` records the choice.
     """
 
     def __init__(
@@ -341,6 +351,7 @@ class SharpnessTracker:
         warm_start: bool = True,
         seed: int = 0,
         ncv: int = DEFAULT_NCV,
+        threads: int | str | None = None,
     ) -> None:
         self.loss_convention = resolve_loss(loss)
         self.eta = _eta(eta)
@@ -349,9 +360,10 @@ class SharpnessTracker:
             raise DmfError(f"ncv (Lanczos vectors per restart) must be an integer >= 2; got "
                            f"{ncv!r}")
         self.warm_start, self.seed, self.ncv = bool(warm_start), seed, ncv
-        with _float64_work():
-            self._x, self._y, self.problem, self._sources = _problem(
-                target, data, labels, inputs, targets)
+        self.threads = check_threads(threads)
+        self._threads_text: str | None = None
+        self._x, self._y, self.problem, self._sources = _problem(
+            target, data, labels, inputs, targets)
         self.n_samples = self._y.shape[1]
         self.factor, self.loss_formula = loss_factor(
             self.loss_convention, n_samples=self.n_samples, d_out=self._y.shape[0])
@@ -383,7 +395,7 @@ class SharpnessTracker:
             f"k=1, which='LA', relative residual <= {LANCZOS_TOL:g}, ncv={self.ncv}) on the "
             "matrix-free Hessian of 0.5*||R||_F^2 (numeric.hessian.hessian_operator), "
             f"{start}; times the exact loss factor {self.factor} of {self.loss_convention!r}"
-            f"{decay}"
+            f"{decay}" + ("" if self._threads_text is None else f" ({self._threads_text})")
         )
 
     # ----------------------------------------------------------------- one step
@@ -394,8 +406,9 @@ class SharpnessTracker:
         step = self._step(step)
         ws = _layers(weights)
         self._check_shapes(ws, step)
-        with _float64_work():
+        with _float64_work(ws, self._x, self.threads) as choice:
             record = self._measure(ws, step)
+        self._threads_text = choice.describe()
         record = dataclasses.replace(record, seconds=time.perf_counter() - started)
         self.history.append(record)
         return record
