@@ -57,9 +57,30 @@ The width ``hi - lo`` is reported; near a minimizer it is small, far from one it
 **Exact parts** (FLINT integer arithmetic on the dyadic values ``W_l = N_l 2^(e_l)``, thin
 products only, as ``numeric.reduced.dyadic_reduced_operator``): the chains ``B_(l+1) = W_l B_l``
 and ``A_(l-1) = A_l W_l``, their Gram matrices, ``G`` (``numeric.reduced.dyadic_kron_sum``), the
-residual ``Z = R X^T = f X X^T - Y X^T`` (for ``X = I``: ``f - M``), ``rho`` and ``w^T G w``.
-``lambda_max(G)`` and ``lambda_hi,2(G)`` are certified by ``numeric.eigen.certified_eigvalsh``
-(``which="top"``, ``dps`` digits).
+residual ``Z = R X^T = f X X^T - Y X^T`` (for ``X = I``: ``f - M``), ``rho`` and ``w^T G w``
+(matrix-free: ``G`` acts on ``U``, ``d_L x N``, as ``U -> sum_l A_l A_l^T U X^T B_l^T B_l X``),
+the positive-definiteness proofs below, and ``||W||_2`` of layers with a side of at most
+``EXACT_NORM_SIDE``.
+
+**Certified eigenvalues of G.** Up to ``CERTIFIED_GRAM_SIZE``, ``lambda_max(G)`` and the upper
+end of ``lambda_2(G)`` come from ``numeric.eigen.certified_eigvalsh`` (``which="top"``, ``dps``
+digits; exact ``G``, ball arithmetic). Above it (``d_L N`` up to ``MAX_GRAM_SIZE``) in verified
+float64 (``_verified_gram``): ``G`` rounded to float64 with a proven bound on the rounding
+(``_float_gram``), ``eigh``, and ``lambda_k(Q^T g Q) in [lambda_(k) - f, lambda_(k) + f]``,
+``f = alpha max|Lambda| + sqrt(1 + alpha) ||g Q - Q Lambda||_2`` (Weyl, since ``Q^T g Q - Lambda
+= (Q^T Q - I) Lambda + Q^T (g Q - Q Lambda)``), then Ostrowski's theorem (Horn & Johnson,
+*Matrix Analysis*, Thm 4.5.9: ``lambda_k(Q^T g Q) = theta_k lambda_k(g)``, ``theta_k`` between
+the extreme eigenvalues of ``Q^T Q``, so in ``[1 - alpha, 1 + alpha]``). That is rigorous under
+the float64 assumption of "Spectral norms" below, not ball arithmetic; the details say which.
+Either way the Rayleigh and Kato-Temple ends are exact and usually decide the width.
+
+**What is exact, certified, rigorous-float, or only a guess.** Exact: ``G``'s entries, ``Z``,
+``rho``, ``w^T G w``, every positive-definiteness proof. Certified in ball arithmetic:
+``lambda_max(G)`` up to ``CERTIFIED_GRAM_SIZE``. Rigorous under the stated float64 model:
+``||W_j||_2`` of layers with both sides above ``EXACT_NORM_SIDE``, and ``G``'s eigenvalues above
+``CERTIFIED_GRAM_SIZE``. Unverified float64, and harmless: the vector ``u`` (any ``u`` gives a
+valid Rayleigh quotient and Kato-Temple bound) and every guess ``t`` (each is proven before use,
+or replaced by a looser rigorous bound).
 
 **The bound e >= ||E||_2**, step by step (it refines ``numeric.sharpness._residual_term_bound``,
 which evaluates the same structure in float64 without rigour):
@@ -529,7 +550,7 @@ def _float_array(x: Any, name: str) -> np.ndarray:
         raise DmfError(
             f"weyl_enclosure works on the exact binary values of float64 arrays; {name} is "
             f"{_describe(x)}: pass a 2-D NumPy float array (np.asarray(..., dtype=np.float64)), "
-            "or use numeric.sharpness.sharpness() for exact rational input"
+            "or numeric.sharpness.sharpness() without route='weyl' for exact rational input"
         )
     return x.astype(np.float64)
 
@@ -584,6 +605,7 @@ class _Chains:
     gb: list[_Dy]  # B^T B
     ga: list[_Dy]  # A A^T
     x: _Dy | None
+    r: _Dy  # R = f X - Y (d_L x N)
     z: _Dy  # R X^T (d_L x d_0)
 
 
@@ -602,10 +624,12 @@ def _chains(p: _Problem) -> _Chains:
     f = b[depth]
     x = None if p.data is None else _Dy.of(p.data)
     if x is None:
-        z = f - f if p.target is None else f - _Dy.of(p.target)
+        r = f - f if p.target is None else f - _Dy.of(p.target)
+        z = r
     else:
-        z = f - f if p.labels is None else (f @ x - _Dy.of(p.labels)) @ x.T
-    return _Chains(mats, b, a, gb, ga, x, z)
+        r = (f - f) @ x if p.labels is None else f @ x - _Dy.of(p.labels)
+        z = r @ x.T
+    return _Chains(mats, b, a, gb, ga, x, r, z)
 
 
 # --------------------------------------------------------------------------- the residual bound
@@ -690,6 +714,7 @@ class WeylEnclosure:
     kato_temple: Fraction | None  # rho + r^2 / (rho - alpha), when rho > alpha
     dps: int
     seconds: dict[str, float] = field(compare=False)
+    residual_norm_squared: Fraction = Fraction(0)  # ||R||_F^2 = ||f X - Y||_F^2, exact
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)
     """``u`` (float64, used exactly): ``x = J^T u`` gave ``rayleigh``; ``G``'s column-major
     order, ``U[p, i] = u[i d_L + p]`` (``U`` is ``d_L x N``)."""
@@ -914,5 +939,6 @@ def weyl_enclosure(
     enc = Enclosure(lo, hi).round_out(bits)  # Rayleigh / Kato-Temple ends have huge numerators
     enc = Enclosure(max(enc.lo, weyl.lo), min(enc.hi, weyl.hi))
     seconds["total"] = time.perf_counter() - start
-    details = WeylEnclosure(enc, top, second, n, gram_how, e, rb, weyl, rho, kt, dps, seconds, u)
+    details = WeylEnclosure(enc, top, second, n, gram_how, e, rb, weyl, rho, kt, dps, seconds,
+                            ch.r.inner(ch.r), u)
     return enc.lo, enc.hi, details

@@ -332,7 +332,7 @@ def _dyadic_input(weights: Any, target: Any, data: Any, labels: Any, *, route: s
     """The float64 weights when the certified reduced route can build ``K`` from their dyadic
     values directly (NumPy float arrays, no target, data or labels: the point is a minimizer of
     its own product, ``X = I``), else ``None``."""
-    if float64 or not certify or route == "full" or any(
+    if float64 or not certify or route in ("full", "weyl") or any(
             o is not None for o in (target, data, labels)):
         return None
     if not isinstance(weights, Sequence) or isinstance(weights, np.ndarray) or not weights:
@@ -365,6 +365,34 @@ def _mode_dyadic(ws: list[np.ndarray], dps: int, params: int) -> _Spectrum:
     evs = _pad_reduced(k_evs, rank, params)
     return _Spectrum(evs, True, evs[-1], params - rank, _tol_mp(evs, dps), method, note,
                      operator_size=n, exact_matrix=k)
+
+
+def _mode_weyl(weights: Any, target: Any, data: Any, labels: Any,
+               dps: int) -> tuple[_Spectrum, tuple[int, ...], int, int, bool, Any]:
+    """``route="weyl"``: the certified Weyl enclosure of lambda_max off minimizers
+    (``numeric.enclosure.weyl_enclosure``; float64 input only), never chosen unless asked. Its
+    width is what it proves: the value is the enclosure's midpoint rounded to the digits the
+    enclosure proves. Returns ``(spectrum, dims, P, N, at_min, residual norm)``."""
+    from numeric.enclosure import weyl_enclosure
+
+    if data is None:
+        how = weyl_enclosure(weights, PRODUCT if target is None else target, dps=dps)[2]
+    else:
+        how = weyl_enclosure(weights, data=data, labels=PRODUCT if labels is None
+                             else labels, dps=dps)[2]
+    ws = [np.asarray(w, dtype=np.float64) for w in weights]
+    dims = check_chain([w.shape for w in ws])
+    digits = max(1, min(dps, int(how.enclosure.correct_digits)))
+    r2 = how.residual_norm_squared
+    with mpmath.workdps(dps):
+        mid = mpmath.mpf(how.enclosure.mid.numerator) / how.enclosure.mid.denominator
+        value = mpmath.mpf(mpmath.nstr(mid, digits))
+        residual_norm = mpmath.sqrt(mpmath.mpf(r2.numerator) / r2.denominator)
+    spec = _Spectrum([_Ev(value, how.enclosure)], False, None, None, _tol_mp([_Ev(value)], dps),
+                     how.method, operator_size=how.gram_size)
+    n_samples = dims[0] if data is None else int(np.asarray(data).shape[1])
+    return (spec, dims, sum(w.size for w in ws), n_samples, how.residual.residual_zero,
+            residual_norm)
 
 
 def _mpmath_reduced(point: Point, dps: int) -> list[_Ev]:
@@ -733,8 +761,8 @@ def _check_options(dps: int, loss: Any, route: str) -> str:
     if isinstance(dps, bool) or not isinstance(dps, int) or not MIN_DPS <= dps <= MAX_DPS:
         raise DmfError(f"dps must be an integer in [{MIN_DPS}, {MAX_DPS}]; got {dps!r}")
     name = resolve_loss(loss)
-    if route not in ("auto", "reduced", "full"):
-        raise DmfError(f"route must be 'auto', 'reduced' or 'full'; got {route!r}")
+    if route not in ("auto", "reduced", "full", "weyl"):
+        raise DmfError(f"route must be 'auto', 'reduced', 'full' or 'weyl'; got {route!r}")
     return name
 
 
@@ -781,7 +809,11 @@ def sharpness(
     (``DmfError``): a model's loss needs its data. ``route="auto"`` uses the reduced
     operator exactly when ``R X^T = 0`` and the full Hessian otherwise; ``"reduced"`` and
     ``require_minimizer=True`` raise ``NotAMinimizerError`` away from minimizers; ``"full"``
-    forces the full Hessian (an independent check of the reduced route).
+    forces the full Hessian (an independent check of the reduced route). ``"weyl"`` (float64
+    NumPy input only; never chosen by ``"auto"``) gives the certified Weyl enclosure of
+    ``numeric.enclosure.weyl_enclosure`` instead, for points off minimizers too large for the
+    full Hessian: ``lambda_max`` alone, its width whatever the residual allows (``method``
+    reads ``certified: Weyl enclosure, width ...``; the value shows only the proven digits).
     ``weights`` may also be a ``torch.nn.Sequential`` of bias-free ``nn.Linear`` layers (their
     float64 weights, as ``numeric.adapters.torch.from_sequential`` reads them; torch is never
     imported by this module).
@@ -819,18 +851,26 @@ def sharpness(
     if exact and (float64 or not certify):
         raise DmfError("exact=True (--exact) needs the certified mode; drop float64=True "
                        "(--float64) and certify=False (--no-certify)")
+    if route == "weyl" and (float64 or not certify or exact or spectrum or require_minimizer):
+        raise DmfError("route='weyl' (the certified Weyl enclosure of lambda_max off minimizers) "
+                       "computes lambda_max alone, certified: drop float64=True, certify=False, "
+                       "exact=True, spectrum=True and require_minimizer=True")
     start = time.perf_counter()
     target, labels, targets = _explicit_problem(target, data, labels, inputs, targets)
     weights = _weights_from_module(weights)
     data, labels = _samples_first(data, labels, inputs, targets, weights)
     dyadic = _dyadic_input(weights, target, data, labels, route=route, float64=float64,
                            certify=certify)
-    if not float64 and max_seconds is not None:
+    if not float64 and max_seconds is not None and route != "weyl":
         _enforce_budget_from_shapes(weights, data, dps=dps, certify=certify,
                                     max_seconds=max_seconds, chains=dyadic is None)
     fast = _fast_float_input(weights, target, data, labels) if float64 else None
     residual_norm: Any
-    if dyadic is not None:
+    if route == "weyl":
+        spec, dims, params, n_samples, at_min, residual_norm = _mode_weyl(
+            weights, target, data, labels, dps)
+        chosen = "weyl"
+    elif dyadic is not None:
         dims = check_chain([w.shape for w in dyadic])
         params, n_samples = sum(w.size for w in dyadic), dims[0]
         if max_seconds is not None:

@@ -330,3 +330,28 @@ def test_verified_float_gram_route_agrees_with_the_certified_one(
     assert lo_f <= hi and lo <= hi_f
     exact = sharpness(ws, **kwargs, dps=30).enclosure
     assert lo_f <= exact.lo and exact.hi <= hi_f
+
+
+# ----------------------------------------------------------------------------- sharpness(route="weyl")
+def test_sharpness_route_weyl_is_the_enclosure_and_says_so() -> None:
+    rng = np.random.default_rng(21)
+    ws = _weights(rng, (3, 4, 3, 2))
+    m = _target(rng, ws, "near")
+    result = sharpness(ws, m, route="weyl", dps=20)
+    lo, hi, _ = weyl_enclosure(ws, m, dps=20)
+    assert result.route == "weyl" and result.certified and not result.at_minimizer
+    assert (result.enclosure.lo, result.enclosure.hi) == (lo, hi)
+    assert result.method.startswith("certified: Weyl enclosure, width")
+    assert result.enclosure.contains(sharpness(ws, m, dps=30).enclosure)
+    digits = result.enclosure.correct_digits
+    assert 6 <= digits < 20 and len(str(result).split()[2].replace(".", "")) <= digits + 1
+    scaled = sharpness(ws, m, route="weyl", dps=20, loss="mse", weight_decay="1/10")
+    factor = Fraction(2, m.size)
+    assert scaled.enclosure.lo == lo * factor + Fraction(1, 10)
+
+
+@pytest.mark.parametrize("flag", [{"float64": True}, {"certify": False}, {"exact": True},
+                                  {"spectrum": True}, {"require_minimizer": True}])
+def test_sharpness_route_weyl_refuses_other_modes(flag: dict) -> None:
+    with pytest.raises(DmfError, match="route='weyl'"):
+        sharpness(_W, "product", route="weyl", **flag)
