@@ -113,8 +113,9 @@ which evaluates the same structure in float64 without rigour):
 is scaled by ``2^s`` and rounded to an integer matrix ``T~`` (each entry within ``1/2``); then
 ``2^s T >= T~ - (n/2) I`` (``||2^s T - T~||_2 <= ||.||_F <= n/2``), so ``2 T~ - n I > 0``
 proves ``T > 0``; that is decided exactly by Sylvester's criterion (all leading principal minors
-positive), the minors being the pivots of fraction-free Bareiss elimination without pivoting
-(E. H. Bareiss, Math. Comp. 22 (1968) 565-578).
+positive), the minors read off FLINT's fraction-free LU decomposition (``fmpz_mat.fflu``; when it
+exchanged rows, from Python-integer Bareiss elimination without pivoting: E. H. Bareiss, Math.
+Comp. 22 (1968) 565-578).
 
 **Spectral norms** (``spectral_norm_bound``): ``||W||_2^2 = lambda_max(S)``, ``S = W^T W`` on the
 smaller side ``n``. Thin (``n <= EXACT_NORM_SIDE``): ``S`` exact (integers), a float64 guess
@@ -295,9 +296,25 @@ def _sqrt_down(q: Fraction) -> Fraction:
 # --------------------------------------------------------------------------- positive definite
 def _leading_minors_positive(a: list[list[int]]) -> bool:
     """Whether every leading principal minor of the integer matrix ``a`` is positive (Sylvester:
-    ``a`` symmetric is then positive definite). Fraction-free Bareiss elimination without
-    pivoting: after step ``k`` the pivot ``a[k][k]`` is the leading minor of order ``k + 1``,
-    and every division is exact."""
+    ``a`` symmetric is then positive definite). FLINT's fraction-free LU ``P a = L D^-1 U``
+    (``fmpz_mat.fflu``): when ``P = I`` the leading ``k x k`` block of ``a`` is ``L_k D_k^-1
+    U_k`` (triangular factors), so its determinant is ``prod_{i<k} L_ii U_ii / D_ii`` and all
+    are positive iff every ``L_ii U_ii D_ii > 0``. Otherwise (a row exchange) the plain Bareiss
+    elimination decides (``_bareiss_minors_positive``)."""
+    from flint import fmpz_mat
+
+    if not a:
+        return True
+    p, low, d, up = fmpz_mat(a).fflu()
+    if not p.is_one():
+        return _bareiss_minors_positive(a)
+    return all(low[i, i] * up[i, i] * d[i, i] > 0 for i in range(len(a)))
+
+
+def _bareiss_minors_positive(a: list[list[int]]) -> bool:
+    """``_leading_minors_positive`` by fraction-free Bareiss elimination without pivoting, in
+    Python integers: after step ``k`` the pivot ``a[k][k]`` is the leading minor of order
+    ``k + 1``, and every division is exact. (It changes ``a``.)"""
     n = len(a)
     prev = 1
     for k in range(n):

@@ -355,3 +355,22 @@ def test_sharpness_route_weyl_is_the_enclosure_and_says_so() -> None:
 def test_sharpness_route_weyl_refuses_other_modes(flag: dict) -> None:
     with pytest.raises(DmfError, match="route='weyl'"):
         sharpness(_W, "product", route="weyl", **flag)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_leading_minors_flint_and_bareiss_agree_with_determinants(seed: int) -> None:
+    from flint import fmpz_mat
+
+    from numeric.enclosure import _bareiss_minors_positive, _leading_minors_positive
+
+    rng = np.random.default_rng(seed)
+    n = 6
+    g = rng.integers(-50, 50, size=(n, n)).astype(object)
+    a = g @ g.T - (0 if seed % 2 else int(rng.integers(0, 4000)))  # sometimes indefinite
+    if seed == 4:
+        a[0, 0] = 0  # a zero leading minor: FLINT must exchange rows
+    rows = [[int(v) for v in row] for row in a]
+    minors = [fmpz_mat([r[:k] for r in rows[:k]]).det() for k in range(1, n + 1)]
+    expected = all(m > 0 for m in minors)
+    assert _leading_minors_positive([r[:] for r in rows]) == expected
+    assert _bareiss_minors_positive([r[:] for r in rows]) == expected
