@@ -30,8 +30,9 @@ count is set (``_float64_work``: ``numeric.threads.blas_threads``), and the Lanc
     sharpness       ``lambda_max(c H + lam I) = c lambda_max(H) + lam``, ``H`` the Hessian of
                     ``1/2 ||R||_F^2`` (K1, both terms), by Lanczos (ARPACK ``eigsh``, ``k=1``,
                     ``which="LA"``, relative residual ``<= LANCZOS_TOL``) on the matrix-free
-                    float64 operator ``numeric.hessian.hessian_operator(W, X, Y)``; the factor
-                    ``c`` is applied once in float64 after the Lanczos run.
+                    float64 operator ``numeric.hessian.hessian_operator(W, X, Y)`` (``P <= 2``
+                    parameters: dense ``eigh`` of its ``P`` columns); the factor ``c`` is
+                    applied once in float64 after the Lanczos run.
 All in float64: APPROXIMATE (no certificate; ``numeric.sharpness.sharpness`` certifies a single
 point). The Lanczos run starts from the previous step's top eigenvector (a warm start; see
 ``WARM_MIX``), the first step and ``warm_start=False`` from a seeded random vector.
