@@ -374,3 +374,19 @@ def test_leading_minors_flint_and_bareiss_agree_with_determinants(seed: int) -> 
     expected = all(m > 0 for m in minors)
     assert _leading_minors_positive([r[:] for r in rows]) == expected
     assert _bareiss_minors_positive([r[:] for r in rows]) == expected
+
+
+def test_benchmark_script_quick_run() -> None:
+    """``benchmarks/enclosure.py --quick`` runs (no timing asserted) and every certified
+    enclosure it prints has a Lanczos value inside it or within float64 rounding of it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, str(root / "benchmarks" / "enclosure.py"), "--quick"],
+                          cwd=root, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = [line for line in proc.stdout.splitlines() if line.rstrip().endswith(
+        ("inside", "e-16", "e-15", "e-14"))]
+    assert len(rows) == 7, proc.stdout
