@@ -57,8 +57,10 @@ independent of ``N``.
 **Cost model.** Each route is a list of GEMM shapes ``(p, q, r)`` (``p x q`` times ``q x r``) per
 product; a GEMM is charged ``GEMM_OVERHEAD + max(pqr / GEMM_RATE, 8 (pq + qr + pr) /
 GEMM_BANDWIDTH)`` seconds (compute- or memory-bound; measured with ONE OpenBLAS thread on the
-project's machine, ``benchmarks/operators.py``). ``how="auto"`` takes the route with the smaller
-setup plus ``EXPECTED_PRODUCTS`` products.
+project's machine, ``benchmarks/operators.py``), plus ``PAGE_FAULT`` per 4 KiB page of a fresh
+output of at least ``MMAP_BYTES`` (the factors product allocates its ``d x d`` temporaries; the
+samples product reuses one workspace). ``how="auto"`` takes the route with the smaller setup
+plus ``EXPECTED_PRODUCTS`` products.
 
 **The structured start.** ``H = J^T J + E`` (``E`` the residual term, small near minimizers).
 ``J D = dh_L`` and ``J^T U = (g_l h_{l-1}^T)_l`` with ``g_L = U``, ``g_{l-1} = W_l^T g_l``. If
@@ -116,6 +118,11 @@ GEMM_RATE = 2.4e10
 23-26e9 for sizes 64..512)."""
 GEMM_BANDWIDTH = 1.4e10
 """Bytes per second a GEMM with one thin side streams (512 x 512 times 512 x 4: 147 us)."""
+PAGE_FAULT = 3e-6
+"""Seconds per 4 KiB page of fresh memory (a minor page fault on this virtual machine: the
+factors product at dims (64,512,512,10) took 15 ms with its 2430 faults, 6.5 ms without)."""
+MMAP_BYTES = 131072
+"""Arrays from this size on come from fresh pages (glibc's ``mmap`` threshold)."""
 EXPECTED_PRODUCTS = 30
 """Products a Lanczos solve is assumed to take when the route's setup is weighed against its
 per-product cost."""
@@ -237,25 +244,59 @@ class _Samples:
                 u = self.wt[l - 1] @ u
         return out
 
+    def _workspace(self) -> None:
+        """Buffers reused by every product (fresh memory costs page faults: at dims
+        (64,512,512,10) they doubled the time of the factors product, which allocates its
+        temporaries). With ``R != 0`` the stacked ``[h_{l-1}, dh_{l-1}]`` and ``[dg_l, g_l]``
+        (``l >= 2``) hold ``h`` and ``g`` once; ``dh`` and ``dg`` are views into them."""
+        depth, m = len(self.ws), self.h[-1].shape[1]
+        rows = [self.ws[0].shape[1]] + [w.shape[0] for w in self.ws]  # d_0 .. d_L
+        dh: list[np.ndarray] = [np.empty(0)] * (depth + 1)
+        dg: list[np.ndarray] = [np.empty(0)] * (depth + 1)
+        self._hd: list[np.ndarray] = [np.empty(0)] * (depth + 1)
+        self._gd: list[np.ndarray] = [np.empty(0)] * (depth + 1)
+        for l in range(2, depth + 1) if self.live else ():
+            self._hd[l] = np.empty((rows[l - 1], 2 * m))
+            self._hd[l][:, :m] = self.h[l - 1]
+            self._gd[l] = np.empty((rows[l], 2 * m))
+            self._gd[l][:, m:] = self.g[l]
+            dh[l - 1], dg[l] = self._hd[l][:, m:], self._gd[l][:, :m]
+        for l in range(1, depth + 1):
+            if dh[l].size == 0 and l < depth:
+                dh[l] = np.empty((rows[l], m))
+            if dg[l].size == 0 and l < depth:
+                dg[l] = np.empty((rows[l], m))
+        dh[depth] = dg[depth] if dg[depth].size else np.empty((rows[depth], m))
+        dg[depth] = dh[depth]  # dg_L = dh_L
+        self._dh, self._dg = dh, dg
+        self._tmp = [np.empty((r, m)) for r in rows]  # W_l dh_{l-1} and D_{l+1}^T g_{l+1}
+
     def apply(self, d: Sequence[np.ndarray], out: Sequence[np.ndarray]) -> None:
         """``(H D)_l = dg_l h_{l-1}^T + g_l dh_{l-1}^T`` (module docstring) written into the
         blocks ``out``; with ``R != 0`` the two terms are one product ``[dg_l, g_l] [h_{l-1},
-        dh_{l-1}]^T`` (inner dimension ``2m``, no ``d x d`` temporary)."""
-        depth = len(self.ws)
-        dh = self.jvp(d)
-        dg = dh[-1]
-        for l in range(depth, 0, -1):
-            if self.live and l > 1:
-                np.matmul(np.hstack([dg, self.g[l]]), np.hstack([self.h[l - 1], dh[l - 2]]).T,
-                          out=out[l - 1])
-            elif l == 1 and self.identity:
-                out[0][...] = dg
+        dh_{l-1}]^T`` (inner dimension ``2m``, no ``d x d`` temporary). Reuses one workspace:
+        not for concurrent calls."""
+        if not hasattr(self, "_dh"):
+            self._workspace()
+        depth, dh, dg, tmp = len(self.ws), self._dh, self._dg, self._tmp
+        for l in range(1, depth + 1):  # dh_l = D_l h_{l-1} + W_l dh_{l-1}
+            if l == 1 and self.identity:
+                dh[1][...] = d[0]
             else:
-                np.matmul(dg, self.h[l - 1].T, out=out[l - 1])
+                np.matmul(d[l - 1], self.h[l - 1], out=dh[l])
             if l > 1:
-                dg = self.wt[l - 1] @ dg
+                dh[l] += np.matmul(self.ws[l - 1], dh[l - 1], out=tmp[l])
+        for l in range(depth, 0, -1):  # dg_L = dh_L, dg_{l-1} = W_l^T dg_l + D_l^T g_l
+            if self.live and l > 1:
+                np.matmul(self._gd[l], self._hd[l].T, out=out[l - 1])
+            elif l == 1 and self.identity:
+                out[0][...] = dg[1]
+            else:
+                np.matmul(dg[l], self.h[l - 1].T, out=out[l - 1])
+            if l > 1:
+                np.matmul(self.wt[l - 1], dg[l], out=dg[l - 1])
                 if self.live:
-                    dg += d[l - 1].T @ self.g[l]
+                    dg[l - 1] += np.matmul(d[l - 1].T, self.g[l], out=tmp[l - 1])
 
 
 # --------------------------------------------------------------------------- the operator
@@ -444,8 +485,13 @@ def _gemm_seconds(p: int, q: int, r: int) -> float:
     return GEMM_OVERHEAD + max(compute, memory)
 
 
-def _seconds(shapes: Shapes) -> float:
-    return sum(_gemm_seconds(*s) for s in shapes)
+def _seconds(shapes: Shapes, *, fresh: bool = False) -> float:
+    """Predicted seconds of the GEMMs ``shapes``; ``fresh``: each output of at least
+    ``MMAP_BYTES`` is new memory (``PAGE_FAULT`` seconds per 4 KiB page)."""
+    out = sum(_gemm_seconds(*s) for s in shapes)
+    if fresh:
+        out += sum(PAGE_FAULT * p * r * 8 / 4096 for p, _, r in shapes if p * r * 8 >= MMAP_BYTES)
+    return out
 
 
 def _inner_dims(s: _Samples) -> list[int]:
@@ -516,10 +562,10 @@ def route_seconds(dims: Sequence[int], n_samples: int | None) -> dict[str, tuple
     inner = dims[::-1] if identity and dims[-1] < dims[0] else dims
     m = inner[0] if identity else min(int(n_samples or 0), dims[0])
     return {
-        "samples": (_seconds(_samples_setup(dims, n_samples)),
+        "samples": (_seconds(_samples_setup(dims, n_samples), fresh=True),
                     _seconds(_samples_product(inner, m, identity))),
-        "factors": (_seconds(_factors_setup(dims, n_samples)),
-                    _seconds(_factors_product(dims, not identity))),
+        "factors": (_seconds(_factors_setup(dims, n_samples), fresh=True),
+                    _seconds(_factors_product(dims, not identity), fresh=True)),
     }
 
 
