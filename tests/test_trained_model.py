@@ -33,12 +33,16 @@ from numeric.sharpness import sharpness
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-def _quick_starts() -> list[str]:
-    """The ```python blocks of README's section "The sharpness of your trained model"."""
+def _python_blocks(heading: str) -> list[str]:
+    """The ```python blocks of the README section ``## heading``."""
     text = README.read_text(encoding="utf-8")
-    start = text.index("## The sharpness of your trained model")
+    start = text.index(f"## {heading}\n")
     end = text.index("\n## ", start + 1)
     return re.findall(r"^```python\n(.*?)^```", text[start:end], flags=re.M | re.S)
+
+
+def _quick_starts() -> list[str]:
+    return _python_blocks("The sharpness of your trained model")
 
 
 def _run_block(code: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
@@ -116,6 +120,22 @@ def test_readme_jax_quick_start(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     r = ns["r"]
     assert r.certified and r.loss_convention == "mse"
     assert abs(float(r) - ref) <= 1e-12 * abs(ref)
+
+
+def test_readme_tracker_example(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    """README "Sharpness along training" as written: the last record is the float64
+    sharpness of the model's final weights, as the oracle computes it."""
+    torch = pytest.importorskip("torch", reason="the tracker example uses PyTorch")
+    (block,) = _python_blocks("Sharpness along training")
+    ns = _run_block(block, monkeypatch, tmp_path)
+    tracker, model = ns["tracker"], ns["model"]
+    assert len(tracker.history) == 200 and tracker.two_over_eta == 4.0
+    assert "sharpness" in capsys.readouterr().out
+    ws = [layer.weight.detach().to(torch.float64) for layer in model]
+    last = tracker(model)  # the weights after the final step
+    ref = _torch_hessian_top(ws, ns["X"], ns["Y"], torch.nn.MSELoss())
+    assert abs(last.sharpness - ref) <= 1e-9 * abs(ref)
 
 
 # ----------------------------------------------------------------------- loss conventions
