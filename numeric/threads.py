@@ -61,6 +61,7 @@ call and the worst measured loss was 1.6 times against a gain of 2 times on an i
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -144,9 +145,7 @@ def _available_cores() -> int:
 
 def _blas_current() -> int:
     """The largest current thread count of the loaded BLAS libraries (1 when none is found)."""
-    from threadpoolctl import threadpool_info
-
-    counts = [int(i["num_threads"]) for i in threadpool_info() if i.get("user_api") == "blas"]
+    counts = [int(i["num_threads"]) for i in _controller().info() if i.get("user_api") == "blas"]
     return max(counts, default=1)
 
 
@@ -189,8 +188,20 @@ def blas_threads(work: float | None = None, threads: Any = None) -> Iterator[Thr
     'BLAS threads: 1, set by the threads argument'
     """
     choice = choose_threads(work, threads)
-    import scipy.linalg  # noqa: F401  (loads SciPy's BLAS, so that the limit reaches it)
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=choice.threads):
+    with _controller().limit(limits=choice.threads):
         yield choice
+
+
+_CONTROLLER: list[Any] = []  # [(ThreadpoolController, len(sys.modules) when it was made)]
+
+
+def _controller() -> Any:
+    """One ``threadpoolctl.ThreadpoolController`` for the process (finding the loaded libraries
+    costs about 1.4 ms, which a tracker called at every training step paid each time), made
+    again when modules were imported since (a new one may bring its own BLAS or OpenMP)."""
+    import scipy.linalg  # noqa: F401  (loads SciPy's BLAS, so that the limit reaches it)
+    from threadpoolctl import ThreadpoolController
+
+    if not _CONTROLLER or _CONTROLLER[0][1] != len(sys.modules):
+        _CONTROLLER[:] = [(ThreadpoolController(), len(sys.modules))]
+    return _CONTROLLER[0][0]
