@@ -25,9 +25,9 @@ model's prediction (``numeric.operators.route_seconds``) and the route ``how="au
 ``tol = 1e-10`` (``numeric.sharpness.LANCZOS_TOL``), ``k = 1``: *old* = the factors product with
 ARPACK from a seeded random start, ``ncv = 20`` (``numeric.spectrum.top_eigenpairs_float64``:
 what ``_mode_float64`` ran before); *cold* = the auto route, same start and ``ncv``;
-*cold10* = the same with ``ncv = STRUCTURED_NCV`` (10);
+*cold10* = the same with ``ncv = NCV_TOP1`` (10);
 *struct* = the auto route from the structured start (``lambda_max_float64`` defaults: ``u``
-from ``J J^T``, ``ncv = STRUCTURED_NCV``); then the torch baseline of ``peer_tools.SPEED_BASELINES``
+from ``J J^T``, ``ncv = NCV_TOP1``, 10); then the torch baseline of ``peer_tools.SPEED_BASELINES``
 (double backprop, ``baselines.hvp_lanczos``, when ``X = I``; ``torch.func`` jvp-of-grad with data,
 as the double-backprop baseline takes no inputs) with ARPACK at machine precision from a
 seeded start, as it is written. ``prods`` are Hessian-vector products; ``gram`` the products
@@ -60,7 +60,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from numeric.operators import (
     EXPECTED_PRODUCTS,
-    STRUCTURED_NCV,
+    NCV_TOP1,
     HessianOperator,
     hessian_operator,
     lambda_max_float64,
@@ -191,7 +191,7 @@ def solve_row(case: Case, repeat: int, torch: bool) -> dict[str, Any]:
     row: dict[str, Any] = {"case": name}
     solvers: list[tuple[str, Callable[..., Any]]] = [
         ("old", _solve_old), ("cold", _solve_cold),
-        ("cold10", functools.partial(_solve_cold, ncv=STRUCTURED_NCV)), ("struct", _solve_struct)]
+        ("cold10", functools.partial(_solve_cold, ncv=NCV_TOP1)), ("struct", _solve_struct)]
     for label, fn in solvers:
         out: list[Any] = []
 

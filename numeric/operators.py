@@ -98,7 +98,8 @@ __all__ = [
     "EXPECTED_PRODUCTS",
     "GRAM_DENSE_LIMIT",
     "GRAM_LIMIT",
-    "STRUCTURED_NCV",
+    "GRAM_TOL",
+    "NCV_TOP1",
     "HessianOperator",
     "RouteChoice",
     "choose_route",
@@ -126,14 +127,22 @@ MMAP_BYTES = 131072
 EXPECTED_PRODUCTS = 30
 """Products a Lanczos solve is assumed to take when the route's setup is weighed against its
 per-product cost."""
-GRAM_DENSE_LIMIT = 400
-"""``d_L m`` up to which ``J J^T`` is formed and diagonalized densely for the start vector."""
-STRUCTURED_NCV = 10
-"""ARPACK's Lanczos basis size from the structured start for ``k = 1`` (otherwise
-``max(20, 2k + 1)``, as ``numeric.spectrum.top_eigenpairs_float64``): ARPACK spends at least
-``ncv`` products before its first convergence test, so a start that is nearly the answer needs
-a small basis (benchmarks/operators.py: at dims (64,128,128,128,64) at a minimizer, 11 products
-instead of 21; elsewhere as many products as with 20, and less ARPACK work per product)."""
+GRAM_DENSE_LIMIT = 128
+"""``d_L m`` up to which ``J J^T`` is formed and diagonalized densely for the start vector;
+beyond, Lanczos on its ``K, G`` form is cheaper (``d_L m = 320``: dense ``eigh`` 10 ms, Lanczos
+2 ms, the same Hessian products after)."""
+NCV_TOP1 = 10
+"""ARPACK's Lanczos basis size for ``k = 1`` (for ``k > 1``: ``max(20, 2k + 1)``, as
+``numeric.spectrum.top_eigenpairs_float64``). ARPACK spends at least ``ncv`` products before its
+first convergence test and orthogonalizes each new vector against up to ``ncv`` others, which
+at ``P`` of 1e5 to 1e6 costs more than a samples product; benchmarks/operators.py: from the
+structured start at a minimizer of dims (64,128,128,128,64) 11 products instead of 21, and from
+a cold start within 5 products of ``ncv = 20`` in every case, with about half ARPACK's work per
+product."""
+GRAM_TOL = 1e-6
+"""ARPACK's relative residual for ``u`` (Lanczos on ``J J^T``): at a minimizer of dims
+(64,128,128,128,64) the Hessian solve then takes as few products as from ``1e-8`` (11), with
+fewer Gram products elsewhere (21 instead of 31); ``1e-4`` took 21 Hessian products there."""
 GRAM_LIMIT = 8192
 """``d_L m`` beyond which there is no structured start (the start is seeded random)."""
 
@@ -439,14 +448,14 @@ class _Gram:
 
     def top(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The top ``k`` eigenpairs (descending): dense ``eigh`` up to ``GRAM_DENSE_LIMIT``,
-        else ARPACK on :meth:`apply` (relative residual ``1e-8``, seeded)."""
+        else ARPACK on :meth:`apply` (relative residual ``GRAM_TOL``, seeded)."""
         if self.size <= GRAM_DENSE_LIMIT or self.size <= k + 1:
             vals, vecs = np.linalg.eigh(self.dense() if self.kron else self._dense_by_products())
             return vals[::-1][:k], vecs[:, ::-1][:, :k]
         op = LinearOperator((self.size, self.size), matvec=self.apply, dtype=np.float64)
         v0 = np.random.default_rng(0).standard_normal(self.size)
         ncv = min(self.size - 1, max(20, 2 * k + 1))
-        vals, vecs = eigsh(op, k=k, which="LA", v0=v0, tol=1e-8, ncv=ncv)
+        vals, vecs = eigsh(op, k=k, which="LA", v0=v0, tol=GRAM_TOL, ncv=ncv)
         order = np.argsort(vals)[::-1]
         return vals[order], vecs[:, order]
 
@@ -623,11 +632,11 @@ def top_eigenpairs(
     ncv: int | None = None, seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """The ``k`` algebraically largest eigenpairs (descending) by ARPACK ``eigsh(which="LA")``
-    from ``v0`` (default: ``op.start_vector(k)`` for a :class:`HessianOperator`, with ``ncv =
-    STRUCTURED_NCV`` when ``k = 1``; else a vector seeded by ``seed``), with the products it
-    took (approximate, float64: each Ritz value ``theta`` has ``||H x - theta x|| <= tol
-    |theta|``). ``ncv`` defaults to ``max(20, 2k + 1)``. Dense ``eigh`` when the operator is too
-    small for ARPACK."""
+    from ``v0`` (default: ``op.start_vector(k)`` for a :class:`HessianOperator`, else a vector
+    seeded by ``seed``), with the products it took (approximate, float64: each Ritz value
+    ``theta`` has ``||H x - theta x|| <= tol |theta|``). ``ncv`` defaults to ``NCV_TOP1`` for
+    ``k = 1``, else ``max(20, 2k + 1)``. Dense ``eigh`` when the operator is too small for
+    ARPACK."""
     n = op.shape[0]
     before = getattr(op, "products", 0)
     k = min(k, n)
@@ -636,11 +645,11 @@ def top_eigenpairs(
         return vals[::-1][:k], vecs[:, ::-1][:, :k], getattr(op, "products", 0) - before
     if v0 is None and isinstance(op, HessianOperator):
         v0 = op.start_vector(k)
-        if ncv is None and v0 is not None and k == 1:
-            ncv = STRUCTURED_NCV
     if v0 is None or not np.any(v0):
         v0 = np.random.default_rng(seed).standard_normal(n)
-    ncv = min(n - 1, ncv if ncv is not None else max(20, 2 * k + 1))
+    if ncv is None:
+        ncv = NCV_TOP1 if k == 1 else max(20, 2 * k + 1)
+    ncv = min(n - 1, ncv)
     counted = _Counted(op)
     vals, vecs = eigsh(counted, k=k, which="LA", v0=v0, tol=tol, ncv=ncv)
     order = np.argsort(vals)[::-1]
