@@ -14,7 +14,8 @@ Every library runs with one thread (``threadpoolctl.threadpool_limits(1)``,
 **Cases.** ``N(0, 1/d_{l-1})`` weights (``peer_tools.minimizer_problem``, seeded):
 (64,128,128,128,64) with ``X = I`` and the float64 product as target (a minimizer);
 (32,256,256,256,10) with random data ``X``, ``Y`` i.i.d. ``N(0, 1)``, ``N = 32, 256, 4096``;
-(784,512,512,10) likewise with ``N = 32, 256``; and (32,256,256,256,10) ``1e-3`` from a
+(784,512,512,10) likewise with ``N = 32, 256``; (128,128,128,128,128,128) with ``N = 64``
+(a user's report: 0.54 s against 0.41 s for torch HVP + eigsh); and (32,256,256,256,10) ``1e-3`` from a
 minimizer (``Y = W*_L...W*_1 X``, ``N = 256``, each ``W_l = W*_l + 1e-3 Z_l``, ``Z_l``
 i.i.d. ``N(0, 1/d_{l-1})``).
 
@@ -118,7 +119,7 @@ def cases(quick: bool) -> list[Case]:
     if quick:
         return [_problem((8, 16, 16, 8), None, 0), _problem((8, 32, 32, 4), 4, 1),
                 _problem((8, 32, 32, 4), 64, 2), _problem((8, 32, 32, 4), 16, 3, perturb=1e-3)]
-    return [_problem((64, 128, 128, 128, 64), None, 0),
+    return [_problem((64, 128, 128, 128, 64), None, 0), _problem((128,) * 6, 64, 4),
             *(_problem((32, 256, 256, 256, 10), n, 1) for n in (32, 256, 4096)),
             *(_problem((784, 512, 512, 10), n, 2) for n in (32, 256)),
             _problem((32, 256, 256, 256, 10), 256, 3, perturb=1e-3)]

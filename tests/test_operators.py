@@ -5,6 +5,9 @@ of the point (``_scale``); nothing here is timed."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -272,3 +275,22 @@ def test_bad_shapes_are_refused_in_one_line(args: Any, match: str) -> None:
 def test_bad_route_is_refused() -> None:
     with pytest.raises(DmfError, match="how must be 'auto', 'samples' or 'factors'; got 'fast'"):
         hessian_operator([np.ones((1, 1))], None, np.ones((1, 1)), how="fast")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- the benchmark
+def test_benchmark_script_runs_and_its_solvers_agree() -> None:
+    """``benchmarks/operators.py --quick`` (no torch, no grid, one run): every table is printed
+    and the four solves of each case (old factors, cold at ncv 20 and 10, structured start) give
+    the same lambda_max to 1e-9 (times are printed, not asserted)."""
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(
+        [sys.executable, str(root / "benchmarks" / "operators.py"), "--quick", "--no-torch",
+         "--no-grid", "--repeat", "1"],
+        cwd=root, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    assert "One Hessian-vector product" in out and out.count("load average") >= 3
+    section = out.split("lambda_max by ARPACK", 1)[1].split("lambda_max (struct)", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("(")]
+    assert len(rows) == 4, out
+    assert max(float(line.rsplit("|", 1)[1]) for line in rows) <= 1e-9, out
