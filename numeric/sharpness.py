@@ -442,6 +442,7 @@ def _mode_float64(
         return _Spectrum([_Ev(float(v)) for v in vals], False, lam_min, None, _float_tol(vals),
                          method)
     from numeric.hessian import full_hessian, hessian_operator
+    from numeric.operators import HessianOperator, top_eigenpairs
 
     if params <= DENSE_FLOAT64_LIMIT or want_spectrum:
         vals = eigvalsh_float64(full_hessian(ws, x, y))
@@ -451,10 +452,16 @@ def _mode_float64(
         evs = _drop_zeros([_Ev(float(v)) for v in vals], params - zero_mult)
         method = "approximate: float64 LAPACK eigh on the dense full Hessian"
         return _Spectrum(evs, True, evs[-1], zero_mult, tol, method, operator_size=params)
-    op, products = _counted(hessian_operator(ws, x, y))
-    vals = top_eigenpairs_float64(op, k=k, tol=LANCZOS_TOL)[0]
+    hop = hessian_operator(ws, x, y)  # numeric.operators: samples or factors product
+    # the structured start: the top k eigenvectors of J^T J summed (J^T u from J J^T)
+    v0 = hop.start_vector(k) if isinstance(hop, HessianOperator) else None
+    op, products = _counted(hop)
+    vals = top_eigenpairs(op, k, v0=v0, tol=LANCZOS_TOL)[0]  # ncv 10 for k = 1
     top_products = products[0]
-    method = "approximate: float64 Lanczos (ARPACK eigsh, relative residual <= 1e-10) on the matrix-free full Hessian"
+    method = ("approximate: float64 Lanczos (ARPACK eigsh, relative residual <= 1e-10"
+              + (", started from J^T u" if v0 is not None else "")
+              + f") on the matrix-free full Hessian ({getattr(hop, 'route', 'factors')} "
+              "product)")
     bound = _residual_term_bound(ws, x, y)
     tol = _float_tol(vals)
     n_samples = ws[0].shape[1] if x is None else x.shape[1]

@@ -327,7 +327,7 @@ def test_square_data_layouts_differ_unless_symmetric() -> None:
         ({"data": X, "labels": Y, "inputs": _transpose(X)}, "not both"),
         ({"inputs": _transpose(X), "labels": Y, "targets": _transpose(Y)}, "not both"),
         ({"data": X, "targets": _transpose(Y)}, "not both"),
-        ({"targets": _transpose(Y)}, "no problem to answer: .*pass inputs= and targets="),
+        ({"targets": _transpose(Y)}, r"targets \(N x d_L\) needs inputs"),
         ({"target": "product", "targets": _transpose(Y)}, "targets .* needs inputs"),
         ({"inputs": [1, 2, 3], "targets": "product"}, "inputs must be a 2-D N x d_0 matrix"),
         ({"inputs": [[1, 2], [3]], "targets": "product"}, "inputs must be a 2-D N x d_0 matrix"),
