@@ -193,13 +193,41 @@ def _dyadic_equal(a: tuple[Any, int], b: tuple[Any, int]) -> bool:
     return bool(mb * (2 ** (eb - ea)) == ma)
 
 
+def _clearly_not_minimizer(
+    ws: list[np.ndarray], t: np.ndarray | None, x: np.ndarray | None, y: np.ndarray
+) -> bool:
+    """``True`` when float64 arithmetic PROVES ``R X^T != 0``: some entry of the computed
+    ``R X^T`` exceeds twice the a priori bound of its rounding error, ``gamma_n (|W_L| ...
+    |W_1| |X| + |Y|) |X|^T`` with ``gamma_n = n u / (1 - n u)``, ``u = 2^-53`` and ``n`` the sum
+    of the inner dimensions of the products (Higham, *Accuracy and Stability of Numerical
+    Algorithms*, 2nd ed., Lemma 3.5 and section 3.5: ``|fl(AB) - AB| <= gamma_k |A| |B|``,
+    chained over the product), plus ``1e-300`` for underflow. ``False`` says nothing: the exact
+    test decides. A product of float64 matrices costs far less than the exact integer one."""
+    from numeric.factors import product
+
+    f, fa = product(ws), product([np.abs(w) for w in ws])
+    n = sum(w.shape[1] for w in ws) + 2
+    if x is None:
+        r, scale = f - y, fa + np.abs(y)
+    else:
+        xa = np.abs(x)
+        r, scale = (f @ x - y) @ x.T, (fa @ xa + np.abs(y)) @ xa.T
+        n += x.shape[0] + 2 * x.shape[1]
+    u = 2.0**-53
+    gamma = n * u / (1 - n * u)
+    return bool(np.any(np.abs(r) > 2 * gamma * scale + 1e-300))
+
+
 def _float_is_minimizer(
     ws: list[np.ndarray], t: np.ndarray | None, x: np.ndarray | None, y: np.ndarray | None
 ) -> bool:
-    """Exactly whether ``R X^T = 0`` for float64 input (its exact binary-rational values), via
-    integer matrices (python-flint ``fmpz_mat``)."""
+    """Exactly whether ``R X^T = 0`` for float64 input (its exact binary-rational values): first
+    a float64 proof that it is not (:func:`_clearly_not_minimizer`), then integer matrices
+    (python-flint ``fmpz_mat``)."""
     if (x is None and t is None) or (x is not None and y is None):
         return True  # target/labels default to the exact product
+    if _clearly_not_minimizer(ws, t, x, t if x is None else y):
+        return False
     f = dyadic_matrix(ws[0])
     for w in ws[1:]:
         f = _dyadic_mul(dyadic_matrix(w), f)
