@@ -141,8 +141,8 @@ def mpmath_full_eigsy(point: Any, dps: int) -> Any:
     digits; returns ``lambda_max`` as a ``dps``-digit string (approximate, not certified)."""
     import mpmath
 
+    from numeric.evaluators.kinds import point_arrays, to_mp_matrix
     from numeric.hessian import full_hessian
-    from numeric.kinds import point_arrays, to_mp_matrix
 
     def run() -> str:
         with mpmath.workdps(dps):

@@ -1,6 +1,6 @@
 """BLAS threads of the float64 routes: how long ``sharpness(..., float64=True)`` takes with the
 BLAS library's default thread count, with 1 thread, and with the library's automatic choice
-(``numeric.threads``); and the crossover of single matrix products, 1 thread against 2.
+(``numeric.evaluators.threads``); and the crossover of single matrix products, 1 thread against 2.
 
 Run from the repository root (not a test: it times, and the machine may be loaded):
 
@@ -21,7 +21,7 @@ runs took ``--budget`` seconds in all stops there (slow cases run once), and a r
 
 **Products.** ``A @ B`` for ``d x d`` float64 matrices, 1 and 2 threads alternated, the MEAN
 time over repetitions (a lost scheduler time slice is part of what a caller pays), with the
-load average: the evidence behind ``numeric.threads.PARALLEL_WORK``.
+load average: the evidence behind ``numeric.evaluators.threads.PARALLEL_WORK``.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ from harness import measure
 from peer_tools import minimizer_problem
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from numeric.evaluators.threads import PARALLEL_WORK, choose_threads
 from numeric.sharpness import sharpness
-from numeric.threads import PARALLEL_WORK, choose_threads
 
 
 def load() -> float:
@@ -91,7 +91,7 @@ def sharpness_rows(args: argparse.Namespace, default: int) -> None:
 
 def product_rows(args: argparse.Namespace) -> None:
     print(f"\nd x d float64 products A @ B, 1 vs 2 threads alternated, MEAN ms; 2 d^3 flops "
-          f"(numeric.threads.PARALLEL_WORK = {PARALLEL_WORK:.0e}: auto takes "
+          f"(numeric.evaluators.threads.PARALLEL_WORK = {PARALLEL_WORK:.0e}: auto takes "
           f"{choose_threads(PARALLEL_WORK, 'auto').threads} thread(s) from there)")
     print(f"{'d':>6} {'flops':>9} {'reps':>5} {'1 thread':>10} {'2 threads':>10} "
           f"{'speed-up':>8}  {'load':>11}")

@@ -5,8 +5,10 @@ The mathematics sits at the top of this package, one module per object:
     numeric.factors       product ``f``, left factors ``A_l``, right factors ``B_l``
     numeric.loss          residual, loss, gradient, parameter flattening
     numeric.loss_conventions  the loss conventions (half-sum, sum, mse, ...) and their factors
-    numeric.kinds         float64 / mpmath / exact views of a validated point
     numeric.hessian       the explicit full Hessian (docs/mathematics.md K1)
+    numeric.operators     the float64 Hessian as an operator (samples or factors product, the
+                          structured Lanczos start J^T u)
+    numeric.enclosure     the certified Weyl enclosure of lambda_max off minimizers
     numeric.reduced       the reduced operator ``K`` (K2) and its spectrum
     numeric.closed_forms  the closed forms K3-K7
     numeric.spectrum      approximate eigenvalues (float64, mpmath), labelled as such
@@ -17,10 +19,13 @@ The mathematics sits at the top of this package, one module per object:
     numeric.parallel      ordered maps over worker processes or a Dask cluster (claims, vectors)
     numeric.regularized   weight decay (a subpackage): the problem per singular value, the exact
                           collapse threshold, certified global minimizers
+    numeric.evaluators    how a route is evaluated, one module per arithmetic (a subpackage):
+                          exact (certified, mpmath), float64, and what they need (the budget of
+                          exact work, float64 input checks, BLAS threads, number kinds)
 Subpackages, by responsibility (each docstring says what it may import):
     numeric.claims        the claims registry and the engine deciding them
     numeric.conjecture    your own conjectures: a statement language, decided by that engine
-    numeric.dynamics      gradient descent near a minimizer (escape)
+    numeric.dynamics      gradient descent: escape from sharp minima, the sharpness tracker
     numeric.oracle        input/output files and the conformance vectors
     numeric.adapters      PyTorch (optional extra), one module per library
     numeric.cli           the ``dmf-sharpness`` command, one module per command

@@ -32,8 +32,8 @@ import mpmath
 import numpy as np
 
 from derivations.errors import ShapeError
+from numeric.evaluators.kinds import to_mp_matrix
 from numeric.factors import data_right_factor, left_factor
-from numeric.kinds import to_mp_matrix
 
 __all__ = [
     "depth2_sharpness",

@@ -220,7 +220,7 @@ class _Dy:
 
     @classmethod
     def of(cls, a: np.ndarray) -> _Dy:
-        from numeric.float64_input import dyadic_matrix
+        from numeric.evaluators.float64_input import dyadic_matrix
 
         return cls(*dyadic_matrix(np.ascontiguousarray(a, dtype=np.float64)))
 
@@ -573,7 +573,7 @@ def _float_array(x: Any, name: str) -> np.ndarray:
 
 
 def _problem(weights: Any, target: Any, data: Any, labels: Any, dps: Any) -> _Problem:
-    from numeric.float64_input import _fast_float_input
+    from numeric.evaluators.float64_input import _fast_float_input
 
     if isinstance(dps, bool) or not isinstance(dps, int) or not 5 <= dps <= 1000:
         raise DmfError(f"dps must be an integer in [5, 1000]; got {dps!r}")

@@ -429,7 +429,7 @@ def dyadic_reduced_operator(weights: Sequence[np.ndarray]) -> Any:
     >>> all(str(k[i, j]) == str(exact[i, j]) for i in range(4) for j in range(4))
     True
     """
-    from numeric.float64_input import dyadic_matrix
+    from numeric.evaluators.float64_input import dyadic_matrix
 
     mats = [dyadic_matrix(np.asarray(w, dtype=np.float64)) for w in weights]
     depth = len(mats)

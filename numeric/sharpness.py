@@ -108,7 +108,7 @@ from derivations.errors import (
     ShapeError,
 )
 from derivations.exact import Point, check_chain, parse_point
-from numeric.budget import (
+from numeric.evaluators.budget import (
     DEFAULT_MAX_SECONDS,
     BudgetExceededError,
     _check_budget_option,
@@ -118,7 +118,7 @@ from numeric.budget import (
     _exact_choice,
     estimate_exact_seconds,
 )
-from numeric.float64_input import (
+from numeric.evaluators.float64_input import (
     _EXACT_ROUTE,
     Float64RangeError,
     _check_float64_range,
@@ -126,7 +126,8 @@ from numeric.float64_input import (
     _fast_float_input,
     _float_is_minimizer,
 )
-from numeric.kinds import point_arrays
+from numeric.evaluators.kinds import point_arrays
+from numeric.evaluators.threads import blas_threads, check_threads
 from numeric.loss_conventions import resolve_loss
 from numeric.result import (
     EXACT_LIMIT,
@@ -150,7 +151,6 @@ from numeric.result import (
     magnitude_note,
     parse_weight_decay,
 )
-from numeric.threads import blas_threads, check_threads
 
 __all__ = [  # with the public names of result, budget and float64_input
     "CLUSTER_RATIO",
@@ -511,7 +511,7 @@ def _mode_float64(
 
 
 def _float64_work(ws: list[np.ndarray], x: np.ndarray | None, route: str, *, dense: bool) -> float:
-    """Flops per product of the float64 route (``numeric.threads``' automatic rule): a dense
+    """Flops per product of the float64 route (``numeric.evaluators.threads``' automatic rule): a dense
     ``eigh`` of size ``n`` spends its time in ``2 n^2``-flop matrix-vector products (the
     tridiagonal reduction); Lanczos, in the products of a Hessian-vector product, of ``K``'s
     or of the forward pass: ``2 max(d_0, d_L, N) max(d_l d_{l-1}, d_0 d_L)``."""
@@ -525,7 +525,7 @@ def _float64_work(ws: list[np.ndarray], x: np.ndarray | None, route: str, *, den
 
 def _threaded_float64(threads: Any, ws: list[np.ndarray], x: np.ndarray | None, y: np.ndarray,
                       route: str, want_spectrum: bool, secondary: bool) -> _Spectrum:
-    """``_mode_float64`` with the BLAS threads of ``numeric.threads.blas_threads`` (the
+    """``_mode_float64`` with the BLAS threads of ``numeric.evaluators.threads.blas_threads`` (the
     ``threads`` argument, ``DMF_SHARPNESS_THREADS`` or the size), recorded in the method:
     ``"... (BLAS threads: 1, chosen by size)"``."""
     n = ws[-1].shape[0] * ws[0].shape[1] if route == "reduced" else sum(w.size for w in ws)
@@ -700,7 +700,7 @@ def _check_samples_first(weights: Any, inputs: tuple[int, ...],
     """Refuse ``inputs`` (``N x d_0``) or ``targets`` (``N x d_L``) whose shape, as the caller
     passed it, does not fit the weights, naming the argument and that shape (a message about
     the transposed ``data`` would name neither). Unclear weight shapes are left to the parser."""
-    from numeric.budget import _shape2
+    from numeric.evaluators.budget import _shape2
 
     if not isinstance(weights, Sequence) or isinstance(weights, str | bytes) or not weights:
         return
@@ -847,7 +847,7 @@ def sharpness(
     cost. Dense and certified routes always give them (they come with the spectrum).
     **Threads.** ``threads`` (an int >= 1 or ``"auto"``; ``None``: the environment variable
     ``DMF_SHARPNESS_THREADS``, else ``"auto"``) is the number of BLAS threads of the float64
-    work (``numeric.threads``); ``"auto"`` takes 1 unless the products it repeats are very
+    work (``numeric.evaluators.threads``); ``"auto"`` takes 1 unless the products it repeats are very
     large (``PARALLEL_WORK`` flops each), never from the machine's load; ``method`` records the choice.
     See the module docstring for modes and loss conventions.
     """

@@ -17,7 +17,7 @@ import mpmath
 import numpy as np
 from scipy.sparse.linalg import LinearOperator, eigsh
 
-from numeric.kinds import to_mp_matrix
+from numeric.evaluators.kinds import to_mp_matrix
 
 __all__ = ["eigh_mpmath", "eigvalsh_float64", "top_eigenpairs_float64"]
 

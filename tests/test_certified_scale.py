@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from derivations.exact import parse_point
-from numeric.budget import estimate_dyadic_seconds
+from numeric.evaluators.budget import estimate_dyadic_seconds
 from numeric.reduced import dyadic_reduced_operator, reduced_operator
 from numeric.sharpness import sharpness
 

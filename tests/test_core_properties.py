@@ -26,8 +26,8 @@ from numeric.closed_forms import (
     scalar_ends_sharpness,
     sharpness_upper_bound,
 )
+from numeric.evaluators.kinds import point_arrays, to_mpf
 from numeric.hessian import full_hessian, gauss_newton, hessian_vector_product, residual_term
-from numeric.kinds import point_arrays, to_mpf
 from numeric.minimizers import exact_balanced_minimizer
 from numeric.reduced import reduced_operator
 from numeric.spectrum import eigh_mpmath

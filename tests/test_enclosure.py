@@ -27,9 +27,9 @@ from numeric.enclosure import (
     spectral_norm_bound,
     weyl_enclosure,
 )
+from numeric.evaluators.kinds import point_arrays
 from numeric.factors import left_factor, right_factor
 from numeric.hessian import full_hessian, gauss_newton
-from numeric.kinds import point_arrays
 from numeric.reduced import dyadic_reduced_operator, reduced_operator
 from numeric.sharpness import sharpness
 

@@ -22,8 +22,8 @@ from derivations.exact import parse_point
 from derivations.intervals import Enclosure
 from numeric.claims.runner import closed_form
 from numeric.cli import main
+from numeric.evaluators.kinds import point_arrays
 from numeric.hessian import full_hessian
-from numeric.kinds import point_arrays
 from numeric.result import (
     EXACT_LIMIT,
     ExactValue,

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from derivations.exact import parse_point
-from numeric.float64_input import _clearly_not_minimizer, _float_is_minimizer
+from numeric.evaluators.float64_input import _clearly_not_minimizer, _float_is_minimizer
 
 
 @st.composite

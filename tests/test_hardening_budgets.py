@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 
 from derivations.errors import DmfError, TooLargeError
 from derivations.exact import parse_point
-from numeric.budget import BudgetExceededError, estimate_exact_seconds
 from numeric.eigen import certified_eigvalsh
+from numeric.evaluators.budget import BudgetExceededError, estimate_exact_seconds
+from numeric.evaluators.kinds import point_arrays
 from numeric.hessian import full_hessian
-from numeric.kinds import point_arrays
 from numeric.reduced import (
     data_factor,
     data_factor_columns,

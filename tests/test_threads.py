@@ -1,4 +1,4 @@
-"""BLAS threads of the float64 routes (``numeric.threads``): the limit is set and restored, the
+"""BLAS threads of the float64 routes (``numeric.evaluators.threads``): the limit is set and restored, the
 argument beats ``DMF_SHARPNESS_THREADS`` which beats the size rule, bad values are one line, and
 the sharpness does not depend on the thread count beyond rounding. No test is timed."""
 
@@ -18,14 +18,14 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from derivations.errors import DmfError
 from numeric.cli import main
-from numeric.sharpness import sharpness
-from numeric.threads import (
+from numeric.evaluators.threads import (
     ENV_VAR,
     PARALLEL_WORK,
     blas_threads,
     check_threads,
     choose_threads,
 )
+from numeric.sharpness import sharpness
 
 
 def _blas_counts() -> dict[str, int]:

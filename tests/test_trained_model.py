@@ -26,7 +26,7 @@ from hypothesis.extra.numpy import arrays
 
 from derivations.errors import DmfError
 from derivations.exact import parse_matrix
-from numeric.budget import BudgetExceededError, _float_bits, _matrix_bits
+from numeric.evaluators.budget import BudgetExceededError, _float_bits, _matrix_bits
 from numeric.loss_conventions import EQUIVALENTS, LOSSES, loss_factor, resolve_loss
 from numeric.sharpness import sharpness
 

@@ -24,7 +24,7 @@ from numeric.dynamics.escape import (
     _start_lambda_max,
     escape_run,
 )
-from numeric.kinds import point_arrays
+from numeric.evaluators.kinds import point_arrays
 
 __all__ = [
     "ESCAPE_DPS",

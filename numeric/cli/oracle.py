@@ -39,7 +39,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from derivations.errors import DmfError
-from numeric.budget import DEFAULT_MAX_SECONDS, BudgetExceededError, _enforce_budget_from_shapes
+from numeric.evaluators.budget import (
+    DEFAULT_MAX_SECONDS,
+    BudgetExceededError,
+    _enforce_budget_from_shapes,
+)
 from numeric.loss_conventions import resolve_loss
 from numeric.oracle.files import MAX_DPS, MIN_DPS, TARGET_CHOICES, check_dps, load_arrays
 from numeric.result import EXACT_LIMIT, magnitude_note

@@ -82,11 +82,11 @@ import numpy as np
 from derivations.errors import DmfError
 from derivations.exact import Point, parse_entry
 from numeric.dynamics.start import _float64_eigh, _start_lambda_max
-from numeric.kinds import point_arrays
+from numeric.evaluators.kinds import point_arrays
+from numeric.evaluators.threads import blas_threads
 from numeric.loss import flatten, gradient, loss, unflatten
 from numeric.regularized import regularized_gradient
 from numeric.result import parse_weight_decay
-from numeric.threads import blas_threads
 
 __all__ = [
     "Direction",
@@ -405,7 +405,7 @@ def escape_run(
     wd = parse_weight_decay(weight_decay)
     f = float(Fraction(str(factor)) if isinstance(factor, str) else factor)
     t0 = time.perf_counter()
-    # BLAS threads by size (numeric.threads): the dense eigh of the P x P Hessian works in
+    # BLAS threads by size (numeric.evaluators.threads): the dense eigh of the P x P Hessian works in
     # 2 P^2-flop matrix-vector products, the steps in smaller ones
     work = 2.0 * float(point.num_params) ** 2
     with mpmath.workdps(dps if dps is not None else 15), blas_threads(work):

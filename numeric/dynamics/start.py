@@ -51,7 +51,7 @@ import numpy as np
 from derivations.errors import DmfError, PrecisionExhausted
 from derivations.exact import Point, parse_matrix
 from derivations.intervals import as_enclosure
-from numeric.kinds import point_arrays
+from numeric.evaluators.kinds import point_arrays
 from numeric.regularized import regularized_gradient
 from numeric.result import parse_weight_decay
 

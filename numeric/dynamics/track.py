@@ -18,7 +18,7 @@ Public:
 Helpers (private): reading the problem once (``_problem``), reading one step's weights (a list
 of arrays, a ``torch.nn.Sequential`` of bias-free ``nn.Linear`` layers, JAX arrays), the ONE
 place the Hessian operator is built (``_hessian_operator``), the ONE place the BLAS thread
-count is set (``_float64_work``: ``numeric.threads.blas_threads``), and the Lanczos run
+count is set (``_float64_work``: ``numeric.evaluators.threads.blas_threads``), and the Lanczos run
 (``_top_eigenpair``).
 
 **What is computed** at weights ``W = (W_1, ..., W_L)``, with ``R = W_L ... W_1 X - Y`` (``X = I``,
@@ -67,10 +67,10 @@ import numpy as np
 
 from derivations.errors import DmfError, EmptyInputError, NonFiniteError, ShapeError
 from derivations.exact import check_chain
-from numeric.float64_input import Float64RangeError
+from numeric.evaluators.float64_input import Float64RangeError
+from numeric.evaluators.threads import blas_threads, check_threads
 from numeric.loss_conventions import loss_factor, resolve_loss
 from numeric.result import parse_weight_decay
-from numeric.threads import blas_threads, check_threads
 
 __all__ = ["DEFAULT_NCV", "LANCZOS_TOL", "WARM_MIX", "SharpnessRecord", "SharpnessTracker"]
 
@@ -268,7 +268,7 @@ def _weight(w: Any, l: int) -> np.ndarray:
 def _float64_work(ws: list[np.ndarray], x: np.ndarray | None,
                   threads: Any) -> contextlib.AbstractContextManager[Any]:
     """THE ONE PLACE the BLAS thread count of the float64 work is set:
-    ``numeric.threads.blas_threads`` (the ``threads`` option, else ``DMF_SHARPNESS_THREADS``,
+    ``numeric.evaluators.threads.blas_threads`` (the ``threads`` option, else ``DMF_SHARPNESS_THREADS``,
     else by size: 1 thread unless one product of a Hessian-vector product is huge), given the
     flops of the largest product, ``2 max(d_0, d_L, N) max(d_l d_{l-1}, d_0 d_L)``, as
     ``numeric.sharpness`` counts them. Yields the ``ThreadChoice``."""
@@ -335,7 +335,7 @@ class SharpnessTracker:
     as the first step does; ``ncv``: Lanczos vectors per ARPACK restart (``>= 2``).
     ``threads``: BLAS threads of the float64 work (an int ``>= 1`` or ``"auto"``; ``None``:
     ``DMF_SHARPNESS_THREADS``, else ``"auto"``: 1 thread at all but huge sizes), as in
-    ``numeric.sharpness.sharpness`` (``numeric.threads``); ``method`` records the choice.
+    ``numeric.sharpness.sharpness`` (``numeric.evaluators.threads``); ``method`` records the choice.
     """
 
     def __init__(
