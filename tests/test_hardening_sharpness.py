@@ -16,6 +16,7 @@ from derivations.errors import TooLargeError
 from numeric.sharpness import sharpness
 
 sharpness_module = importlib.import_module("numeric.sharpness")
+float64_module = importlib.import_module("numeric.evaluators.float64")
 hessian_module = importlib.import_module("numeric.hessian")
 
 
@@ -62,7 +63,7 @@ def test_float64_near_minimizer_lambda_min_costs_bounded_work(
 ) -> None:
     """Before: ARPACK spent ~62,000 products (13 s) on lambda_min in the near-zero cluster and
     then reported nothing. Now lambda_min is bounded from the residual term's norm."""
-    monkeypatch.setattr(sharpness_module, "DENSE_FLOAT64_LIMIT", 0)  # P = 256: Lanczos
+    monkeypatch.setattr(float64_module, "DENSE_FLOAT64_LIMIT", 0)  # P = 256: Lanczos
     ws, target = _near_minimizer((8, 8, 8, 8, 8), seed=0)
     ref = sharpness(ws, "product", float64=True)  # exact minimizer: reduced route
     r = sharpness(ws, target, float64=True)
@@ -79,7 +80,7 @@ def test_float64_near_minimizer_lambda_min_is_never_wrong(
 ) -> None:
     """Before: Lanczos (which="SA") reported lambda_min = 9.6e-4 here, while |lambda_min| is
     below 1e-13 (J^T J is PSD and singular, the residual term is ~1e-15)."""
-    monkeypatch.setattr(sharpness_module, "DENSE_FLOAT64_LIMIT", 0)
+    monkeypatch.setattr(float64_module, "DENSE_FLOAT64_LIMIT", 0)
     ws, target = _near_minimizer((8, 8, 8, 8), seed=1)
     r = sharpness(ws, target, float64=True)
     dense = np.linalg.eigvalsh(hessian_module.full_hessian(ws, None, target))
@@ -93,7 +94,7 @@ def test_float64_lambda_min_away_from_minimizer_still_computed(
 ) -> None:
     """Away from minimizers the residual term matters: with ``secondary=True`` Lanczos still
     computes lambda_min (and the gap); by default lambda_max alone, with fewer products."""
-    monkeypatch.setattr(sharpness_module, "DENSE_FLOAT64_LIMIT", 0)
+    monkeypatch.setattr(float64_module, "DENSE_FLOAT64_LIMIT", 0)
     rng = np.random.default_rng(5)
     ws = [rng.standard_normal((4, 3)), rng.standard_normal((5, 4)), rng.standard_normal((3, 5))]
     target = 3 * rng.standard_normal((3, 3))
@@ -121,7 +122,7 @@ def test_residual_term_bound_is_a_bound() -> None:
         for data, labels in ((None, rng.standard_normal((dims[-1], dims[0]))), (x, y)):
             hf = hessian_module.residual_term(ws, data, labels)
             norm = float(np.max(np.abs(np.linalg.eigvalsh(hf)))) if hf.size else 0.0
-            bound = sharpness_module._residual_term_bound(ws, data, labels)
+            bound = float64_module._residual_term_bound(ws, data, labels)
             assert norm <= bound * (1 + 1e-12) + 1e-300
 
 
@@ -229,7 +230,7 @@ def test_float64_lambda_min_lanczos_is_capped_off_the_minimizer(
     """A small residual (1e-4): lambda_min ~ -5e-4 sits in a cluster of near-zero eigenvalues.
     Before: 8,697 products in all (most on lambda_min). Now a budget caps it; an unconverged
     lambda_min is not reported, its bound is, and lambda_max is unaffected."""
-    monkeypatch.setattr(sharpness_module, "DENSE_FLOAT64_LIMIT", 0)
+    monkeypatch.setattr(float64_module, "DENSE_FLOAT64_LIMIT", 0)
     rng = np.random.default_rng(7)
     ws, target = _near_minimizer((8, 8, 8, 8), seed=3)
     target = target + 1e-4 * rng.standard_normal(target.shape)
@@ -258,7 +259,7 @@ def test_float64_lambda_min_in_a_narrow_cluster_costs_no_lanczos(
     r = sharpness(ws, target, float64=True)
     top_only = hvp_count[0]
     dense = np.linalg.eigvalsh(hessian_module.full_hessian(ws, None, target))
-    bound = sharpness_module._residual_term_bound(ws, None, target)
+    bound = float64_module._residual_term_bound(ws, None, target)
     assert abs(r.value - dense[-1]) <= 1e-8 * dense[-1]
     assert bound <= sharpness_module.CLUSTER_RATIO * r.value
     assert -bound <= dense[0] <= bound

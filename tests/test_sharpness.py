@@ -31,6 +31,7 @@ from numeric.sharpness import sharpness
 
 # ``numeric.sharpness`` is the function (the package re-exports it); this is the module
 sharpness_module = importlib.import_module("numeric.sharpness")
+float64_module = importlib.import_module("numeric.evaluators.float64")
 
 
 def _args(p: Point) -> tuple[list[Any], Any, dict[str, Any]]:
@@ -159,7 +160,7 @@ def test_float64_agrees_with_certified(at_minimizer: bool) -> None:
 
 
 def test_float64_lanczos_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sharpness_module, "DENSE_FLOAT64_LIMIT", 0)
+    monkeypatch.setattr(float64_module, "DENSE_FLOAT64_LIMIT", 0)
     rng = np.random.default_rng(3)
     ws = [rng.standard_normal((5, 4)), rng.standard_normal((6, 5))]
     cert = sharpness(ws, "product", dps=30)  # floats are exact binary rationals: certified at them

@@ -226,7 +226,7 @@ def _float_is_minimizer(
     (python-flint ``fmpz_mat``)."""
     if (x is None and t is None) or (x is not None and y is None):
         return True  # target/labels default to the exact product
-    if _clearly_not_minimizer(ws, t, x, t if x is None else y):
+    if _clearly_not_minimizer(ws, t, x, t if x is None else y):  # type: ignore[arg-type]
         return False
     f = dyadic_matrix(ws[0])
     for w in ws[1:]:
