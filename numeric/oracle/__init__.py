@@ -1,7 +1,10 @@
 """The oracle's files: reading and writing points, and the conformance vectors.
 
-    files     ``.json``/``.npz`` input read exactly and refused in one line when wrong; the
-              limits; atomic writes
+    files     ``.json``/``.npz``/``.pt`` input read exactly and refused in one line when
+              wrong (points, PyTorch ``state_dict`` files, samples-first data); the limits;
+              atomic writes
+    npz       the hardened ``.npz`` reader (never trusts the archive)
+    pt        ``.pt`` files through ``torch.load(weights_only=True)``
     vectors   the known-answer conformance vectors: generation from fixed seeds, the shipped
               set (``vectors/*.json``, data of this package), checking a directory
 
