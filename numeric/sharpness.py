@@ -439,6 +439,8 @@ def sharpness(
         spec, dims, params, n_samples, at_min, residual_norm = _mode_weyl(
             weights, target, data, labels, dps)
         chosen = "weyl"
+        enc = spec.evs[0].enc  # printed to the digits it proves, never padded with zeros
+        dps = max(1, min(dps, int(enc.correct_digits))) if enc is not None else dps
     elif dyadic is not None:
         dims = check_chain([w.shape for w in dyadic])
         params, n_samples = sum(w.size for w in dyadic), dims[0]

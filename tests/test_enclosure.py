@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pytest
@@ -391,3 +392,28 @@ def test_benchmark_script_quick_run() -> None:
 
     rows = [line for line in proc.stdout.splitlines() if within_rounding(line)]
     assert len(rows) == 7, proc.stdout
+
+
+def test_the_command_line_offers_and_runs_the_weyl_route(
+        tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """A point over the exact route's budget: the refusal names ``--route weyl``, and that
+    route prints lambda_max only to the digits its enclosure proves (no zero padding)."""
+    import json
+
+    from numeric.cli import main
+
+    rng = np.random.default_rng(0)
+    ws = _weights(rng, (16, 32, 32, 16))
+    f = _product(ws)
+    np.savez(tmp_path / "near.npz", W1=ws[0], W2=ws[1], W3=ws[2],
+             M=f + 1e-7 * rng.standard_normal(f.shape))
+    assert main(["oracle", str(tmp_path / "near.npz"), "--max-seconds", "5"]) == 2
+    assert "--route weyl" in capsys.readouterr().err
+    assert main(["oracle", str(tmp_path / "near.npz"), "--route", "weyl", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    lo, hi = (Fraction(x) for x in doc["enclosure"])
+    value = Fraction(doc["lambda_max"])
+    assert doc["route"] == "weyl" and doc["certified"] and lo <= value <= hi
+    digits = len(doc["lambda_max"].replace(".", "").lstrip("0"))
+    assert digits <= doc["dps"] < 50  # the proven digits, not --dps 50 padded with zeros
+    assert (hi - lo) / value < Fraction(1, 10 ** (doc["dps"] - 1))

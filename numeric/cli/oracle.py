@@ -6,7 +6,7 @@ Public:
                               [--target product] [--dps N] [--json] [--spectrum]
                               [--float64] [--loss NAME] [--no-certify]
                               [--exact] [--max-seconds S|none] [--weight-decay LAM]
-                              [--threads N|auto]``
+                              [--threads N|auto] [--route auto|reduced|full|weyl]``
     format_human(result, meta)   the human-readable report of one oracle run
     oracle_json(result, meta)    the ``--json`` document: ``SharpnessResult.to_json()`` (the
                                  same document as the API's) plus ``input`` and, when the
@@ -104,6 +104,12 @@ def register(subparsers: Any) -> None:
         help="loss convention: half-sum = 0.5*||R||^2 (default), sum = ||R||^2 (MSELoss("
         "reduction='sum')), mse = ||R||^2/(d_L N) (MSELoss()), half-mse = ||R||^2/(2 d_L N), "
         "sample-mean = ||R||^2/N; 'mean' is refused as ambiguous",
+    )
+    p.add_argument(
+        "--route", choices=("auto", "reduced", "full", "weyl"), default="auto",
+        help="auto (default): the reduced operator K at minimizers, the full Hessian elsewhere; "
+        "weyl: a certified enclosure off minimizers for float64 input at any size (Weyl's "
+        "inequality on J^T J + E; its width is what it proves, tight near minimizers)",
     )
     p.add_argument(
         "--no-certify", action="store_true",
@@ -247,7 +253,7 @@ def run_oracle(args: argparse.Namespace) -> int:
     def budget_from_shapes(weights: list[Any], data: Any) -> None:
         """Refuse exact work over budget from the file's shapes and bits, before its entries
         are read exactly (a million float64 entries take seconds to read as fractions)."""
-        if not args.float64 and max_seconds is not None:
+        if not args.float64 and args.route != "weyl" and max_seconds is not None:
             with _command_line_budget():
                 _enforce_budget_from_shapes(weights, data, dps=dps, certify=not args.no_certify,
                                             max_seconds=max_seconds)
@@ -261,7 +267,7 @@ def run_oracle(args: argparse.Namespace) -> int:
     target: Any = arrays.target
     data: Any = arrays.data
     labels: Any = arrays.labels
-    if args.float64:
+    if args.float64 or args.route == "weyl":  # the Weyl enclosure reads float64 input
         floats = arrays.float64_arrays()
         if floats is not None:  # lossless: lets sharpness skip exact parsing of large inputs
             weights, target, data, labels = floats
@@ -273,7 +279,7 @@ def run_oracle(args: argparse.Namespace) -> int:
     with _command_line_budget():
         result = sharpness(
             weights, target, data=data, labels=labels, dps=dps, certify=not args.no_certify,
-            float64=args.float64, loss=args.loss, spectrum=args.spectrum,
+            float64=args.float64, loss=args.loss, spectrum=args.spectrum, route=args.route,
             max_seconds=max_seconds, exact=getattr(args, "exact", False), weight_decay=lam,
             secondary=True,  # the report prints lambda_min, the gap and the multiplicity
             threads=getattr(args, "threads", None),

@@ -259,6 +259,9 @@ def _refuse(seconds: float, what: str, *, certify: bool, dps: int, max_seconds: 
     if alt is not None and alt <= max_seconds:
         ways.append(f"certify=False (--no-certify; approximate mpmath at dps={dps}, "
                     f"predicted ~{alt:.2g} s)")
+    if certify:
+        ways.append("route='weyl' (--route weyl; float64 input: a certified enclosure off "
+                    "minimizers whose width is what it proves, tight near minimizers)")
     ways.append("a larger max_seconds (None: no limit) to run it anyway")
     kind = "certified" if certify else "exact mpmath"
     about = "at least" if what.startswith("from the shapes") else "about"
