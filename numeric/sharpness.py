@@ -184,30 +184,36 @@ RouteName = Literal["auto", "reduced", "full"]
 
 MIN_DPS, MAX_DPS = 5, 5000
 # --------------------------------------------------------------------------- the API
-def _weights_from_module(weights: Any) -> Any:
-    """A ``torch.nn.Sequential`` of bias-free ``nn.Linear`` layers (or one such layer) -> its
-    weights as float64 arrays, ``W_1`` first (as ``numeric.adapters.torch.from_sequential``,
-    which this mathematics module may not import); any other object unchanged. torch is looked
-    up in ``sys.modules`` only: a caller holding a torch module has imported torch already, and
-    nobody else pays for importing it."""
-    torch = sys.modules.get("torch")
-    if torch is None or not isinstance(weights, torch.nn.Module):
-        return weights
+def module_layers(model: Any) -> list[Any]:
+    """The weight tensors (not copied) of a ``torch.nn.Sequential`` of bias-free ``nn.Linear``
+    layers, or of one such layer, ``W_1`` first; any other module, a bias, or no layer at all
+    is refused in one line (``ShapeError``). torch is looked up in ``sys.modules`` only: a
+    caller holding a torch module has imported torch already."""
     from derivations.errors import ShapeError
 
-    modules = list(weights) if isinstance(weights, torch.nn.Sequential) else [weights]
+    torch = sys.modules["torch"]
+    modules = list(model) if isinstance(model, torch.nn.Sequential) else [model]
     out = []
     for i, m in enumerate(modules):
         if not isinstance(m, torch.nn.Linear):
-            raise ShapeError(f"module {i} is {type(m).__name__}; a deep linear network has only "
-                             "bias-free nn.Linear layers")
+            raise ShapeError(f"module {i} of the model is {type(m).__name__}; a deep linear "
+                             "network has only bias-free nn.Linear layers")
         if m.bias is not None:
-            raise ShapeError(f"layer {i + 1} has a bias; deep matrix factorization has none "
-                             "(nn.Linear(..., bias=False))")
-        out.append(m.weight.detach().to(torch.float64).cpu().numpy().copy())
+            raise ShapeError(f"layer {i + 1} (W_{i + 1}) has a bias; deep matrix factorization "
+                             "has none (nn.Linear(..., bias=False))")
+        out.append(m.weight)
     if not out:
         raise ShapeError("the torch model has no layers")
     return out
+
+
+def _weights_from_module(weights: Any) -> Any:
+    """A torch model (:func:`module_layers`) -> its weights as float64 arrays, ``W_1`` first;
+    any other object unchanged. torch is never imported by this module."""
+    torch = sys.modules.get("torch")
+    if torch is None or not isinstance(weights, torch.nn.Module):
+        return weights
+    return [t.detach().to(torch.float64).cpu().numpy().copy() for t in module_layers(weights)]
 
 
 def _transposed(m: Any, name: str, layout: str) -> Any:

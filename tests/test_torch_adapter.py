@@ -66,9 +66,9 @@ def test_torch_loss_is_the_math_md_loss() -> None:
 
 
 def test_from_sequential_refuses_non_linear_models() -> None:
-    with pytest.raises(ValueError, match="module 1 is ReLU"):
+    with pytest.raises(ValueError, match="module 1 of the model is ReLU"):
         from_sequential(torch.nn.Sequential(torch.nn.Linear(2, 2, bias=False), torch.nn.ReLU()))
-    with pytest.raises(ValueError, match="layer 1 has a bias"):
+    with pytest.raises(ValueError, match=r"layer 1 \(W_1\) has a bias"):
         from_sequential(torch.nn.Sequential(torch.nn.Linear(2, 2)))
 
 

@@ -40,7 +40,6 @@ except ImportError as _exc:  # pragma: no cover - exercised only without torch
         "with  pip install -e '.[torch]'  (or  pip install torch==2.13.0 )"
     ) from _exc
 
-from derivations.errors import ShapeError
 from derivations.exact import Point
 from numeric.adapters._layers import as_float64, float64_weights
 from numeric.adapters.report import (
@@ -107,19 +106,9 @@ def to_sequential(weights: Sequence[Any] | Point) -> nn.Sequential:
 def from_sequential(model: nn.Module) -> list[np.ndarray]:
     """``[W_1, ..., W_L]`` (float64 NumPy arrays) from a ``Sequential`` of bias-free
     ``nn.Linear`` layers; anything else (a bias, an activation) is refused."""
-    modules = list(model) if isinstance(model, nn.Sequential) else [model]
-    out: list[np.ndarray] = []
-    for i, m in enumerate(modules):
-        if not isinstance(m, nn.Linear):
-            raise ShapeError(
-                f"module {i} is {type(m).__name__}; a deep linear network has only nn.Linear layers"
-            )
-        if m.bias is not None:
-            raise ShapeError(f"layer {i + 1} has a bias; deep matrix factorization has none")
-        out.append(m.weight.detach().to(torch.float64).cpu().numpy().copy())
-    if not out:
-        raise ShapeError("the model has no layers")
-    return out
+    from numeric.sharpness import module_layers
+
+    return [t.detach().to(torch.float64).cpu().numpy().copy() for t in module_layers(model)]
 
 
 def torch_data(point: Point) -> tuple[torch.Tensor, torch.Tensor]:

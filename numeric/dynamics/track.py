@@ -71,6 +71,7 @@ from numeric.evaluators.float64_input import Float64RangeError
 from numeric.evaluators.threads import blas_threads, check_threads
 from numeric.loss_conventions import loss_factor, resolve_loss
 from numeric.result import parse_weight_decay
+from numeric.sharpness import module_layers
 
 __all__ = ["DEFAULT_NCV", "LANCZOS_TOL", "WARM_MIX", "SharpnessRecord", "SharpnessTracker"]
 
@@ -224,29 +225,13 @@ def _eta(eta: Any) -> float | None:
     return float(eta)
 
 
-def _module_layers(model: Any, torch: Any) -> list[Any]:
-    """The weight tensors of a ``torch.nn.Sequential`` of bias-free ``nn.Linear`` layers (or
-    one such layer), ``W_1`` first."""
-    modules = list(model) if isinstance(model, torch.nn.Sequential) else [model]
-    out = []
-    for i, m in enumerate(modules, start=1):
-        if not isinstance(m, torch.nn.Linear):
-            raise ShapeError(f"module {i - 1} of the model is {type(m).__name__}; a deep linear "
-                             "network has only bias-free nn.Linear layers")
-        if m.bias is not None:
-            raise ShapeError(f"layer {i} (W_{i}) has a bias; deep matrix factorization has none "
-                             "(nn.Linear(..., bias=False))")
-        out.append(m.weight)
-    return out
-
-
 def _layers(weights: Any) -> list[np.ndarray]:
     """One step's weights as float64 arrays, each copied at most once: a torch model's tensors
     via ``.detach()`` (no copy when they are float64 on the CPU), JAX and NumPy arrays via
     ``np.asarray``."""
     torch = _torch()
     if torch is not None and isinstance(weights, torch.nn.Module):
-        weights = _module_layers(weights, torch)
+        weights = module_layers(weights)
     elif isinstance(weights, np.ndarray) or not isinstance(weights, Sequence) or isinstance(
             weights, str | bytes):
         raise DmfError("weights must be a list [W_1, ..., W_L] of 2-D arrays (W_l is d_l x "
