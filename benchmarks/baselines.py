@@ -111,14 +111,14 @@ def hvp_lanczos(ws: Sequence[np.ndarray], *, seed: int = 0,
     from scipy.sparse.linalg import LinearOperator, eigsh
 
     inputs, product, tw = _torch_problem(ws)
-    targets = product if targets is None else torch.from_numpy(np.array(targets, dtype=np.float64))
+    goal = product if targets is None else torch.from_numpy(np.array(targets, dtype=np.float64))
 
     def run() -> float:
         params = [w.clone().requires_grad_(True) for w in tw]
         out = inputs
         for w in params:
             out = out @ w.T
-        loss = 0.5 * ((out - targets) ** 2).sum()
+        loss = 0.5 * ((out - goal) ** 2).sum()
         grads = torch.autograd.grad(loss, params, create_graph=True)
         flat = torch.cat([g.reshape(-1) for g in grads])
         p = flat.numel()

@@ -6,6 +6,7 @@ Run from the repository root:
     python benchmarks/run.py --sizes small         # the smoke-test sizes (seconds)
     python benchmarks/run.py --json out.json --plot out.png
     python benchmarks/run.py --only autograd,hvp --repeat 7 --cap 120
+    python benchmarks/run.py --only offmin,trajectory   # off minimizers and along training
 
 Every method runs in this one process on the same inputs (seeded). For each input the table
 gives the median time of ours and of theirs, the **speed-up** ``their time / our time`` and the
@@ -21,6 +22,16 @@ ours is the public API, ``numeric.sharpness.sharpness``, end to end from the wei
 is what a user writes: torch autograd full Hessian + ``eigvalsh``; ARPACK Lanczos on torch
 Hessian-vector products; PyHessian-style power iteration; mpmath ``eigsy`` on the full
 Hessian; SymPy ``hessian`` of the loss expression.
+
+Two more suites run only when named with ``--only`` (at the default sizes they take about 6 and
+2 minutes, more than the rest of the default run together; ``--sizes small`` takes seconds):
+``offmin`` (``benchmarks/offmin.py``: one float64 ``lambda_max`` off minimizers and at exact
+minimizers against the fastest of the HVP + ``eigsh`` baselines of
+``benchmarks/hvp_baselines.py`` and the plain-NumPy limit, and a width sweep with growth
+exponents) and ``trajectory`` (``benchmarks/trajectory.py``: ``SharpnessTracker`` over a
+200-step gradient-descent run against the fastest baseline warm-started with ``eigsh(k=1,
+v0=previous eigenvector)``). Each prints its thread setting and the load average before and
+after every table; a baseline that is not installed is reported with its install command.
 """
 
 from __future__ import annotations
@@ -37,7 +48,8 @@ from typing import Any
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                 "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
-SUITE_NAMES = ("autograd", "hvp", "mpmath", "symbolic", "scaling")
+DEFAULT_SUITES = ("autograd", "hvp", "mpmath", "symbolic", "scaling")
+SUITE_NAMES = (*DEFAULT_SUITES, "offmin", "trajectory")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -53,8 +65,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="interrupt a run after this many seconds and report '> cap'")
     p.add_argument("--budget", type=float, default=20.0,
                    help="stop repeating a method once its runs took this many seconds")
-    p.add_argument("--only", default=",".join(SUITE_NAMES),
-                   help=f"comma-separated suites to run, from {', '.join(SUITE_NAMES)}")
+    p.add_argument("--only", default=",".join(DEFAULT_SUITES),
+                   help=f"comma-separated suites to run, from {', '.join(SUITE_NAMES)} "
+                        f"(default: {','.join(DEFAULT_SUITES)}; offmin and trajectory only "
+                        "when named)")
     p.add_argument("--threads", type=int, default=1,
                    help="BLAS/OpenMP and torch threads for every method (default 1)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
@@ -74,9 +88,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def set_threads(n: int) -> None:
-    """Pin every numeric library to ``n`` threads. Must run before NumPy is imported."""
+    """Pin every numeric library to ``n`` threads (XLA too). Must run before NumPy is imported."""
     for var in _THREAD_VARS:
         os.environ[var] = str(n)
+    os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
+                          f"intra_op_parallelism_threads={n}")
     try:
         import torch
 
@@ -346,6 +362,35 @@ def plot(rows: list[Any], path: str, title: str) -> None:
     plt.close(fig)
 
 
+# --------------------------------------------------------------------------- offmin, trajectory
+EXTRA_SUITES = {
+    "offmin": "float64 lambda_max off minimizers and at exact minimizers: ours vs the fastest "
+              "HVP + eigsh baseline and the plain-NumPy limit",
+    "trajectory": "sharpness along training: SharpnessTracker vs the fastest warm-started "
+                  "HVP + eigsh baseline",
+}
+
+
+def run_extra(name: str, args: argparse.Namespace, opts: Any) -> dict[str, Any]:
+    """Run the ``offmin`` or ``trajectory`` suite, print its tables and return its result,
+    targets and wall time."""
+    import offmin
+    import trajectory
+
+    print(f"\n== {EXTRA_SUITES[name]} ==", flush=True)
+    start = time.perf_counter()
+    module: Any = offmin if name == "offmin" else trajectory
+    result = module.run(args.sizes, opts)
+    seconds = time.perf_counter() - start
+
+    def fmt(header: list[str], body: list[list[str]]) -> str:
+        return format_table(header, body, markdown=args.markdown)
+
+    print(offmin.tables(result, fmt) if name == "offmin" else trajectory.table(result, fmt))
+    print(f"  ({seconds:.1f} s for this suite; {time.strftime('%Y-%m-%d %H:%M')})", flush=True)
+    return {"result": result, "targets": module.targets(result, args.sizes), "seconds": seconds}
+
+
 # --------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
@@ -363,7 +408,12 @@ def main(argv: list[str] | None = None) -> int:
     suites.warm_up(selected)
     all_rows: list[Any] = []
     wall: dict[str, float] = {}
+    extra: dict[str, Any] = {}
     for name in selected:
+        if name in EXTRA_SUITES:
+            extra[name] = run_extra(name, args, opts)
+            wall[name] = extra[name]["seconds"]
+            continue
         title = suites.SUITES[name][0]
         print(f"\n== {title} ==", flush=True)
         rows, seconds = suites.run_suite(name, args.sizes, opts)
@@ -379,17 +429,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  ({seconds:.1f} s for this suite)", flush=True)
         if args.profile:
             profile_largest(rows)
-    targets = evaluate_targets(all_rows, opts.dps)
+    targets = evaluate_targets(all_rows, opts.dps) if all_rows else []
+    for result in extra.values():
+        targets += result["targets"]
     print_targets(targets)
     info["load_average_end"] = (
         [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None)
     if args.json:
         doc = {"machine": info, "options": vars(args), "suite_seconds": wall,
                "rows": [r.to_json() for r in all_rows], "targets": targets,
+               **{name: result["result"] for name, result in extra.items()},
                "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
         Path(args.json).write_text(json.dumps(doc, indent=1, default=str, allow_nan=False))
         print(f"\nwrote {args.json}")
-    if args.plot:
+    if args.plot and all_rows:
         plot(all_rows, args.plot, f"dmf-sharpness benchmarks ({args.sizes}; {info['cpus']} CPUs, "
                                   f"{args.threads} thread(s))")
         print(f"wrote {args.plot}")
