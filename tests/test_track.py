@@ -219,10 +219,125 @@ def test_warm_starts_use_no_more_products_than_cold_starts(
     for ws in points:
         a, b = warm(ws), cold(ws)
         assert abs(a.sharpness - b.sharpness) <= RTOL * abs(b.sharpness)
-    assert warm.history[0].products == cold.history[0].products  # the same seeded start
-    assert sum(r.products for r in warm.history) <= sum(r.products for r in cold.history)
+    assert all(w.products <= c.products for w, c in zip(warm.history, cold.history, strict=True))
+    assert sum(r.products for r in warm.history) < sum(r.products for r in cold.history)
     assert "warm-started" in warm.method and "seeded random vector" in cold.method
     assert warm.method.endswith("(BLAS threads: 1, chosen by size)")
+
+
+@pytest.mark.parametrize("kind", ["data", "target"])
+def test_first_step_starts_from_the_structured_vector(kind: str) -> None:
+    """At a minimizer ``H = J^T J`` and the structured start ``J^T u`` is its top eigenvector:
+    the first step needs fewer products than from the seeded random vector, same value."""
+    ws = _gaussian_net((8, 16, 16, 6), seed=19)
+    x = np.random.default_rng(20).standard_normal((8, 40))
+    f = ws[2] @ ws[1] @ ws[0]
+    problem = {"data": x, "labels": f @ x} if kind == "data" else {"target": f}
+    warm = SharpnessTracker(**problem)
+    cold = SharpnessTracker(**problem, warm_start=False)
+    a, b = warm(ws), cold(ws)
+    assert abs(a.sharpness - b.sharpness) <= RTOL * abs(b.sharpness)
+    assert a.residual_norm < 1e-12 * float(np.linalg.norm(f))
+    assert a.products < b.products
+    assert "structured start J^T u" in warm.method
+
+
+def _qr_counter(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls = [0]
+    qr = np.linalg.qr
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        return qr(*args, **kwargs)
+
+    monkeypatch.setattr(np.linalg, "qr", counting)
+    return calls
+
+
+def test_data_are_compressed_once_per_tracker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``N = 24 > d_0 = 8``: the thin QR of ``X^T`` runs once, when the tracker is made, not at
+    every step; the Hessian (and the sharpness) is that of the data as given."""
+    points, inputs, targets = _trajectory(3)
+    calls = _qr_counter(monkeypatch)
+    tracker = SharpnessTracker(inputs=inputs, targets=targets)
+    for ws in points:
+        rec = tracker(ws)
+        ref = sharpness(ws, inputs=inputs, targets=targets, float64=True)
+        assert abs(rec.sharpness - ref.value) <= RTOL * abs(ref.value)
+    assert calls[0] - 3 <= 1  # sharpness() factors X^T once per call; the tracker once in all
+    assert "the data compressed once (thin QR of X^T: the same Hessian, 8 columns instead of " \
+        "24)" in tracker.method
+
+
+def test_no_compression_when_samples_do_not_exceed_d0(monkeypatch: pytest.MonkeyPatch) -> None:
+    ws = _gaussian_net((8, 16, 6), seed=21)
+    inputs, targets = _samples(8, 6, 5, seed=22, dyadic=False)
+    calls = _qr_counter(monkeypatch)
+    tracker = SharpnessTracker(inputs=inputs, targets=targets)
+    tracker(ws)
+    assert calls[0] == 0 and "compressed" not in tracker.method
+
+
+def test_full_lanczos_basis_continues_in_arpack(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With room for 3 Lanczos vectors the run cannot finish there: ARPACK takes over from the
+    last Ritz vector and the value is the same."""
+    import numeric.dynamics.track as track
+
+    points, inputs, targets = _trajectory(2)
+    full = SharpnessTracker(inputs=inputs, targets=targets)
+    monkeypatch.setattr(track, "LANCZOS_STEPS", 3)
+    small = SharpnessTracker(inputs=inputs, targets=targets)
+    for ws in points:
+        a, b = full(ws), small(ws)
+        assert abs(a.sharpness - b.sharpness) <= RTOL * abs(a.sharpness)
+        assert b.products > 3
+        ref = float(np.linalg.eigvalsh(numeric.hessian.full_hessian(ws, inputs.T, targets.T))[-1])
+        assert abs(b.sharpness - ref) <= RTOL * abs(ref)
+
+
+def _block(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    out = np.zeros((a.shape[0] + b.shape[0], a.shape[1] + b.shape[1]))
+    out[: a.shape[0], : a.shape[1]], out[a.shape[0]:, a.shape[1]:] = a, b
+    return out
+
+
+def _two_networks(scale_b: float) -> tuple[list[np.ndarray], np.ndarray, float]:
+    """Two independent networks side by side (block-diagonal weights and target): their
+    parameters, those of network B and the off-diagonal blocks span subspaces that every
+    Hessian-vector product maps into themselves EXACTLY (zero blocks stay zero in float64).
+    Returns the weights with network B scaled by ``scale_b``, the target and ``lambda_max`` of
+    network A alone."""
+    dims = (3, 6, 6, 2)
+    a, b = _gaussian_net(dims, seed=23), _gaussian_net(dims, seed=24)
+    rng = np.random.default_rng(25)
+    ma = a[2] @ a[1] @ a[0] + 0.3 * rng.standard_normal((2, 3))
+    mb = b[2] @ b[1] @ b[0] + 0.3 * rng.standard_normal((2, 3))
+    lam_a = float(np.linalg.eigvalsh(numeric.hessian.full_hessian(a, None, ma))[-1])
+    return [_block(u, scale_b * v) for u, v in zip(a, b, strict=True)], _block(ma, mb), lam_a
+
+
+@pytest.mark.parametrize("mix", ["default", 0.0], ids=["WARM_MIX", "no-mix-control"])
+def test_warm_start_finds_a_top_outside_the_previous_subspace(
+        monkeypatch: pytest.MonkeyPatch, mix: Any) -> None:
+    """Step 0: network A is the sharper, so the top eigenvector lies in A's invariant subspace;
+    step 1: network B is scaled up and the top lies outside it. Lanczos from the previous
+    eigenvector alone never leaves that subspace (the control: it returns network A's value);
+    the ``WARM_MIX`` random part makes the warm start find the true top."""
+    import numeric.dynamics.track as track
+
+    if mix != "default":
+        monkeypatch.setattr(track, "WARM_MIX", mix)
+    w0, m, lam_a = _two_networks(0.2)
+    w1, _, _ = _two_networks(1.6)
+    tracker = SharpnessTracker(target=m)
+    assert abs(tracker(w0).sharpness - lam_a) <= RTOL * lam_a  # the top is network A's
+    ref = float(np.linalg.eigvalsh(numeric.hessian.full_hessian(w1, None, m))[-1])
+    assert ref > 1.05 * lam_a  # after the step it is not
+    got = tracker(w1).sharpness
+    if mix == "default":
+        assert abs(got - ref) <= RTOL * ref
+    else:
+        assert abs(got - lam_a) <= RTOL * lam_a
 
 
 def test_threads_option_is_recorded() -> None:

@@ -13,13 +13,14 @@ Public:
         tracker.rows(), tracker.to_json() the history as table rows / a JSON-ready dict
     SharpnessRecord   one step: step, sharpness, loss, residual_norm, gradient_norm, products,
                       seconds (frozen)
-    DEFAULT_NCV, LANCZOS_TOL, WARM_MIX
+    DEFAULT_NCV, LANCZOS_TOL, WARM_MIX, CHECK_AT, BASIS_BYTES, LANCZOS_STEPS
 
-Helpers (private): reading the problem once (``_problem``), reading one step's weights (a list
-of arrays, a ``torch.nn.Sequential`` of bias-free ``nn.Linear`` layers, JAX arrays), the ONE
-place the Hessian operator is built (``_hessian_operator``), the ONE place the BLAS thread
-count is set (``_float64_work``: ``numeric.evaluators.threads.blas_threads``), and the Lanczos run
-(``_top_eigenpair``).
+Helpers (private): reading the problem once (``_problem``) and compressing its data once
+(``_compressed``), reading one step's weights (a list of arrays, a ``torch.nn.Sequential`` of
+bias-free ``nn.Linear`` layers, JAX arrays), the ONE place the Hessian operator is built
+(``_hessian_operator``), the ONE place the BLAS thread count is set (``_float64_work``:
+``numeric.evaluators.threads.blas_threads``), and the eigen-solve (``_top_eigenpair``: the
+Lanczos recurrence ``_lanczos``, ARPACK when its vectors fill their memory).
 
 **What is computed** at weights ``W = (W_1, ..., W_L)``, with ``R = W_L ... W_1 X - Y`` (``X = I``,
 ``Y = M`` for ``target=M``), ``c`` the exact Hessian factor of the loss convention
@@ -28,14 +29,31 @@ count is set (``_float64_work``: ``numeric.evaluators.threads.blas_threads``), a
     residual_norm   ``||R||_F``
     gradient_norm   ``(sum_l ||c A_l^T R X^T B_l^T + lam W_l||_F^2)^(1/2)``  (docs/mathematics.md K1)
     sharpness       ``lambda_max(c H + lam I) = c lambda_max(H) + lam``, ``H`` the Hessian of
-                    ``1/2 ||R||_F^2`` (K1, both terms), by Lanczos (ARPACK ``eigsh``, ``k=1``,
-                    ``which="LA"``, relative residual ``<= LANCZOS_TOL``) on the matrix-free
-                    float64 operator ``numeric.hessian.hessian_operator(W, X, Y)`` (``P <= 2``
-                    parameters: dense ``eigh`` of its ``P`` columns); the factor ``c`` is
-                    applied once in float64 after the Lanczos run.
+                    ``1/2 ||R||_F^2`` (K1, both terms), by Lanczos on the matrix-free float64
+                    operator ``numeric.hessian.hessian_operator(W, F, Y')`` (``numeric.operators``;
+                    ``(F, Y')`` the data compressed once per tracker, the same Hessian): the
+                    Rayleigh quotient ``rho`` of a Ritz vector ``x`` whose residual, computed with
+                    one more product, is ``||H x - rho x|| <= LANCZOS_TOL |rho|`` (``_lanczos``;
+                    ARPACK ``eigsh`` with ``ncv`` from its last Ritz vector when the Lanczos
+                    vectors fill ``BASIS_BYTES``; ``P <= 2`` parameters: dense ``eigh`` of its
+                    ``P`` columns); the factor ``c`` is applied once in float64 after the run.
 All in float64: APPROXIMATE (no certificate; ``numeric.sharpness.sharpness`` certifies a single
-point). The Lanczos run starts from the previous step's top eigenvector (a warm start; see
-``WARM_MIX``), the first step and ``warm_start=False`` from a seeded random vector.
+point). The Lanczos run starts from the previous step's top eigenvector (a warm start), the first
+step from the structured start ``J^T u`` of ``numeric.operators`` (the top eigenvector of the
+Gauss-Newton part ``J^T J``: exact at a minimizer), each plus ``WARM_MIX`` times a seeded random
+vector; ``warm_start=False`` starts every step from that random vector alone.
+
+**Cost** (``benchmarks/run.py --only trajectory``: 200 gradient-descent steps of
+(32,128,128,128,10), ``N = 512``, one BLAS thread): ARPACK (``ncv = 20``) from the warm start took
+31.4 products and 29.5 ms per step; the Lanczos recurrence, which tests convergence after every
+product instead of after ``ncv`` and does not reorthogonalize (ARPACK's reorthogonalization cost as
+much as a product at ``P = 38144``), takes 28.7 products (the check included) and 14.9 ms. The
+previous eigenvector and the structured start are about equally good there (25-26 products
+each with ``WARM_MIX``): the random part, not the start, sets the count (with ``1e-6`` the
+previous eigenvector took 22 and a linear extrapolation of the last two 19), and a smaller
+``WARM_MIX`` is not safe: two networks side by side, 22528 parameters, whose top eigenvector
+moves out of the previous one's invariant subspace (tests/test_track.py has the scenario): found
+from ``WARM_MIX = 1e-6``, missed from ``1e-7`` in one of two seeds.
 
 Gradient descent ``W <- W - eta grad`` on this loss is linearly stable only where
 ``sharpness <= 2/eta``; Cohen et al. (2021), "Gradient descent on neural networks typically
@@ -70,6 +88,7 @@ from derivations.exact import check_chain
 from numeric.evaluators.float64_input import Float64RangeError
 from numeric.evaluators.threads import blas_threads, check_threads
 from numeric.loss_conventions import loss_factor, resolve_loss
+from numeric.operators import NCV_TOP1, HessianOperator, compress_data
 from numeric.result import parse_weight_decay
 from numeric.sharpness import module_layers
 
@@ -79,16 +98,29 @@ LANCZOS_TOL = 1e-10
 """ARPACK's relative residual tolerance (as ``numeric.sharpness.LANCZOS_TOL``): the returned
 Ritz value is within about ``1e-10 |lambda|`` of an eigenvalue (symmetric operator)."""
 
-DEFAULT_NCV = 20
-"""Lanczos vectors per ARPACK restart (``ncv``; capped at ``P``). ARPACK builds all ``ncv``
-before its first convergence test, so a run costs at least ``ncv`` products however good the
-start is; benchmarks/track.py measures warm and cold starts."""
+DEFAULT_NCV = NCV_TOP1
+"""Lanczos vectors per ARPACK restart (``ncv``; capped at ``P``) when ARPACK takes over from
+the tracker's own Lanczos run (its basis full); ``numeric.operators.NCV_TOP1`` (10) for ``k =
+1``."""
 
 WARM_MIX = 1e-3
 """A warm start is ``v0 = u + WARM_MIX r``: ``u`` the previous step's unit top eigenvector,
 ``r`` a fixed seeded unit random vector, so that no eigenvector is exactly missing from the
 start (Lanczos cannot find a direction its start vector is orthogonal to, e.g. after the top
 two eigenvalues cross in a symmetric network)."""
+
+CHECK_AT = 0.5
+"""The Lanczos recurrence checks its Ritz pair (one product) once the residual estimate is
+at most ``CHECK_AT * LANCZOS_TOL |theta|`` (a margin for rounding: the computed residual must be
+``<= LANCZOS_TOL |rho|``)."""
+
+BASIS_BYTES = 2**27
+"""Memory for the Lanczos vectors of one tracker (128 MiB): ``min(LANCZOS_STEPS, BASIS_BYTES /
+(8 P))`` vectors of ``P`` float64 entries, allocated once (the pages are touched only as they
+are used); a run that needs more continues in ARPACK from its last Ritz vector."""
+
+LANCZOS_STEPS = 400
+"""At most this many Lanczos vectors (products) before ARPACK takes over."""
 
 _DENSE_MAX = 2
 """Operators this small are diagonalized densely from ``P`` products (ARPACK needs ``P > k``
@@ -272,9 +304,12 @@ def _hessian_operator(ws: list[np.ndarray], x: np.ndarray | None, y: np.ndarray)
     return hessian_operator(ws, x, y)
 
 
-def _top_eigenpair(op: Any, v0: np.ndarray, *, ncv: int) -> tuple[float, np.ndarray, int]:
-    """``(lambda_max, unit eigenvector, products)`` of the symmetric ``op`` by Lanczos (ARPACK
-    ``eigsh``, ``k=1``, ``which="LA"``, ``tol=LANCZOS_TOL``) from ``v0``; dense ``eigh`` of the
+def _top_eigenpair(op: Any, v0: np.ndarray, *, ncv: int,
+                   basis: np.ndarray | None = None) -> tuple[float, np.ndarray, int]:
+    """``(lambda_max, unit eigenvector, products)`` of the symmetric ``op`` with relative residual
+    ``<= LANCZOS_TOL``: :func:`_lanczos` from ``v0`` in the rows of ``basis``, and ARPACK
+    (``eigsh``, ``k=1``, ``which="LA"``, ``ncv``) from its last Ritz vector when it stops without
+    an answer (basis full, or a breakdown whose vector fails the check); dense ``eigh`` of the
     ``P`` columns ``op e_i`` when ``P <= _DENSE_MAX``."""
     from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
@@ -283,12 +318,16 @@ def _top_eigenpair(op: Any, v0: np.ndarray, *, ncv: int) -> tuple[float, np.ndar
 
     def matvec(v: np.ndarray) -> np.ndarray:
         count[0] += 1
-        return np.asarray(op.matvec(v))
+        return np.asarray(op.matvec(v), dtype=np.float64).reshape(-1)
 
     if n <= _DENSE_MAX:
         dense = np.column_stack([matvec(e) for e in np.eye(n)])
         vals, vecs = np.linalg.eigh((dense + dense.T) / 2)
         return float(vals[-1]), vecs[:, -1], count[0]
+    if basis is not None:
+        found, v0 = _lanczos(matvec, v0, basis)
+        if found is not None:
+            return found[0], found[1], count[0]
     counted = LinearOperator(op.shape, matvec=matvec, rmatvec=matvec, dtype=np.float64)
     try:
         vals, vecs = eigsh(counted, k=1, which="LA", v0=v0, tol=LANCZOS_TOL, ncv=min(n, ncv))
@@ -297,6 +336,72 @@ def _top_eigenpair(op: Any, v0: np.ndarray, *, ncv: int) -> tuple[float, np.ndar
                        f"within {count[0]} Hessian-vector products; try a larger ncv") from None
     vec = vecs[:, 0]
     return float(vals[0]), vec / np.linalg.norm(vec), count[0]
+
+
+def _lanczos(matvec: Any, v0: np.ndarray, basis: np.ndarray
+             ) -> tuple[tuple[float, np.ndarray] | None, np.ndarray]:
+    """The top eigenpair by the Lanczos three-term recurrence (Golub & Van Loan, "Matrix
+    Computations", 4th ed., Alg. 10.1.1), without reorthogonalization, the vectors kept in the
+    rows of ``basis``: ``beta_j q_{j+1} = H q_j - alpha_j q_j - beta_{j-1} q_{j-1}``, ``alpha_j =
+    q_j^T H q_j``. After each product the top eigenpair ``(theta, s)`` of the tridiagonal
+    ``T_j`` gives the Ritz vector ``x = Q_j s`` and the residual estimate ``|beta_j s_j|`` (exact
+    in exact arithmetic: ``H x - theta x = beta_j s_j q_{j+1}``). Once the estimate is at most
+    ``CHECK_AT LANCZOS_TOL |theta|``, the answer is CHECKED with one more product: ``rho = x^T
+    H x`` (the Rayleigh quotient of the unit ``x``) is returned only if ``||H x - rho x|| <=
+    LANCZOS_TOL |rho|``, the same test ARPACK makes on its estimate, here on the computed
+    residual; otherwise the recurrence goes on (next check at a quarter of the estimate).
+    Without reorthogonalization the vectors lose orthogonality once a Ritz value converges
+    (Paige, 1976), which repeats converged Ritz values but does not stop the top one from
+    converging; the check makes the answer independent of that. Returns ``((rho, x) or None,
+    the last Ritz vector)``; ``None`` when ``basis`` is full or the recurrence breaks down
+    (``beta_j = 0``) with a vector that fails the check."""
+    from scipy.linalg import eigh_tridiagonal
+    from scipy.linalg.blas import daxpy, ddot, dnrm2
+
+    rows = basis.shape[0]
+    alpha, beta = np.zeros(rows), np.zeros(rows)
+    basis[0] = v0 / np.linalg.norm(v0)
+    x, check_at = basis[0].copy(), CHECK_AT * LANCZOS_TOL
+    for j in range(rows):
+        w = matvec(basis[j])  # a fresh array: updated in place below (BLAS level 1)
+        alpha[j] = ddot(basis[j], w)
+        w = daxpy(basis[j], w, a=-alpha[j])
+        if j > 0:
+            w = daxpy(basis[j - 1], w, a=-beta[j - 1])
+        b = float(dnrm2(w))
+        if j == 0:
+            theta, s = float(alpha[0]), np.ones(1)
+        else:
+            val, vec = eigh_tridiagonal(alpha[: j + 1], beta[:j], select="i",
+                                        select_range=(j, j), check_finite=False)
+            theta, s = float(val[0]), vec[:, 0]
+        estimate = abs(b * s[-1])
+        breakdown = b <= np.finfo(np.float64).eps * max(abs(theta), 1e-300)
+        if estimate <= check_at * abs(theta) or breakdown:
+            x = s @ basis[: j + 1]
+            x /= np.linalg.norm(x)
+            hx = matvec(x)
+            rho = float(x @ hx)
+            if np.linalg.norm(daxpy(x, hx, a=-rho)) <= LANCZOS_TOL * abs(rho):
+                return (rho, x), x
+            check_at = estimate / (4 * abs(theta)) if theta else 0.0
+        if breakdown or j + 1 == rows:
+            x = s @ basis[: j + 1]
+            break
+        beta[j] = b
+        np.multiply(w, 1.0 / b, out=basis[j + 1])
+    return None, x / np.linalg.norm(x)
+
+
+def _compressed(x: np.ndarray | None, y: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """The data the Hessian is built from, computed once per tracker: ``(F, Y')`` of
+    ``numeric.operators.compress_data`` (``F F^T = X X^T``, ``Y' F^T = Y X^T``, ``min(N, d_0)``
+    columns: the thin QR of ``X^T`` when ``N > d_0``). The Hessian depends on the data only
+    through ``X X^T`` and ``R X^T`` (numeric.operators), which do not change, so it is the same
+    Hessian at every step; without it every step would factor ``X^T`` again."""
+    if x is None:
+        return None, y
+    return compress_data(x, y)
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -316,8 +421,8 @@ class SharpnessTracker:
     ``"sample-mean"``) or a ``torch.nn.MSELoss``, as in ``numeric.sharpness.sharpness``.
     ``eta``: the step size (``> 0``), for the stability threshold ``2/eta``. ``weight_decay``:
     ``lam >= 0``, adding ``(lam/2) sum_l ||W_l||_F^2`` to the loss and ``lam`` to the sharpness.
-    ``warm_start=False`` starts every Lanczos run from the seeded random vector (``seed``),
-    as the first step does; ``ncv``: Lanczos vectors per ARPACK restart (``>= 2``).
+    ``warm_start=False`` starts every Lanczos run from the seeded random vector (``seed``);
+    ``ncv``: Lanczos vectors per ARPACK restart (``>= 2``) when ARPACK takes over.
     ``threads``: BLAS threads of the float64 work (an int ``>= 1`` or ``"auto"``; ``None``:
     ``DMF_SHARPNESS_THREADS``, else ``"auto"``: 1 thread at all but huge sizes), as in
     ``numeric.sharpness.sharpness`` (``numeric.evaluators.threads``); ``method`` records the choice.
@@ -353,10 +458,12 @@ class SharpnessTracker:
         self.n_samples = self._y.shape[1]
         self.factor, self.loss_formula = loss_factor(
             self.loss_convention, n_samples=self.n_samples, d_out=self._y.shape[0])
+        self._hessian_data = _compressed(self._x, self._y)
         self.history: list[SharpnessRecord] = []
         self._shapes: list[tuple[int, int]] | None = None
         self._random: np.ndarray | None = None
         self._vector: np.ndarray | None = None
+        self._basis: np.ndarray | None = None
 
     # ----------------------------------------------------------------- properties
     @property
@@ -372,16 +479,23 @@ class SharpnessTracker:
     @property
     def method(self) -> str:
         """How every recorded number was obtained."""
-        start = ("warm-started from the previous step's top eigenvector (plus "
-                 f"{WARM_MIX:g} times a seeded random vector)" if self.warm_start
+        start = ("warm-started from the previous step's top eigenvector, the first step from "
+                 "the structured start J^T u (numeric.operators) when there is one, each plus "
+                 f"{WARM_MIX:g} times a seeded random vector" if self.warm_start
                  else f"started from a seeded random vector (seed {self.seed}) at every step")
         decay = "" if self.weight_decay == 0 else f" plus weight_decay {self.weight_decay}"
+        f = self._hessian_data[0]
+        data = ("" if f is None or f is self._x else "; the data compressed once (thin QR of "
+                f"X^T: the same Hessian, {f.shape[1]} columns instead of {self.n_samples})")
         return (
-            "approximate (float64): lambda_max of the loss's Hessian by Lanczos (ARPACK eigsh, "
-            f"k=1, which='LA', relative residual <= {LANCZOS_TOL:g}, ncv={self.ncv}) on the "
-            "matrix-free Hessian of 0.5*||R||_F^2 (numeric.hessian.hessian_operator), "
-            f"{start}; times the exact loss factor {self.factor} of {self.loss_convention!r}"
-            f"{decay}" + ("" if self._threads_text is None else f" ({self._threads_text})")
+            "approximate (float64): lambda_max of the loss's Hessian by Lanczos (three-term "
+            "recurrence, k=1; the answer is the Rayleigh quotient of a Ritz vector whose "
+            f"residual, computed with one more product, is <= {LANCZOS_TOL:g} relative; ARPACK "
+            f"eigsh with ncv={self.ncv} takes over when the Lanczos vectors fill "
+            f"{BASIS_BYTES // 2**20} MiB) on the matrix-free Hessian of 0.5*||R||_F^2 "
+            f"(numeric.hessian.hessian_operator{data}), {start}; times the exact loss factor "
+            f"{self.factor} of {self.loss_convention!r}{decay}"
+            + ("" if self._threads_text is None else f" ({self._threads_text})")
         )
 
     # ----------------------------------------------------------------- one step
@@ -456,8 +570,9 @@ class SharpnessTracker:
         grads = gradient(ws, x, y)
         g_norm = math.sqrt(sum(float(np.vdot(g, g)) for g in (
             c * g + lam * w for g, w in zip(grads, ws, strict=True))))
-        op = _hessian_operator(ws, x, y)
-        top, vec, products = _top_eigenpair(op, self._start(op.shape[0]), ncv=self.ncv)
+        op = _hessian_operator(ws, *self._hessian_data)
+        top, vec, products = _top_eigenpair(op, self._start(op), ncv=self.ncv,
+                                            basis=self._lanczos_basis(op.shape[0]))
         if not all(math.isfinite(v) for v in (loss, g_norm, top)):
             raise Float64RangeError(
                 f"float64 overflowed at step {step} (loss {loss}, ||grad|| {g_norm}, "
@@ -467,14 +582,31 @@ class SharpnessTracker:
                                residual_norm=r_norm, gradient_norm=g_norm, products=products,
                                seconds=0.0)
 
-    def _start(self, n: int) -> np.ndarray:
-        """The Lanczos start: the previous top eigenvector plus ``WARM_MIX`` times the seeded
-        random unit vector (warm), or that random vector (first step, ``warm_start=False``)."""
+    def _start(self, op: Any) -> np.ndarray:
+        """The Lanczos start, plus ``WARM_MIX`` times the seeded random unit vector ``r``: the
+        previous step's top eigenvector (warm), at the first step the structured start ``J^T
+        u`` of ``numeric.operators`` (the top eigenvector of the Gauss-Newton part ``J^T J``,
+        exact at a minimizer) when it exists; ``r`` alone with ``warm_start=False`` or when
+        there is no structured start."""
+        n = op.shape[0]
         if self._random is None or self._random.shape[0] != n:
             self._random = _unit(np.random.default_rng(self.seed).standard_normal(n))
-        if not self.warm_start or self._vector is None:
+        if not self.warm_start:
             return self._random
-        return _unit(self._vector + WARM_MIX * self._random)
+        start = self._vector
+        if start is None and isinstance(op, HessianOperator):
+            start = op.start_vector(1)
+        if start is None or not np.any(start):
+            return self._random
+        return _unit(_unit(start) + WARM_MIX * self._random)
+
+    def _lanczos_basis(self, n: int) -> np.ndarray:
+        """The rows the Lanczos vectors are written to, allocated once per tracker
+        (``BASIS_BYTES``: virtual memory, touched only as far as a run goes)."""
+        rows = max(2, min(LANCZOS_STEPS, BASIS_BYTES // (8 * n)))
+        if self._basis is None or self._basis.shape != (rows, n):
+            self._basis = np.empty((rows, n))
+        return self._basis
 
     # ----------------------------------------------------------------- output
     def rows(self) -> list[dict[str, Any]]:
