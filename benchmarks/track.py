@@ -14,7 +14,10 @@ eigenvector (the default), one started from the seeded random vector every time
 loss, residual and gradient norms); not timed: the descent step. All of it under
 ``threadpoolctl.threadpool_limits(1)`` (one BLAS thread), with the load average printed at start
 and end. Values are float64 approximations (Lanczos, relative residual <= 1e-10); the two
-trackers must agree to 1e-9 relative at every step, which the script checks.
+trackers must agree to 1e-9 relative at every step, which the script checks. ``--ncv`` is
+ARPACK's basis size when ARPACK takes over from the tracker's Lanczos recurrence (rarely: its
+vectors filled their memory). ``benchmarks/run.py --only trajectory`` times the tracker against
+the fastest warm-started HVP baseline.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from numeric.dynamics.track import SharpnessTracker  # noqa: E402
+from numeric.dynamics.track import DEFAULT_NCV, SharpnessTracker  # noqa: E402
 from numeric.loss import gradient  # noqa: E402
 
 
@@ -81,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--eta-factor", type=float, default=1.0,
                         help="eta = this / lambda_max(start); below 2 is stable at the start")
-    parser.add_argument("--ncv", type=int, default=20, help="Lanczos vectors per restart")
+    parser.add_argument("--ncv", type=int, default=DEFAULT_NCV,
+                        help="ARPACK's Lanczos vectors per restart when ARPACK takes over")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args(argv)
