@@ -344,7 +344,7 @@ def _ratio(x: float | None) -> str:
 def _table_lines(rows: list[dict[str, Any]], limit: bool) -> tuple[list[str], list[list[str]]]:
     names = [_short(b["method"]) for b in rows[0]["baselines"]]
     header = ["case", "P", "ours sharpness() [s]", "ours solve [s] (prods)",
-              *[f"{n} [s] (prods)" for n in names], "fastest / ours"]
+              *[f"{n} [s] (prods)" for n in names], "fastest", "fastest / ours"]
     if limit:
         header[-1:-1] = ["plain NumPy limit [s]"]
         header.append("NumPy / ours")
@@ -352,7 +352,8 @@ def _table_lines(rows: list[dict[str, Any]], limit: bool) -> tuple[list[str], li
     body = []
     for r in rows:
         line = [r["case"], str(r["params"]), _cell(r["ours"]), _cell(r["ours_solve"]),
-                *[_cell(b) for b in r["baselines"]], _ratio(r["ratio"])]
+                *[_cell(b) for b in r["baselines"]],
+                "-" if r["fastest"] is None else _short(r["fastest"]), _ratio(r["ratio"])]
         if limit:
             line[-1:-1] = [_cell(r["limit"])]
             line.append(_ratio(r["limit_ratio"]))

@@ -384,7 +384,8 @@ def run_extra(name: str, args: argparse.Namespace, opts: Any) -> dict[str, Any]:
     seconds = time.perf_counter() - start
 
     def fmt(header: list[str], body: list[list[str]]) -> str:
-        return format_table(header, body, markdown=args.markdown)
+        table = format_table(header, body, markdown=args.markdown)
+        return f"\n{table}\n" if args.markdown else table  # a Markdown table ends at a blank line
 
     print(offmin.tables(result, fmt) if name == "offmin" else trajectory.table(result, fmt))
     print(f"  ({seconds:.1f} s for this suite; {time.strftime('%Y-%m-%d %H:%M')})", flush=True)
