@@ -108,7 +108,10 @@ def test_offmin_and_trajectory_suites_smoke(tmp_path: Path) -> None:
     assert traj["ours"]["steps"] == steps and len(traj["ours"]["values"]) == steps
     assert all(p >= 1 for p in traj["ours"]["products"])
     ran = [b for b in traj["baselines"] if b["status"] == "ok"]
-    assert ran and traj["fastest"] in {b["method"] for b in ran}
+    installed = [name for name, why in hvp_baselines.available().items() if not why]
+    assert bool(ran) == bool(installed)  # without torch and JAX (CI's first run) none runs
+    if ran:
+        assert traj["fastest"] in {b["method"] for b in ran}
     for b in ran:
         assert b["agree"] and b["max_rel_diff"] <= 1e-10, b
         assert b["method"] in out
