@@ -20,13 +20,16 @@ from peer_tools import ACCURACY_TOOLS, PEERS, SPEED_BASELINES  # noqa: E402
 
 def test_peers_quick_run_prints_every_row(tmp_path: Path) -> None:
     out_json = tmp_path / "peers.json"
+    cwd = tmp_path / "cwd"  # the run writes only what it is asked to (its Hypothesis draws too)
+    cwd.mkdir()
     proc = subprocess.run(
         [sys.executable, str(SCRIPT), "--quick", "--repeat", "1", "--cap", "20",
          "--json", str(out_json)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+        cwd=cwd, capture_output=True, text=True, timeout=300, check=False,
     )
     out = proc.stdout
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert not any(cwd.iterdir()), sorted(p.name for p in cwd.iterdir())
     assert "Digits agreed with the certified sharpness" in out
     assert "Seconds (median)" in out and "Speed targets" in out
     assert "load at start (/proc/loadavg)" in out and "load at end (/proc/loadavg)" in out
