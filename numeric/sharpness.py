@@ -459,11 +459,11 @@ def sharpness(
     elif fast is not None:
         ws, t, x, y = fast
         _check_float64_range(ws, x, t if x is None else y)
-        at_min = _float_is_minimizer(ws, t, x, y)
         from numeric.factors import product
 
         with blas_threads(_float64_work(ws, x, "full", dense=False), threads):
             f = product(ws)
+            at_min = _float_is_minimizer(ws, t, x, y, f)
             fx = f if x is None else f @ x
             y_eff = (fx if t is None else t) if x is None else (fx if y is None else y)
             residual_norm = float(np.linalg.norm(fx - y_eff))

@@ -49,13 +49,13 @@ def test_the_float64_test_agrees_with_the_exact_parser(
     t = None if x is not None else y
     assert _float_is_minimizer(ws, t, x, None if x is None else y) == exact
     if exact:  # the float64 proof never claims a nonzero residual at a minimizer
-        assert not _clearly_not_minimizer(ws, t, x, y)
+        assert not _clearly_not_minimizer(ws, x, y)
 
 
 def test_a_far_point_is_decided_in_float64() -> None:
     rng = np.random.default_rng(0)
     ws = [rng.standard_normal((5, 4)), rng.standard_normal((3, 5))]
-    assert _clearly_not_minimizer(ws, None, None, rng.standard_normal((3, 4)))
+    assert _clearly_not_minimizer(ws, None, rng.standard_normal((3, 4)))
 
 
 def test_a_rounding_error_is_not_taken_for_a_residual() -> None:
@@ -64,7 +64,7 @@ def test_a_rounding_error_is_not_taken_for_a_residual() -> None:
     w1 = np.array([[1.0], [2.0**-53], [-(2.0**-53)]])
     w2 = np.array([[1.0, 1.0, 1.0]])
     target = np.array([[1.0]])
-    assert not _clearly_not_minimizer([w1, w2], target, None, target)
+    assert not _clearly_not_minimizer([w1, w2], None, target)
     assert _float_is_minimizer([w1, w2], target, None, None)
     moved = np.array([[1.0 - 2.0**-40]])
     assert not _float_is_minimizer([w1, w2], moved, None, None)

@@ -194,7 +194,7 @@ def _dyadic_equal(a: tuple[Any, int], b: tuple[Any, int]) -> bool:
 
 
 def _clearly_not_minimizer(
-    ws: list[np.ndarray], t: np.ndarray | None, x: np.ndarray | None, y: np.ndarray
+    ws: list[np.ndarray], x: np.ndarray | None, y: np.ndarray, f: np.ndarray | None = None
 ) -> bool:
     """``True`` when float64 arithmetic PROVES ``R X^T != 0``: some entry of the computed
     ``R X^T`` exceeds twice the a priori bound of its rounding error, ``gamma_n (|W_L| ...
@@ -202,10 +202,13 @@ def _clearly_not_minimizer(
     of the inner dimensions of the products (Higham, *Accuracy and Stability of Numerical
     Algorithms*, 2nd ed., Lemma 3.5 and section 3.5: ``|fl(AB) - AB| <= gamma_k |A| |B|``,
     chained over the product), plus ``1e-300`` for underflow. ``False`` says nothing: the exact
-    test decides. A product of float64 matrices costs far less than the exact integer one."""
+    test decides. A product of float64 matrices costs far less than the exact integer one.
+    ``y`` is the target ``M`` (``x = None``) or the labels; ``f``, when given, is the computed
+    product ``W_L ... W_1`` (``numeric.factors.product``), which the caller needs too."""
     from numeric.factors import product
 
-    f, fa = product(ws), product([np.abs(w) for w in ws])
+    f = product(ws) if f is None else f
+    fa = product([np.abs(w) for w in ws])
     n = sum(w.shape[1] for w in ws) + 2
     if x is None:
         r, scale = f - y, fa + np.abs(y)
@@ -219,22 +222,23 @@ def _clearly_not_minimizer(
 
 
 def _float_is_minimizer(
-    ws: list[np.ndarray], t: np.ndarray | None, x: np.ndarray | None, y: np.ndarray | None
+    ws: list[np.ndarray], t: np.ndarray | None, x: np.ndarray | None, y: np.ndarray | None,
+    f: np.ndarray | None = None,
 ) -> bool:
     """Exactly whether ``R X^T = 0`` for float64 input (its exact binary-rational values): first
-    a float64 proof that it is not (:func:`_clearly_not_minimizer`), then integer matrices
-    (python-flint ``fmpz_mat``)."""
-    if (x is None and t is None) or (x is not None and y is None):
+    a float64 proof that it is not (:func:`_clearly_not_minimizer`, given the computed product
+    ``f`` when the caller has it), then integer matrices (python-flint ``fmpz_mat``)."""
+    goal = t if x is None else y
+    if goal is None:
         return True  # target/labels default to the exact product
-    if _clearly_not_minimizer(ws, t, x, t if x is None else y):  # type: ignore[arg-type]
+    if _clearly_not_minimizer(ws, x, goal, f):
         return False
-    f = dyadic_matrix(ws[0])
+    exact = dyadic_matrix(ws[0])
     for w in ws[1:]:
-        f = _dyadic_mul(dyadic_matrix(w), f)
+        exact = _dyadic_mul(dyadic_matrix(w), exact)
     if x is None:
-        assert t is not None
-        return _dyadic_equal(f, dyadic_matrix(t))
-    assert y is not None
+        return _dyadic_equal(exact, dyadic_matrix(goal))
     xd = dyadic_matrix(x)
     xt = (xd[0].transpose(), xd[1])
-    return _dyadic_equal(_dyadic_mul(_dyadic_mul(f, xd), xt), _dyadic_mul(dyadic_matrix(y), xt))
+    return _dyadic_equal(_dyadic_mul(_dyadic_mul(exact, xd), xt),
+                         _dyadic_mul(dyadic_matrix(goal), xt))
