@@ -287,12 +287,11 @@ def _float64_work(ws: list[np.ndarray], x: np.ndarray | None,
     """THE ONE PLACE the BLAS thread count of the float64 work is set:
     ``numeric.evaluators.threads.blas_threads`` (the ``threads`` option, else ``DMF_SHARPNESS_THREADS``,
     else by size: 1 thread unless one product of a Hessian-vector product is huge), given the
-    flops of the largest product, ``2 max(d_0, d_L, N) max(d_l d_{l-1}, d_0 d_L)``, as
-    ``numeric.sharpness`` counts them. Yields the ``ThreadChoice``."""
-    d0, dl = ws[0].shape[1], ws[-1].shape[0]
-    n_cols = d0 if x is None else x.shape[1]
-    work = 2.0 * max(d0, dl, n_cols) * max(max(w.size for w in ws), d0 * dl)
-    return blas_threads(work, threads)
+    flops of the largest product as ``sharpness()``'s Lanczos route counts them
+    (``numeric.evaluators.float64._float64_work``). Yields the ``ThreadChoice``."""
+    from numeric.evaluators.float64 import _float64_work as lanczos_work
+
+    return blas_threads(lanczos_work(ws, x, "full", dense=False), threads)
 
 
 def _hessian_operator(ws: list[np.ndarray], x: np.ndarray | None, y: np.ndarray) -> Any:
