@@ -238,9 +238,9 @@ def _transposed(m: Any, name: str, layout: str) -> Any:
 
 def _samples_first(data: Any, labels: Any, inputs: Any, targets: Any,
                    weights: Any = None) -> tuple[Any, Any]:
-    """``(data, labels)`` in docs/mathematics.md's layout from either pair (mutually exclusive);
-    samples-first shapes are checked against ``weights`` as passed (``_check_samples_first``)."""
-    _check_pairs(data, labels, inputs, targets)
+    """``(data, labels)`` in docs/mathematics.md's layout from either pair (one at a time, as
+    :func:`_explicit_problem` has checked); samples-first shapes are checked against ``weights``
+    as passed (``_check_samples_first``)."""
     if inputs is None:
         return data, labels
     x = _transposed(inputs, "inputs", "N x d_0")
